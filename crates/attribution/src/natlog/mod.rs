@@ -1,0 +1,5 @@
+//! CGN log events: the normalized event every vendor parser produces.
+
+mod event;
+
+pub use event::{EventKind, NatEvent, RawRef, TsOrigin, TsPrecision};

@@ -1,0 +1,51 @@
+//! `warden`: one binary, one subcommand per capability. Each subcommand lives in its own module
+//! under `cmd/` and only wires a library to the terminal: parsing arguments, reading files,
+//! printing, and choosing the exit code (0 all good, 1 findings or partial failure, 2 usage or
+//! input error).
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod cmd;
+
+/// Warden: an anti-abuse platform for abuse desks, network operators and senders.
+#[derive(Debug, Parser)]
+#[command(name = "warden", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse abuse reports (ARF, X-ARF, Shadowserver, SpamCop, free-form mail, DMARC, TLS-RPT)
+    /// into normalized events.
+    Parse(cmd::parse::Args),
+    /// Carrier-grade NAT logs: import, lookup, stats, export.
+    Nat(cmd::nat::Args),
+    /// Audit a domain, a mail server or a message against the Sender BCP and TLS for Mail.
+    Check(cmd::check::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Parse(args) => cmd::parse::run(args),
+        Command::Nat(args) => cmd::nat::run(args),
+        Command::Check(args) => cmd::check::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("warden: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

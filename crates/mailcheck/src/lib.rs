@@ -1,0 +1,2 @@
+//! `warden-mailcheck`: a domain and its mail servers against the M3AAWG Sender BCP and TLS for
+//! Mail (SPF, DKIM, DMARC, MX, PTR, MTA-STS, TLS-RPT, DANE, STARTTLS probe, message lint).

@@ -1,0 +1,19 @@
+//! Placeholder: this format's parser is being written.
+
+use crate::registry::Format;
+use crate::{Limits, ParseError, ParseErrorKind, Record};
+
+/// Registry entry.
+pub const FORMAT: Format = Format { name: "dmarc", sniff, parse };
+
+fn sniff(_input: &[u8]) -> u8 {
+    0
+}
+
+fn parse(_input: &[u8], _limits: &Limits) -> Result<Vec<Record>, ParseError> {
+    Err(ParseError::new(ParseErrorKind::Unsupported, "dmarc", "not implemented yet"))
+}
+
+/// A DMARC aggregate report (placeholder until the parser lands).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DmarcReport {}

@@ -1,0 +1,12 @@
+//! One module per report format, each exposing `FORMAT` for the registry. Shared helpers used by
+//! more than one format live in `mail` (MIME access with limits) and `datetime` (date styles).
+
+pub mod arf;
+pub mod compressed;
+pub mod dmarc;
+pub mod freeform;
+pub mod shadowserver;
+pub mod spamcop;
+pub mod tlsrpt;
+pub mod xarf;
+pub mod xarf_legacy;
