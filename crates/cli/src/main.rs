@@ -25,6 +25,10 @@ enum Command {
     Nat(cmd::nat::Args),
     /// Audit a domain, a mail server or a message against the Sender BCP and TLS for Mail.
     Check(cmd::check::Args),
+    /// Run the abuse desk: HTTP API, SMTP intake, case engine (`--demo` for a try-out).
+    Serve(cmd::serve::Args),
+    /// Customer inventory: import and look up who owns which prefix or domain, when.
+    Inventory(cmd::inventory::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +44,8 @@ fn main() -> ExitCode {
         Command::Parse(args) => cmd::parse::run(args),
         Command::Nat(args) => cmd::nat::run(args),
         Command::Check(args) => cmd::check::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Inventory(args) => cmd::inventory::run(args),
     };
     match result {
         Ok(code) => code,

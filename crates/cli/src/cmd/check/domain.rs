@@ -1,8 +1,8 @@
-//! `warden check`: placeholder until the library behind it lands.
+//! `warden check domain`: placeholder until the library behind it lands.
 
 use std::process::ExitCode;
 
-/// Arguments of `warden check`.
+/// Arguments of `warden check domain`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Anything; this command is not available yet.
@@ -10,7 +10,7 @@ pub struct Args {
     rest: Vec<String>,
 }
 
-/// Runs `warden check`.
+/// Runs `warden check domain`.
 pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`warden check` is not available in this build yet")
+    anyhow::bail!("`warden check domain` is not available in this build yet")
 }
