@@ -517,6 +517,22 @@ impl FieldBlock {
     }
 }
 
+/// ASCII case-insensitive substring search, for `sniff` functions that must stay cheap (no MIME
+/// parse) and must not care how a reporter capitalised a header.
+pub fn contains_ci(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let first = first.to_ascii_lowercase();
+    if haystack.len() < needle.len() {
+        return false;
+    }
+    (0..=haystack.len() - needle.len()).any(|i| {
+        haystack[i].to_ascii_lowercase() == first
+            && haystack[i + 1..i + needle.len()].eq_ignore_ascii_case(rest)
+    })
+}
+
 /// Reads an IP address in the spellings reports use: `192.0.2.1`, `[192.0.2.1]`,
 /// `192.0.2.1 (mail.example.com)`, `IPv6:2001:db8::1`, `[IPv6:2001:db8::1]`, `2001:db8::1%eth0`
 /// is refused (a zone index is local). IPv4-mapped IPv6 (`::ffff:192.0.2.1`) becomes the IPv4
@@ -749,6 +765,20 @@ body\r\n\
             received_from_ip("from localhost (127.0.0.1) by x"),
             Some("127.0.0.1".parse().unwrap())
         );
+    }
+
+    #[test]
+    fn case_insensitive_search() {
+        assert!(contains_ci(
+            b"xx Message/Feedback-Report",
+            b"message/feedback-report"
+        ));
+        assert!(!contains_ci(
+            b"message/feedback",
+            b"message/feedback-report"
+        ));
+        assert!(contains_ci(b"", b""));
+        assert!(!contains_ci(b"", b"a"));
     }
 
     #[test]
