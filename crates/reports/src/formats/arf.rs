@@ -251,10 +251,12 @@ impl FeedbackReport<'_, '_> {
             match ip_from_text(text) {
                 Some(ip) => {
                     ev.subject.ip = Some(ip);
-                    ev.extra.insert("source_ip_origin".into(), "source_ip_field".into());
+                    ev.extra
+                        .insert("source_ip_origin".into(), "source_ip_field".into());
                 }
                 None => {
-                    ev.extra.insert("source_ip_unreadable".into(), text.to_owned());
+                    ev.extra
+                        .insert("source_ip_unreadable".into(), text.to_owned());
                 }
             }
         }

@@ -334,9 +334,12 @@ pub fn class_of(class: &str, report_type: &str) -> (AbuseClass, Option<Severity>
             "spam" | "trap" | "spamtrap" | "spamvertised" | "spamvertisedsite"
             | "unsolicitedmail" => Some((AbuseClass::Spam, Severity::Medium)),
             "phishing" | "phish" => Some((AbuseClass::Phishing, Severity::High)),
-            "malware" | "malwarehosting" | "malwaredistribution" | "virus" | "ransomware" => {
-                Some((AbuseClass::Malware, Severity::High))
-            }
+            "malware"
+            | "malwarehosting"
+            | "malwaredistribution"
+            | "malwareattack"
+            | "virus"
+            | "ransomware" => Some((AbuseClass::Malware, Severity::High)),
             "ddos" | "dos" | "flood" | "flooding" | "synflood" | "amplification" => {
                 Some((AbuseClass::Ddos, Severity::High))
             }
@@ -369,7 +372,7 @@ pub fn class_of(class: &str, report_type: &str) -> (AbuseClass, Option<Severity>
             | "vulnerableservice" | "misconfiguration" | "cve" | "openport" => {
                 Some((AbuseClass::VulnerableService, Severity::Medium))
             }
-            "blocklist" | "blacklist" | "listing" | "blocklisting" => {
+            "blocklist" | "blacklist" | "listing" | "blocklisting" | "blacklisting" => {
                 Some((AbuseClass::Blocklisting, Severity::Low))
             }
             _ => None,
@@ -383,7 +386,8 @@ pub fn class_of(class: &str, report_type: &str) -> (AbuseClass, Option<Severity>
         "copyright" => (AbuseClass::Copyright, Some(Severity::Low)),
         "fraud" => (AbuseClass::Fraud, Some(Severity::High)),
         "infected" => (AbuseClass::InfectedHost, Some(Severity::Medium)),
-        "informational" => (AbuseClass::Other, Some(Severity::Info)),
+        // X-ARF 0.2 spells it `info`.
+        "informational" | "info" => (AbuseClass::Other, Some(Severity::Info)),
         "vulnerability" => (AbuseClass::VulnerableService, Some(Severity::Medium)),
         "content" => (AbuseClass::Other, Some(Severity::Medium)),
         _ => (AbuseClass::Other, None),
