@@ -1,0 +1,101 @@
+//! Free-form abuse mail: letters written by people and mails sent by log-mailing scripts
+//! (fail2ban, DenyHosts, cPanel/CSF `lfd`), in any language, in plain text or HTML.
+//!
+//! This is the fallback for mail: it claims anything that looks like an RFC 5322 message with the
+//! lowest score of the mail formats, so ARF, X-ARF and SpamCop win whenever they recognise their
+//! own. It reads the text (see [`body`]), finds addresses, ports, URLs, domains and times with the
+//! role the words give them ([`extract`], [`times`]), classifies the mail from cue words
+//! ([`classify`]) and makes one event per distinct subject ([`report`]): every source address,
+//! or, when the mail names none, every URL, else every domain. Each event carries a confidence
+//! and, in `extra`, the reasons for it (`subject_cue`, `port_from`, `time_from`, `class_cues`,
+//! `confidence_reason`), so an analyst can see why the parser decided what it did.
+
+pub mod body;
+pub mod classify;
+pub mod extract;
+pub mod html;
+pub mod report;
+pub mod times;
+
+use crate::registry::Format;
+use crate::{Limits, ParseError, Record};
+use warden_model::sha256_hex;
+
+/// Registry entry.
+pub const FORMAT: Format = Format { name: "freeform", sniff, parse };
+
+/// The score for anything that looks like a mail: low, so every specific mail format (which
+/// should score 50 or more) wins, but above zero so that no mail goes unparsed.
+pub const SNIFF_SCORE: u8 = 10;
+
+/// Header names that only a mail has; one of them must be present among the first headers.
+const MAIL_HEADERS: &[&str] =
+    &["from", "date", "subject", "received", "message-id", "return-path", "to", "mime-version"];
+
+/// Whether `input` looks like an RFC 5322 message (section 2.2: header fields `name: value`,
+/// then an empty line): at least two header fields in the first 64 KiB, one a mail header.
+pub fn sniff(input: &[u8]) -> u8 {
+    let head = input.get(..input.len().min(64 * 1024)).unwrap_or(input);
+    let mut lines = head.split(|&b| b == b'\n');
+    let mut first = true;
+    let mut fields = 0usize;
+    let mut mail_field = false;
+    for raw in lines.by_ref() {
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if first && line.starts_with(b"From ") {
+            // mbox separator line of a single saved message
+            first = false;
+            continue;
+        }
+        first = false;
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with(b" ") || line.starts_with(b"\t") {
+            // folded continuation (RFC 5322 section 2.2.3)
+            if fields == 0 {
+                return 0;
+            }
+            continue;
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else { return 0 };
+        let name = &line[..colon];
+        // RFC 5322 section 3.6.8: field names are printable ASCII without colon or space.
+        if name.is_empty() || !name.iter().all(|&b| (33..=126).contains(&b)) {
+            return 0;
+        }
+        fields += 1;
+        let lower = name.to_ascii_lowercase();
+        if MAIL_HEADERS.iter().any(|h| h.as_bytes() == lower.as_slice()) {
+            mail_field = true;
+        }
+    }
+    if fields >= 2 && mail_field { SNIFF_SCORE } else { 0 }
+}
+
+/// Parses a free-form mail into one event per distinct subject.
+///
+/// Errors: the input is over `limits.max_input`; it is not a mail; or it names no address, URL,
+/// domain or (for spam, phishing, fraud) e-mail address, so there is nothing to act on: such a
+/// mail belongs in the quarantine with this reason (DESIGN.md rule 3).
+pub fn parse(input: &[u8], limits: &Limits) -> Result<Vec<Record>, ParseError> {
+    if input.len() > limits.max_input {
+        return Err(ParseError::limit(
+            "freeform",
+            format!("mail is {} bytes, over the {} byte limit", input.len(), limits.max_input),
+        ));
+    }
+    let mail = body::read_mail(input, limits)?;
+    let events = report::events(&mail, &sha256_hex(input), limits);
+    if events.is_empty() {
+        return Err(ParseError::missing(
+            "freeform",
+            format!(
+                "mail {:?} names no public IP address, URL, domain or abusive e-mail address \
+                 to act on; an analyst should read it",
+                mail.subject.chars().take(80).collect::<String>()
+            ),
+        ));
+    }
+    Ok(events.into_iter().map(Record::from).collect())
+}
