@@ -206,6 +206,11 @@ pub fn refang(line: &str) -> (String, bool) {
 pub fn scan_line(raw: &str, table: Option<&TableHeader>) -> LineItems {
     let (line, defanged) = refang(raw);
     let mut items = LineItems { defanged, ..LineItems::default() };
+    if is_whois_range(&line) {
+        // fail2ban and DenyHosts append whois output: `inetnum: 198.51.100.0 - 198.51.100.255`
+        // names the network's bounds, never an attacker.
+        return items;
+    }
     // Work on a copy where every claimed span is blanked, so a later scanner does not see an
     // address inside a URL path or an e-mail domain again.
     let mut masked = line.clone();
@@ -235,6 +240,16 @@ pub fn scan_line(raw: &str, table: Option<&TableHeader>) -> LineItems {
     }
     scan_domains(&masked, &mut items);
     items
+}
+
+/// Whois and RPSL attributes whose values are network bounds (RFC 2622 section 5, ARIN's
+/// `NetRange`).
+fn is_whois_range(line: &str) -> bool {
+    const KEYS: &[&str] =
+        &["inetnum", "inet6num", "netrange", "cidr", "route", "route6", "nethandle", "network"];
+    let Some((key, _)) = line.split_once(':') else { return false };
+    let key = key.trim().to_ascii_lowercase();
+    KEYS.contains(&key.as_str())
 }
 
 fn blank(s: &mut String, start: usize, end: usize) {
@@ -356,7 +371,8 @@ fn scan_ipv4(line: &str, masked: &mut String, items: &mut LineItems) {
     for m in IPV4.find_iter(&snapshot) {
         let (start, mut end) = (m.start(), m.end());
         let before = char_before(&snapshot, start);
-        if before.is_some_and(|c| c.is_alphanumeric() || c == '.' || c == '_' || c == '-') {
+        // `Snort/2.9.20.1`, `x-1.2.3.4`: product versions and identifiers, not addresses.
+        if before.is_some_and(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '/')) {
             continue;
         }
         let Ok(v4) = m.as_str().parse::<Ipv4Addr>() else { continue };
@@ -802,6 +818,13 @@ mod tests {
         assert_eq!(items.ports.len(), 1);
         assert_eq!((items.ports[0].port, items.ports[0].role), (40112, Role::Source));
         assert!(table_header("Hello, this is a letter").is_none());
+    }
+
+    #[test]
+    fn whois_ranges_are_not_subjects() {
+        assert!(scan_line("inetnum:        198.51.100.0 - 198.51.100.255", None).ips.is_empty());
+        assert!(scan_line("NetRange:       198.51.100.0 - 198.51.100.255", None).ips.is_empty());
+        assert!(scan_line("Snort/2.9.20.1 alert", None).ips.is_empty());
     }
 
     #[test]

@@ -77,7 +77,8 @@ pub fn events(mail: &MailText, sha256: &str, limits: &Limits) -> Vec<AbuseEvent>
                 continue;
             }
             sightings.push(Sighting {
-                port: port_for(mention, &line.items),
+                port: port_for(mention, &line.items)
+                    .or_else(|| paragraph_port(mention, line.paragraph, &lines)),
                 time: time_for(mention, index, &lines, only_time.as_ref()),
                 protocol: protocol_in(line.text),
                 mention: mention.clone(),
@@ -235,6 +236,26 @@ fn port_for(mention: &IpMention, items: &LineItems) -> Option<(u16, String)> {
         }
     }
     None
+}
+
+/// A key-value block (`Source IP: ...` then `Source port: ...` on the next line): a source
+/// port on an address-less line of the same paragraph belongs to the address when the
+/// paragraph names no other candidate address.
+fn paragraph_port(mention: &IpMention, paragraph: usize, lines: &[Line<'_>]) -> Option<(u16, String)> {
+    let block = || lines.iter().filter(|l| l.paragraph == paragraph);
+    let alone = block()
+        .flat_map(|l| &l.items.ips)
+        .all(|m| m.ip == mention.ip || m.role == Role::Destination);
+    if !alone {
+        return None;
+    }
+    block().filter(|l| l.items.ips.is_empty()).find_map(|l| {
+        l.items
+            .ports
+            .iter()
+            .find(|p| p.role == Role::Source)
+            .map(|p| (p.port, format!("\"{}\" on another line of the same paragraph", p.cue)))
+    })
 }
 
 fn distance(a_start: usize, a_end: usize, b_start: usize, b_end: usize) -> usize {

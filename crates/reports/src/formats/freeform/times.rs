@@ -66,6 +66,11 @@ static MONTH_NAME_DAY: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b(\p{L}{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})(?:,?\s*(?:at|-)?\s*(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([ap]\.?m\.?)(?:\W|$))?)?",
     )
 });
+static ASCTIME: LazyLock<Regex> = LazyLock::new(|| {
+    // C `asctime()`/`ctime()`: `Fri Nov 20 03:14:15 2026` (CSF/lfd, mbox From lines), often
+    // followed by a zone: `Fri Nov 20 03:14:15 2026 +0100`.
+    re(r"(?i)\b(\p{L}{3})\s+(\d{1,2})\s+(\d{2}):(\d{2}):(\d{2})\s+(\d{4})\b")
+});
 static SYSLOG: LazyLock<Regex> = LazyLock::new(|| {
     // RFC 3164 section 4.1.2 TIMESTAMP: `Mmm dd hh:mm:ss`, day space-padded, no year, no zone.
     re(r"(?i)\b(\p{L}{3})\s+(\d{1,2})\s+(\d{2}):(\d{2}):(\d{2})\b")
@@ -99,6 +104,9 @@ pub fn find_times(line: &str, ctx: &TimeContext) -> Vec<FoundTime> {
     }
     for caps in NUMERIC.captures_iter(line) {
         push(&mut found, line, &caps, numeric(&caps, line, ctx));
+    }
+    for caps in ASCTIME.captures_iter(line) {
+        push(&mut found, line, &caps, asctime(&caps));
     }
     for caps in SYSLOG.captures_iter(line) {
         push(&mut found, line, &caps, syslog(&caps, ctx));
@@ -224,6 +232,13 @@ fn month_name_day(caps: &Captures<'_>) -> Option<Reading> {
     let (local, precision) = build(date, num(caps, 4), num(caps, 5), num(caps, 6), None, ampm)?;
     let zone_allowed = has(caps, 4);
     Some(Reading { local, precision, note: None, zone_allowed })
+}
+
+fn asctime(caps: &Captures<'_>) -> Option<Reading> {
+    let month = month_number(caps.get(1)?.as_str())?;
+    let date = NaiveDate::from_ymd_opt(num(caps, 6)?, month, num(caps, 2)?)?;
+    let (local, precision) = build(date, num(caps, 3), num(caps, 4), num(caps, 5), None, None)?;
+    Some(Reading { local, precision, note: None, zone_allowed: true })
 }
 
 fn syslog(caps: &Captures<'_>, ctx: &TimeContext) -> Option<Reading> {
@@ -518,6 +533,14 @@ mod tests {
         assert_eq!(v[0].time.utc, utc(2026, 12, 31, 23, 59, 59));
         // Without a Date header the year cannot be known: no time rather than a wrong one.
         assert!(find_times("Nov 20 03:14:15 host", &TimeContext::default()).is_empty());
+    }
+
+    #[test]
+    fn asctime_with_year_and_zone() {
+        let t = one("Time:     Fri Nov 20 03:14:15 2026 +0100");
+        assert_eq!(t.time.utc, utc(2026, 11, 20, 2, 14, 15));
+        assert!(t.time.zone_given);
+        assert!(t.note.is_none());
     }
 
     #[test]
