@@ -118,7 +118,11 @@ pub fn split_mbox<'a>(
         let line = strip_cr(raw);
         let nuls = line.iter().take_while(|&&b| b == 0).count();
         let candidate = line.get(nuls..).unwrap_or(&[]);
-        if is_separator(candidate, prev_blank || prev_junk || nuls > 0 || separators.is_empty()) {
+        // A separator is followed by a header field; a body line that merely begins with
+        // `From ` and a time (`From 03:14 to 03:20 ...`) is not.
+        if is_separator(candidate, prev_blank || prev_junk || nuls > 0 || separators.is_empty())
+            && starts_with_header(input.get(next..).unwrap_or(&[]))
+        {
             if separators.len() >= limits.max_records {
                 return Err(ParseError::limit(
                     "mbox",
