@@ -89,7 +89,11 @@ pub fn split_mbox<'a>(
     if input.len() > limits.max_input {
         return Err(ParseError::limit(
             "mbox",
-            format!("mbox is {} bytes, over the {} byte limit", input.len(), limits.max_input),
+            format!(
+                "mbox is {} bytes, over the {} byte limit",
+                input.len(),
+                limits.max_input
+            ),
         ));
     }
     let mut mailbox = Mailbox::default();
@@ -102,9 +106,13 @@ pub fn split_mbox<'a>(
     let mut prev_junk = false;
     let mut pos = 0usize;
     while pos < input.len() {
-        let end = input.get(pos..).and_then(|r| r.iter().position(|&b| b == b'\n'));
+        let end = input
+            .get(pos..)
+            .and_then(|r| r.iter().position(|&b| b == b'\n'));
         let next = end.map_or(input.len(), |e| pos + e + 1);
-        let raw = input.get(pos..end.map_or(input.len(), |e| pos + e)).unwrap_or(&[]);
+        let raw = input
+            .get(pos..end.map_or(input.len(), |e| pos + e))
+            .unwrap_or(&[]);
         if raw.len() > limits.max_line {
             return Err(ParseError::limit(
                 "mbox",
@@ -120,8 +128,10 @@ pub fn split_mbox<'a>(
         let candidate = line.get(nuls..).unwrap_or(&[]);
         // A separator is followed by a header field; a body line that merely begins with
         // `From ` and a time (`From 03:14 to 03:20 ...`) is not.
-        if is_separator(candidate, prev_blank || prev_junk || nuls > 0 || separators.is_empty())
-            && starts_with_header(input.get(next..).unwrap_or(&[]))
+        if is_separator(
+            candidate,
+            prev_blank || prev_junk || nuls > 0 || separators.is_empty(),
+        ) && starts_with_header(input.get(next..).unwrap_or(&[]))
         {
             if separators.len() >= limits.max_records {
                 return Err(ParseError::limit(
@@ -175,7 +185,11 @@ pub fn split_mbox<'a>(
         if is_last {
             truncated = truncation(body);
         }
-        let body = if truncated.is_none() { drop_separator_blank(body) } else { body };
+        let body = if truncated.is_none() {
+            drop_separator_blank(body)
+        } else {
+            body
+        };
         if !starts_with_header(body) {
             mailbox.skipped.push(SkippedRegion {
                 offset: sep,
@@ -203,17 +217,24 @@ fn strip_cr(line: &[u8]) -> &[u8] {
 /// `From ` and was left unquoted by a careless writer rarely has a time in it; when it is not
 /// after an empty line it must also have a year and a weekday or month name.
 fn is_separator(line: &[u8], after_blank: bool) -> bool {
-    let Some(rest) = line.strip_prefix(b"From ") else { return false };
+    let Some(rest) = line.strip_prefix(b"From ") else {
+        return false;
+    };
     let text = String::from_utf8_lossy(rest);
     let mut tokens = text.split_whitespace();
-    let Some(_sender) = tokens.next() else { return false };
+    let Some(_sender) = tokens.next() else {
+        return false;
+    };
     let date: Vec<&str> = tokens.collect();
     if date.is_empty() {
         return false;
     }
     let has_time = date.iter().any(|t| {
         let parts: Vec<&str> = t.split(':').collect();
-        parts.len() >= 2 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        parts.len() >= 2
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
     });
     if !has_time {
         return false;
@@ -225,7 +246,9 @@ fn is_separator(line: &[u8], after_blank: bool) -> bool {
         "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Jan", "Feb", "Mar", "Apr", "May", "Jun",
         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let has_year = date.iter().any(|t| t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()));
+    let has_year = date
+        .iter()
+        .any(|t| t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()));
     let has_name = date.iter().any(|t| NAMES.contains(t));
     has_year && has_name
 }
@@ -233,7 +256,9 @@ fn is_separator(line: &[u8], after_blank: bool) -> bool {
 /// Lines that are binary junk: NUL or other control bytes, or not UTF-8.
 fn is_junk_line(line: &[u8]) -> bool {
     !line.is_empty()
-        && (line.iter().any(|&b| b == 0 || (b < 0x20 && b != b'\t') || b == 0x7f)
+        && (line
+            .iter()
+            .any(|&b| b == 0 || (b < 0x20 && b != b'\t') || b == 0x7f)
             || std::str::from_utf8(line).is_err())
 }
 
@@ -243,7 +268,10 @@ fn split_trailing_junk(body: &[u8]) -> (&[u8], Option<usize>) {
     loop {
         let head = body.get(..keep).unwrap_or(&[]);
         let without_nl = head.strip_suffix(b"\n").unwrap_or(head);
-        let start = without_nl.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+        let start = without_nl
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
         let line = strip_cr(without_nl.get(start..).unwrap_or(&[]));
         if keep == 0 || !is_junk_line(line) {
             break;
@@ -284,7 +312,9 @@ fn starts_with_header(body: &[u8]) -> bool {
 fn truncation(body: &[u8]) -> Option<String> {
     let header_end = find(body, b"\n\n").or_else(|| find(body, b"\n\r\n"));
     if header_end.is_none() {
-        return Some("the header block has no end (no empty line): the file ends inside the headers".into());
+        return Some(
+            "the header block has no end (no empty line): the file ends inside the headers".into(),
+        );
     }
     if !body.ends_with(b"\n") {
         return Some("the file ends in the middle of a line".into());
@@ -293,10 +323,16 @@ fn truncation(body: &[u8]) -> Option<String> {
     let headers = String::from_utf8_lossy(body.get(..header_end).unwrap_or(&[]));
     let declared = headers.lines().find_map(|l| {
         let (name, value) = l.split_once(':')?;
-        name.trim().eq_ignore_ascii_case("content-length").then(|| value.trim().parse::<usize>().ok())?
+        name.trim()
+            .eq_ignore_ascii_case("content-length")
+            .then(|| value.trim().parse::<usize>().ok())?
     });
     let body_start = body.get(header_end..).map_or(body.len(), |r| {
-        header_end + r.iter().take_while(|&&b| b == b'\n' || b == b'\r').count().min(4)
+        header_end
+            + r.iter()
+                .take_while(|&&b| b == b'\n' || b == b'\r')
+                .count()
+                .min(4)
     });
     let actual = body.len().saturating_sub(body_start);
     match declared {
@@ -330,7 +366,11 @@ fn unquote(body: &[u8], flavor: MboxFlavor) -> Cow<'_, [u8]> {
         if i > 0 {
             out.push(b'\n');
         }
-        out.extend_from_slice(if quoted(line) { line.get(1..).unwrap_or(&[]) } else { line });
+        out.extend_from_slice(if quoted(line) {
+            line.get(1..).unwrap_or(&[])
+        } else {
+            line
+        });
     }
     Cow::Owned(out)
 }
@@ -379,11 +419,17 @@ mod tests {
         let input = b"From a@example.org Tue Nov 24 04:35:00 2026\nSubject: one\n\n>From here\n>>From there\n\nFrom b@example.org Tue Nov 24 04:36:00 2026\nSubject: two\n\nbody\n";
         let mb = split(input);
         assert_eq!(mb.messages.len(), 2);
-        assert_eq!(&*mb.messages[0].data, b"Subject: one\n\nFrom here\n>From there\n");
+        assert_eq!(
+            &*mb.messages[0].data,
+            b"Subject: one\n\nFrom here\n>From there\n"
+        );
         assert_eq!(&*mb.messages[1].data, b"Subject: two\n\nbody\n");
         assert!(matches!(mb.messages[1].data, Cow::Borrowed(_)));
         let mbo = split_mbox(input, MboxFlavor::Mboxo, &Limits::default()).unwrap();
-        assert_eq!(&*mbo.messages[0].data, b"Subject: one\n\nFrom here\n>>From there\n");
+        assert_eq!(
+            &*mbo.messages[0].data,
+            b"Subject: one\n\nFrom here\n>>From there\n"
+        );
     }
 
     #[test]
@@ -391,33 +437,66 @@ mod tests {
         let input = b"From a@example.org Tue Nov 24 04:35:00 2026\nSubject: one\n\nFrom the desk of the abuse team\n";
         let mb = split(input);
         assert_eq!(mb.messages.len(), 1);
-        assert!(mb.messages[0].data.ends_with(b"From the desk of the abuse team\n"));
+        assert!(
+            mb.messages[0]
+                .data
+                .ends_with(b"From the desk of the abuse team\n")
+        );
     }
 
     #[test]
     fn empty_and_not_mbox() {
         assert!(split(b"").messages.is_empty());
         assert!(split(b"\n\r\n").messages.is_empty());
-        let err = split_mbox(b"Subject: x\n\nhello\n", MboxFlavor::Mboxrd, &Limits::default());
+        let err = split_mbox(
+            b"Subject: x\n\nhello\n",
+            MboxFlavor::Mboxrd,
+            &Limits::default(),
+        );
         assert!(err.is_err());
     }
 
     #[test]
     fn truncated_last_message() {
         let mb = split(b"From a Tue Nov 24 04:35:00 2026\nSubject: one\n\npartial li");
-        assert!(mb.messages[0].truncated.as_deref().unwrap().contains("middle of a line"));
+        assert!(
+            mb.messages[0]
+                .truncated
+                .as_deref()
+                .unwrap()
+                .contains("middle of a line")
+        );
         let mb = split(b"From a Tue Nov 24 04:35:00 2026\nSubject: one\nFrom: x@example.org\n");
-        assert!(mb.messages[0].truncated.as_deref().unwrap().contains("header"));
-        let mb = split(b"From a Tue Nov 24 04:35:00 2026\nSubject: one\nContent-Length: 100\n\nshort\n");
-        assert!(mb.messages[0].truncated.as_deref().unwrap().contains("Content-Length"));
+        assert!(
+            mb.messages[0]
+                .truncated
+                .as_deref()
+                .unwrap()
+                .contains("header")
+        );
+        let mb =
+            split(b"From a Tue Nov 24 04:35:00 2026\nSubject: one\nContent-Length: 100\n\nshort\n");
+        assert!(
+            mb.messages[0]
+                .truncated
+                .as_deref()
+                .unwrap()
+                .contains("Content-Length")
+        );
     }
 
     #[test]
     fn limits() {
-        let limits = Limits { max_records: 1, ..Limits::default() };
+        let limits = Limits {
+            max_records: 1,
+            ..Limits::default()
+        };
         let input = b"From a Tue Nov 24 04:35:00 2026\nS: 1\n\nx\n\nFrom b Tue Nov 24 04:35:00 2026\nS: 2\n\ny\n";
         assert!(split_mbox(input, MboxFlavor::Mboxrd, &limits).is_err());
-        let limits = Limits { max_line: 10, ..Limits::default() };
+        let limits = Limits {
+            max_line: 10,
+            ..Limits::default()
+        };
         assert!(split_mbox(input, MboxFlavor::Mboxrd, &limits).is_err());
     }
 }

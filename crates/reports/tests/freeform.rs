@@ -16,7 +16,8 @@ fn sample(name: &str) -> Vec<u8> {
 
 fn events(name: &str) -> Vec<AbuseEvent> {
     let raw = sample(name);
-    let records = freeform::parse(&raw, &Limits::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let records =
+        freeform::parse(&raw, &Limits::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
     records
         .into_iter()
         .map(|r| match r {
@@ -63,7 +64,10 @@ fn fail2ban_whois_and_syslog_without_year() {
     assert_eq!(e.missing, vec![MissingField::TimeZone]);
     assert!(e.extra["time_note"].contains("inferred"));
     assert_eq!(e.extra["observations"], "7");
-    assert_eq!(e.reporter.email.as_deref(), Some("fail2ban@host.reporter.example"));
+    assert_eq!(
+        e.reporter.email.as_deref(),
+        Some("fail2ban@host.reporter.example")
+    );
     assert_eq!(e.received, Some(utc(2026, 11, 24, 5, 2, 11)));
     in_range(&e, 0.75, 0.95);
 }
@@ -76,7 +80,10 @@ fn denyhosts_bare_addresses_without_time() {
     for e in &v {
         assert_eq!(e.class, AbuseClass::LoginAttack);
         assert!(e.observed.is_none());
-        assert_eq!(e.missing, vec![MissingField::SourcePort, MissingField::Time]);
+        assert_eq!(
+            e.missing,
+            vec![MissingField::SourcePort, MissingField::Time]
+        );
         assert!(e.extra["skipped_ips"].contains("10.20.30.40"));
         in_range(e, 0.5, 0.8);
     }
@@ -107,7 +114,11 @@ fn german_mez_quoted_printable_latin1() {
     assert!(t.zone_given);
     assert!(e.missing.is_empty(), "{:?}", e.missing);
     assert_eq!(e.reporter.org.as_deref(), Some("Abuse-Team Müller"));
-    assert_eq!(e.reporter.email.as_deref(), Some("noc@beispiel.example"), "Reply-To wins");
+    assert_eq!(
+        e.reporter.email.as_deref(),
+        Some("noc@beispiel.example"),
+        "Reply-To wins"
+    );
     assert_eq!(e.reporter.domain.as_deref(), Some("beispiel.example"));
     assert!(e.extra["class_cues"].contains("brute-force"));
     assert_eq!(e.extra["destination_ips"], "203.0.113.5");
@@ -151,11 +162,20 @@ fn russian_spam() {
 fn html_only_table_rows() {
     let v = events("html-only-table.eml");
     assert_eq!(v.len(), 2, "{v:#?}");
-    assert_eq!((v[0].subject.ip, v[0].subject.port), (ip("198.51.100.61"), Some(50001)));
-    assert_eq!((v[1].subject.ip, v[1].subject.port), (ip("198.51.100.62"), Some(50002)));
+    assert_eq!(
+        (v[0].subject.ip, v[0].subject.port),
+        (ip("198.51.100.61"), Some(50001))
+    );
+    assert_eq!(
+        (v[1].subject.ip, v[1].subject.port),
+        (ip("198.51.100.62"), Some(50002))
+    );
     assert_eq!(v[0].observed.unwrap().utc, utc(2026, 11, 20, 3, 14, 15));
     assert_eq!(v[1].observed.unwrap().utc, utc(2026, 11, 20, 3, 15, 16));
-    assert!(v.iter().all(|e| e.class == AbuseClass::LoginAttack && e.missing.is_empty()));
+    assert!(
+        v.iter()
+            .all(|e| e.class == AbuseClass::LoginAttack && e.missing.is_empty())
+    );
     assert!(v[0].extra["subject_cue"].contains("Source IP"));
 }
 
@@ -176,8 +196,14 @@ fn defanged_phishing_urls() {
         v[0].subject.url.as_deref(),
         Some("https://secure-login.bank-example.com/account/verify.php")
     );
-    assert_eq!(v[0].subject.domain.as_deref(), Some("secure-login.bank-example.com"));
-    assert_eq!(v[1].subject.url.as_deref(), Some("http://198.51.100.66/paypal/signin/"));
+    assert_eq!(
+        v[0].subject.domain.as_deref(),
+        Some("secure-login.bank-example.com")
+    );
+    assert_eq!(
+        v[1].subject.url.as_deref(),
+        Some("http://198.51.100.66/paypal/signin/")
+    );
     assert_eq!(v[1].subject.ip, ip("198.51.100.66"));
     for e in &v {
         assert_eq!(e.class, AbuseClass::Phishing);
@@ -185,7 +211,12 @@ fn defanged_phishing_urls() {
         assert!(e.missing.contains(&MissingField::Time));
         in_range(e, 0.6, 0.9);
     }
-    assert!(v.iter().all(|e| e.subject.url.as_deref().is_some_and(|u| !u.contains("cert.example"))));
+    assert!(v.iter().all(|e| {
+        e.subject
+            .url
+            .as_deref()
+            .is_some_and(|u| !u.contains("cert.example"))
+    }));
 }
 
 #[test]
@@ -245,26 +276,45 @@ fn nothing_to_act_on_is_an_error() {
 
 #[test]
 fn sniff_claims_mail_weakly_and_nothing_else() {
-    assert_eq!(freeform::sniff(&sample("fail2ban-sshd.eml")), freeform::SNIFF_SCORE);
-    assert!(freeform::SNIFF_SCORE > 0 && freeform::SNIFF_SCORE < 50);
+    assert_eq!(
+        freeform::sniff(&sample("fail2ban-sshd.eml")),
+        freeform::SNIFF_SCORE
+    );
+    const { assert!(freeform::SNIFF_SCORE > 0 && freeform::SNIFF_SCORE < 50) };
     assert_eq!(freeform::sniff(b"ip,port,time\n198.51.100.2,1,2\n"), 0);
     assert_eq!(freeform::sniff(b"{\"a\": 1}"), 0);
     assert_eq!(freeform::sniff(b""), 0);
-    let mbox = b"From x@example.org Tue Nov 24 04:35:00 2026\nFrom: a@example.org\nSubject: s\n\nb\n";
+    let mbox =
+        b"From x@example.org Tue Nov 24 04:35:00 2026\nFrom: a@example.org\nSubject: s\n\nb\n";
     assert_eq!(freeform::sniff(mbox), freeform::SNIFF_SCORE);
 }
 
 #[test]
 fn limits_are_honoured() {
     let raw = sample("fail2ban-sshd.eml");
-    let small = Limits { max_input: 100, ..Limits::default() };
-    assert_eq!(freeform::parse(&raw, &small).unwrap_err().kind, ParseErrorKind::LimitExceeded);
+    let small = Limits {
+        max_input: 100,
+        ..Limits::default()
+    };
+    assert_eq!(
+        freeform::parse(&raw, &small).unwrap_err().kind,
+        ParseErrorKind::LimitExceeded
+    );
     // One source per line over many lines: events are capped by max_records.
-    let mut mail = String::from("From: a@reporter.example\nSubject: brute force\nDate: Tue, 24 Nov 2026 06:00:00 +0000\n\n");
+    let mut mail = String::from(
+        "From: a@reporter.example\nSubject: brute force\nDate: Tue, 24 Nov 2026 06:00:00 +0000\n\n",
+    );
     for i in 0..300u32 {
-        mail.push_str(&format!("attack from 198.51.{}.{} port 40000\n", i / 200, i % 200 + 1));
+        mail.push_str(&format!(
+            "attack from 198.51.{}.{} port 40000\n",
+            i / 200,
+            i % 200 + 1
+        ));
     }
-    let capped = Limits { max_records: 50, ..Limits::default() };
+    let capped = Limits {
+        max_records: 50,
+        ..Limits::default()
+    };
     let records = freeform::parse(mail.as_bytes(), &capped).unwrap();
     assert_eq!(records.len(), 50);
     let first = records[0].as_event().unwrap();

@@ -33,11 +33,20 @@ fn one_message() {
     assert_eq!(mb.messages.len(), 1);
     let m = &mb.messages[0];
     assert_eq!(m.offset, 0);
-    assert_eq!(m.from_line, "From reporter1@example.org Tue Nov 24 01:00:00 2026");
+    assert_eq!(
+        m.from_line,
+        "From reporter1@example.org Tue Nov 24 01:00:00 2026"
+    );
     assert!(m.data.starts_with(b"From: reporter1@example.org\n"));
-    assert!(m.data.ends_with(b"Hello.\n"), "separator blank line removed");
+    assert!(
+        m.data.ends_with(b"Hello.\n"),
+        "separator blank line removed"
+    );
     assert!(m.truncated.is_none());
-    assert!(matches!(m.data, Cow::Borrowed(_)), "nothing to unquote: no copy");
+    assert!(
+        matches!(m.data, Cow::Borrowed(_)),
+        "nothing to unquote: no copy"
+    );
     assert!(mb.skipped.is_empty());
 }
 
@@ -46,7 +55,11 @@ fn empty_file_is_an_empty_mailbox() {
     let raw = sample("empty.mbox");
     let mb = split_mbox(&raw, MboxFlavor::Mboxrd, &Limits::default()).unwrap();
     assert!(mb.messages.is_empty() && mb.skipped.is_empty());
-    assert!(parse_mbox(&sample("empty.mbox"), &Limits::default()).unwrap().is_empty());
+    assert!(
+        parse_mbox(&sample("empty.mbox"), &Limits::default())
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -55,12 +68,21 @@ fn mboxrd_unquoting() {
     let mb = split_mbox(&raw, MboxFlavor::Mboxrd, &Limits::default()).unwrap();
     assert_eq!(mb.messages.len(), 3);
     let body = String::from_utf8_lossy(&mb.messages[0].data);
-    assert!(body.contains("\nFrom the abuse desk, with love\n"), "{body}");
-    assert!(body.contains("\n>From a line that began >From in the original\n"), "{body}");
+    assert!(
+        body.contains("\nFrom the abuse desk, with love\n"),
+        "{body}"
+    );
+    assert!(
+        body.contains("\n>From a line that began >From in the original\n"),
+        "{body}"
+    );
     let data: Vec<&[u8]> = mb.messages.iter().map(|m| &*m.data).collect();
     assert_eq!(subjects(&data), vec!["report 1", "report 2", "report 3"]);
     assert!(mb.messages[1].offset > mb.messages[0].offset);
-    assert_eq!(&raw[mb.messages[2].offset..mb.messages[2].offset + 5], b"From ");
+    assert_eq!(
+        &raw[mb.messages[2].offset..mb.messages[2].offset + 5],
+        b"From "
+    );
 }
 
 #[test]
@@ -79,7 +101,10 @@ fn crlf_line_ends() {
     let raw = sample("crlf.mbox");
     let mb = split_mbox(&raw, MboxFlavor::Mboxrd, &Limits::default()).unwrap();
     assert_eq!(mb.messages.len(), 2);
-    assert_eq!(mb.messages[0].from_line, "From reporter1@example.org Tue Nov 24 01:00:00 2026");
+    assert_eq!(
+        mb.messages[0].from_line,
+        "From reporter1@example.org Tue Nov 24 01:00:00 2026"
+    );
     assert!(mb.messages[0].data.ends_with(b"Hello.\r\n"));
     assert!(mb.messages.iter().all(|m| m.truncated.is_none()));
     let data: Vec<&[u8]> = mb.messages.iter().map(|m| &*m.data).collect();
@@ -94,7 +119,10 @@ fn truncated_last_message_mid_line() {
     assert!(mb.messages[0].truncated.is_none());
     let why = mb.messages[1].truncated.as_deref().unwrap();
     assert!(why.contains("middle of a line"), "{why}");
-    assert!(mb.messages[1].data.ends_with(b"in the mid"), "the partial text is kept");
+    assert!(
+        mb.messages[1].data.ends_with(b"in the mid"),
+        "the partial text is kept"
+    );
 }
 
 #[test]
@@ -102,7 +130,13 @@ fn truncated_in_headers() {
     let raw = sample("truncated-in-headers.mbox");
     let mb = split_mbox(&raw, MboxFlavor::Mboxrd, &Limits::default()).unwrap();
     assert_eq!(mb.messages.len(), 2);
-    assert!(mb.messages[1].truncated.as_deref().unwrap().contains("header block"));
+    assert!(
+        mb.messages[1]
+            .truncated
+            .as_deref()
+            .unwrap()
+            .contains("header block")
+    );
 }
 
 #[test]
@@ -121,7 +155,10 @@ fn junk_before_the_first_message() {
     assert_eq!(mb.skipped.len(), 1);
     assert_eq!(mb.skipped[0].offset, 0);
     assert!(mb.skipped[0].reason.contains("before the first"));
-    assert_eq!(&raw[mb.messages[0].offset..mb.messages[0].offset + 5], b"From ");
+    assert_eq!(
+        &raw[mb.messages[0].offset..mb.messages[0].offset + 5],
+        b"From "
+    );
 }
 
 #[test]
@@ -129,7 +166,11 @@ fn binary_junk_between_messages() {
     let raw = sample("nul-padding-between.mbox");
     let mb = split_mbox(&raw, MboxFlavor::Mboxrd, &Limits::default()).unwrap();
     assert_eq!(mb.messages.len(), 2);
-    assert!(mb.messages[0].data.ends_with(b"Hello.\n"), "{:?}", String::from_utf8_lossy(&mb.messages[0].data));
+    assert!(
+        mb.messages[0].data.ends_with(b"Hello.\n"),
+        "{:?}",
+        String::from_utf8_lossy(&mb.messages[0].data)
+    );
     assert_eq!(mb.skipped.len(), 1);
     assert!(mb.skipped[0].reason.contains("binary junk"));
     assert!(mb.skipped[0].len >= 64);
@@ -141,7 +182,10 @@ fn nul_bytes_glued_to_the_from_line() {
     let raw = sample("nul-glued-from.mbox");
     let mb = split_mbox(&raw, MboxFlavor::Mboxrd, &Limits::default()).unwrap();
     assert_eq!(mb.messages.len(), 2);
-    assert_eq!(&raw[mb.messages[1].offset..mb.messages[1].offset + 5], b"From ");
+    assert_eq!(
+        &raw[mb.messages[1].offset..mb.messages[1].offset + 5],
+        b"From "
+    );
     assert!(!mb.messages[0].data.contains(&0));
 }
 
@@ -152,7 +196,10 @@ fn unquoted_from_lines_in_a_body_stay_in_the_body() {
     assert_eq!(mb.messages.len(), 2);
     let body = String::from_utf8_lossy(&mb.messages[0].data);
     assert!(body.contains("From our logs you can see the attack."));
-    assert!(body.contains("From 03:14:15 to 03:20:00 the attack went on."), "{body}");
+    assert!(
+        body.contains("From 03:14:15 to 03:20:00 the attack went on."),
+        "{body}"
+    );
 }
 
 #[test]
@@ -175,12 +222,26 @@ fn a_plain_message_is_not_an_mbox() {
 #[test]
 fn limits() {
     let raw = sample("mboxrd-quoting.mbox");
-    let few = Limits { max_records: 2, ..Limits::default() };
+    let few = Limits {
+        max_records: 2,
+        ..Limits::default()
+    };
     let err = split_mbox(&raw, MboxFlavor::Mboxrd, &few).unwrap_err();
     assert_eq!(err.kind, ParseErrorKind::LimitExceeded);
-    let small = Limits { max_input: 10, ..Limits::default() };
-    assert_eq!(split_mbox(&raw, MboxFlavor::Mboxrd, &small).unwrap_err().kind, ParseErrorKind::LimitExceeded);
-    let short_lines = Limits { max_line: 20, ..Limits::default() };
+    let small = Limits {
+        max_input: 10,
+        ..Limits::default()
+    };
+    assert_eq!(
+        split_mbox(&raw, MboxFlavor::Mboxrd, &small)
+            .unwrap_err()
+            .kind,
+        ParseErrorKind::LimitExceeded
+    );
+    let short_lines = Limits {
+        max_line: 20,
+        ..Limits::default()
+    };
     let err = split_mbox(&raw, MboxFlavor::Mboxrd, &short_lines).unwrap_err();
     assert!(err.message.contains("line at byte 0"), "{err}");
 }
@@ -190,13 +251,27 @@ fn abuse_folder_parsed_message_by_message() {
     let outcomes = parse_mbox(&sample("abuse-folder.mbox"), &Limits::default()).unwrap();
     assert_eq!(outcomes.len(), 3);
     let ip_of = |i: usize| -> Option<IpAddr> {
-        outcomes[i].result.as_ref().ok()?.first()?.as_event()?.subject.ip
+        outcomes[i]
+            .result
+            .as_ref()
+            .ok()?
+            .first()?
+            .as_event()?
+            .subject
+            .ip
     };
     assert_eq!(ip_of(0), Some("198.51.100.2".parse().unwrap()));
     let err = outcomes[1].result.as_ref().unwrap_err();
-    assert_eq!(err.kind, ParseErrorKind::MissingField, "one bad message does not hide the others");
+    assert_eq!(
+        err.kind,
+        ParseErrorKind::MissingField,
+        "one bad message does not hide the others"
+    );
     assert_eq!(ip_of(2), Some("198.51.100.44".parse().unwrap()));
-    let e = outcomes[2].result.as_ref().unwrap()[0].as_event().unwrap().clone();
+    let e = outcomes[2].result.as_ref().unwrap()[0]
+        .as_event()
+        .unwrap()
+        .clone();
     assert_eq!(e.subject.port, Some(51234));
     assert_eq!(outcomes[2].index, 2);
 }

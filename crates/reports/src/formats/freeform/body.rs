@@ -39,7 +39,10 @@ pub struct MailText {
 pub fn read_mail(input: &[u8], limits: &Limits) -> Result<MailText, ParseError> {
     let input = skip_mbox_from_line(input);
     let message = MessageParser::default().parse(input).ok_or_else(|| {
-        ParseError::malformed("freeform", "input is not an RFC 5322 mail (no header block found)")
+        ParseError::malformed(
+            "freeform",
+            "input is not an RFC 5322 mail (no header block found)",
+        )
     })?;
     let mut mail = MailText {
         subject: message.subject().unwrap_or("").to_owned(),
@@ -51,7 +54,12 @@ pub fn read_mail(input: &[u8], limits: &Limits) -> Result<MailText, ParseError> 
         ..MailText::default()
     };
     let max_line = limits.max_line.clamp(64, MAX_LINE);
-    let mut collector = Collector { text: String::new(), notes: Vec::new(), max_line, full: false };
+    let mut collector = Collector {
+        text: String::new(),
+        notes: Vec::new(),
+        max_line,
+        full: false,
+    };
     collect(&message, 0, limits.max_depth, &mut collector);
     mail.text = collector.text;
     mail.notes = collector.notes;
@@ -79,7 +87,11 @@ fn reporter(message: &Message<'_>) -> Reporter {
         .or(email.as_deref())
         .and_then(|e| e.rsplit_once('@'))
         .map(|(_, d)| d.to_lowercase());
-    Reporter { org: from.and_then(|a| a.name()).map(str::to_owned), email, domain }
+    Reporter {
+        org: from.and_then(|a| a.name()).map(str::to_owned),
+        email,
+        domain,
+    }
 }
 
 struct Collector {
@@ -112,21 +124,28 @@ impl Collector {
             };
             if self.text.len() + line.len() + 1 > MAX_TEXT {
                 self.full = true;
-                self.notes.push(format!("text after the first {MAX_TEXT} bytes was not scanned"));
+                self.notes.push(format!(
+                    "text after the first {MAX_TEXT} bytes was not scanned"
+                ));
                 break;
             }
             self.text.push_str(line);
             self.text.push('\n');
         }
         if cut_lines > 0 {
-            self.notes.push(format!("{cut_lines} line(s) longer than {} bytes were cut", self.max_line));
+            self.notes.push(format!(
+                "{cut_lines} line(s) longer than {} bytes were cut",
+                self.max_line
+            ));
         }
     }
 }
 
 fn collect(message: &Message<'_>, depth: usize, max_depth: usize, out: &mut Collector) {
     if depth > max_depth {
-        out.notes.push(format!("forwarded messages nested deeper than {max_depth} were skipped"));
+        out.notes.push(format!(
+            "forwarded messages nested deeper than {max_depth} were skipped"
+        ));
         return;
     }
     let plain: Vec<&PartType<'_>> = message
@@ -144,7 +163,9 @@ fn collect(message: &Message<'_>, depth: usize, max_depth: usize, out: &mut Coll
         }
     }
     for &i in &message.attachments {
-        let Some(part) = message.parts.get(i as usize) else { continue };
+        let Some(part) = message.parts.get(i as usize) else {
+            continue;
+        };
         match &part.body {
             PartType::Text(t) => out.push(t),
             PartType::Html(h) => out.push(&html_to_text(h)),

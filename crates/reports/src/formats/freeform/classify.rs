@@ -20,6 +20,7 @@ pub struct Classification {
 
 /// Cue words per class, lower case, matched as substrings of the lower-cased text. Each cue
 /// counts once however often it appears, so a long log does not outvote the prose.
+#[rustfmt::skip]
 const CUES: &[(AbuseClass, &[&str])] = &[
     (
         AbuseClass::LoginAttack,
@@ -134,10 +135,14 @@ pub fn classify(subject: &str, body: &str) -> Classification {
         }
     }
     // Highest score first; ties go to the order of CUES (the more specific classes come first).
-    scores.sort_by(|a, b| b.1.cmp(&a.1));
+    scores.sort_by_key(|s| std::cmp::Reverse(s.1));
     let mut ranked = scores.into_iter();
     let Some((class, best, cues)) = ranked.next() else {
-        return Classification { class: AbuseClass::Other, confidence: 0.3, cues: Vec::new() };
+        return Classification {
+            class: AbuseClass::Other,
+            confidence: 0.3,
+            cues: Vec::new(),
+        };
     };
     let runner_up = ranked.next().map_or(0, |(_, s, _)| s);
     let mut confidence = 0.45 + 0.12 * best.min(4) as f32;
@@ -145,7 +150,11 @@ pub fn classify(subject: &str, body: &str) -> Classification {
         // Another class is nearly as likely: say so through a lower confidence.
         confidence -= 0.2;
     }
-    Classification { class, confidence: confidence.clamp(0.1, 0.95), cues }
+    Classification {
+        class,
+        confidence: confidence.clamp(0.1, 0.95),
+        cues,
+    }
 }
 
 #[cfg(test)]
@@ -154,7 +163,10 @@ mod tests {
 
     #[test]
     fn german_brute_force() {
-        let c = classify("Brute-Force-Angriff von Ihrer IP", "Wir sahen Anmeldeversuche.");
+        let c = classify(
+            "Brute-Force-Angriff von Ihrer IP",
+            "Wir sahen Anmeldeversuche.",
+        );
         assert_eq!(c.class, AbuseClass::LoginAttack);
         assert!(c.confidence > 0.7, "{c:?}");
         assert!(c.cues.contains(&"brute-force"));
@@ -162,11 +174,23 @@ mod tests {
 
     #[test]
     fn languages() {
-        assert_eq!(classify("", "tentatives de connexion SSH").class, AbuseClass::LoginAttack);
-        assert_eq!(classify("", "intentos de acceso al servidor").class, AbuseClass::LoginAttack);
-        assert_eq!(classify("", "escaneo de puertos").class, AbuseClass::PortScan);
+        assert_eq!(
+            classify("", "tentatives de connexion SSH").class,
+            AbuseClass::LoginAttack
+        );
+        assert_eq!(
+            classify("", "intentos de acceso al servidor").class,
+            AbuseClass::LoginAttack
+        );
+        assert_eq!(
+            classify("", "escaneo de puertos").class,
+            AbuseClass::PortScan
+        );
         assert_eq!(classify("Спам", "").class, AbuseClass::Spam);
-        assert_eq!(classify("DMCA notice", "copyright infringement").class, AbuseClass::Copyright);
+        assert_eq!(
+            classify("DMCA notice", "copyright infringement").class,
+            AbuseClass::Copyright
+        );
         assert_eq!(classify("", "a phishing page").class, AbuseClass::Phishing);
     }
 

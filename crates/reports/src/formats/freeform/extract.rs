@@ -12,6 +12,10 @@ use regex::Regex;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::LazyLock;
 
+use super::cues::{DESTINATION_CUES, SOURCE_CUES, VERSION_WORDS};
+use super::table::apply_table;
+pub use super::table::{TableHeader, table_header};
+
 /// What the text says an address is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
@@ -85,29 +89,6 @@ pub struct LineItems {
     pub defanged: bool,
 }
 
-/// A table heading: which column holds what, so that a row's bare cells get a meaning.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TableHeader {
-    delimiter: Delimiter,
-    columns: Vec<Column>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Delimiter {
-    Pipe,
-    Tab,
-    Semicolon,
-    Comma,
-    Spaces,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-struct Column {
-    label: String,
-    ip_role: Option<Role>,
-    port_role: Option<Role>,
-}
-
 static URL: LazyLock<Regex> =
     LazyLock::new(|| re(r#"(?i)\b(?:https?|ftp|sftp)://[^\s<>"'{}|\\^`]+"#));
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
@@ -127,9 +108,8 @@ static DST_PORT: LazyLock<Regex> = LazyLock::new(|| {
 });
 static ANY_PORT: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)\b(port|puerto|porta|poort|порт)\s*[:=#]?\s*(\d{1,5})\b"));
-static HOSTNAME: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}[a-z]{2,24}\b")
-});
+static HOSTNAME: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}[a-z]{2,24}\b"));
 
 fn re(pattern: &str) -> Regex {
     // Constant patterns of this file, exercised by its unit tests.
@@ -137,54 +117,10 @@ fn re(pattern: &str) -> Regex {
     Regex::new(pattern).expect("built-in pattern compiles")
 }
 
-/// Words before an address that say it is the source. Longest match wins, so `destination ip`
-/// beats `ip`. Lower case; `=` and `:` are trimmed before matching.
-const SOURCE_CUES: &[&str] = &[
-    "src", "source", "source ip", "source address", "source ip address", "src ip", "srcip",
-    "from", "from ip", "from host", "rhost", "client", "client ip", "attacker", "attacker ip",
-    "attacking ip", "attacking host", "offending ip", "offender", "ban", "banned", "blocked",
-    "ip", "ip address", "ip-address", "host", "remote", "remote host", "remote ip", "sender ip",
-    "sending ip", "abusive ip", "attack from", "attacks from", "originating ip",
-    // German
-    "quelle", "quell-ip", "quelladresse", "quell-adresse", "absender", "angreifer", "von",
-    "ip-adresse", "angreifende ip",
-    // French
-    "de", "depuis", "adresse ip", "adresse source", "ip source", "attaquant", "provenant de",
-    // Spanish and Portuguese
-    "desde", "origen", "ip de origen", "origem", "ip de origem", "dirección ip", "endereço ip",
-    "atacante", "procedentes de", "provenientes de", "do ip", "del ip", "de la ip",
-    // Dutch
-    "van", "vanaf", "bron", "bron-ip", "aanvaller",
-    // Russian
-    "от", "с", "с адреса", "с ip", "источник", "ip-адрес", "ip адрес", "адрес", "атакующий",
-];
-
-/// Words before an address that say it is the destination (the reporter's own machine).
-const DESTINATION_CUES: &[&str] = &[
-    "dst", "dest", "destination", "destination ip", "destination address", "dst ip", "to",
-    "to ip", "to host", "target", "target ip", "target host", "victim", "victim ip", "our server",
-    "our host", "our ip", "our network", "our mail server", "our honeypot", "server ip",
-    "honeypot", "sensor", "on", "on host", "against", "->", ">",
-    // German
-    "auf", "an", "ziel", "ziel-ip", "zieladresse", "ziel-adresse", "nach", "unser server",
-    "unseren server", "unserem server",
-    // French
-    "vers", "cible", "notre serveur", "ip de destination",
-    // Spanish and Portuguese
-    "hacia", "destino", "ip de destino", "nuestro servidor", "para", "nosso servidor",
-    // Dutch
-    "naar", "doel", "onze server",
-    // Russian
-    "на", "назначение", "наш сервер",
-];
-
-/// Words before a version number: `OpenSSH 8.9.1.2`, `version 1.2.3.4` are not addresses.
-const VERSION_WORDS: &[&str] =
-    &["version", "ver", "v", "release", "build", "firmware", "kernel", "rev", "revision", "версия"];
-
 /// Replaces common defanging (`hxxp`, `[.]`, `(.)`, `[dot]`, `[:]`, `[@]`) so the text can be
 /// scanned like plain text. Returns the refanged line and whether anything was undone.
 pub fn refang(line: &str) -> (String, bool) {
+    #[rustfmt::skip]
     const PAIRS: &[(&str, &str)] = &[
         ("[.]", "."), ("(.)", "."), ("{.}", "."), ("[dot]", "."), ("(dot)", "."), ("[:]", ":"),
         ("[://]", "://"), ("[@]", "@"), ("[at]", "@"), ("hxxps", "https"), ("hxxp", "http"),
@@ -205,7 +141,10 @@ pub fn refang(line: &str) -> (String, bool) {
 /// Scans one line. `table` gives meaning to bare cells when the line is a row under a heading.
 pub fn scan_line(raw: &str, table: Option<&TableHeader>) -> LineItems {
     let (line, defanged) = refang(raw);
-    let mut items = LineItems { defanged, ..LineItems::default() };
+    let mut items = LineItems {
+        defanged,
+        ..LineItems::default()
+    };
     if is_whois_range(&line) {
         // fail2ban and DenyHosts append whois output: `inetnum: 198.51.100.0 - 198.51.100.255`
         // names the network's bounds, never an attacker.
@@ -216,7 +155,9 @@ pub fn scan_line(raw: &str, table: Option<&TableHeader>) -> LineItems {
     let mut masked = line.clone();
 
     for m in URL.find_iter(&line) {
-        let url = m.as_str().trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '>']);
+        let url = m
+            .as_str()
+            .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '>']);
         if let Some(mention) = url_mention(url, m.start()) {
             items.urls.push(mention);
         }
@@ -245,9 +186,19 @@ pub fn scan_line(raw: &str, table: Option<&TableHeader>) -> LineItems {
 /// Whois and RPSL attributes whose values are network bounds (RFC 2622 section 5, ARIN's
 /// `NetRange`).
 fn is_whois_range(line: &str) -> bool {
-    const KEYS: &[&str] =
-        &["inetnum", "inet6num", "netrange", "cidr", "route", "route6", "nethandle", "network"];
-    let Some((key, _)) = line.split_once(':') else { return false };
+    const KEYS: &[&str] = &[
+        "inetnum",
+        "inet6num",
+        "netrange",
+        "cidr",
+        "route",
+        "route6",
+        "nethandle",
+        "network",
+    ];
+    let Some((key, _)) = line.split_once(':') else {
+        return false;
+    };
     let key = key.trim().to_ascii_lowercase();
     KEYS.contains(&key.as_str())
 }
@@ -273,7 +224,12 @@ fn url_mention(url: &str, start: usize) -> Option<UrlMention> {
     }
     let host = host.to_lowercase();
     let ip = host.parse::<IpAddr>().ok();
-    Some(UrlMention { url: url.to_owned(), host, ip, start })
+    Some(UrlMention {
+        url: url.to_owned(),
+        host,
+        ip,
+        start,
+    })
 }
 
 fn char_before(s: &str, i: usize) -> Option<char> {
@@ -330,7 +286,9 @@ fn scan_ipv6(line: &str, masked: &mut String, items: &mut LineItems) {
             Ok(ip) => ip,
             Err(_) => {
                 // tcpdump prints `2001:db8::1.40112`.
-                let Some((addr, p)) = candidate.rsplit_once('.') else { continue };
+                let Some((addr, p)) = candidate.rsplit_once('.') else {
+                    continue;
+                };
                 let (Ok(ip), Ok(p)) = (addr.parse::<Ipv6Addr>(), p.parse::<u16>()) else {
                     continue;
                 };
@@ -375,7 +333,9 @@ fn scan_ipv4(line: &str, masked: &mut String, items: &mut LineItems) {
         if before.is_some_and(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '/')) {
             continue;
         }
-        let Ok(v4) = m.as_str().parse::<Ipv4Addr>() else { continue };
+        let Ok(v4) = m.as_str().parse::<Ipv4Addr>() else {
+            continue;
+        };
         let mut port = None;
         match char_at(&snapshot, end) {
             Some(c) if c.is_alphanumeric() || c == '_' => continue,
@@ -392,18 +352,21 @@ fn scan_ipv4(line: &str, masked: &mut String, items: &mut LineItems) {
                     if !tcpdump || more_dots || !line.contains(" > ") {
                         continue;
                     }
-                    let Ok(p) = rest.get(..n).unwrap_or("").parse::<u16>() else { continue };
+                    let Ok(p) = rest.get(..n).unwrap_or("").parse::<u16>() else {
+                        continue;
+                    };
                     port = Some(p);
                     end += 1 + n;
                 }
             }
-            Some('/') => {
-                // CIDR prefix: a range, not a host; reports about whole ranges are rare and
-                // cannot be attributed to one customer as an address.
-                if snapshot.get(end + 1..).is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
-                {
-                    continue;
-                }
+            // CIDR prefix: a range, not a host; reports about whole ranges are rare and cannot
+            // be attributed to one customer as an address.
+            Some('/')
+                if snapshot
+                    .get(end + 1..)
+                    .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit())) =>
+            {
+                continue;
             }
             _ => {}
         }
@@ -446,13 +409,20 @@ fn preceded_by_version_word(s: &str, start: usize) -> bool {
 /// or from an arrow right after it, or from its place at the start of a log line.
 fn assign_role(line: &str, ips: &mut [IpMention], index: usize) {
     let Some(me) = ips.get(index) else { return };
-    let from = if index == 0 { 0 } else { ips.get(index - 1).map_or(0, |p| p.end) };
+    let from = if index == 0 {
+        0
+    } else {
+        ips.get(index - 1).map_or(0, |p| p.end)
+    };
     let window_start = from.max(me.start.saturating_sub(48));
     let mut window_start = window_start;
     while !line.is_char_boundary(window_start) && window_start < me.start {
         window_start += 1;
     }
-    let before = line.get(window_start..me.start).unwrap_or("").to_lowercase();
+    let before = line
+        .get(window_start..me.start)
+        .unwrap_or("")
+        .to_lowercase();
     let trimmed = before.trim_end_matches(|c: char| {
         c.is_whitespace() || matches!(c, ':' | '=' | '(' | '[' | '"' | '\'' | '#' | '*')
     });
@@ -474,7 +444,10 @@ fn assign_role(line: &str, ips: &mut [IpMention], index: usize) {
 
 fn longest_cue(before: &str) -> Option<(Role, &'static str)> {
     let mut best: Option<(Role, &'static str)> = None;
-    let lists = [(Role::Source, SOURCE_CUES), (Role::Destination, DESTINATION_CUES)];
+    let lists = [
+        (Role::Source, SOURCE_CUES),
+        (Role::Destination, DESTINATION_CUES),
+    ];
     for (role, list) in lists {
         for cue in list.iter().copied() {
             if !before.ends_with(cue) {
@@ -483,7 +456,10 @@ fn longest_cue(before: &str) -> Option<(Role, &'static str)> {
             let head = &before[..before.len() - cue.len()];
             // The cue must be a whole word (the arrows are their own boundary).
             let boundary = cue.starts_with(['-', '>'])
-                || head.chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+                || head
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !c.is_alphanumeric());
             if boundary && best.is_none_or(|(_, b)| cue.chars().count() > b.chars().count()) {
                 best = Some((role, cue));
             }
@@ -499,7 +475,9 @@ fn scan_ports(masked: &str, items: &mut LineItems) {
             let (Some(all), Some(cue), Some(num)) = (caps.get(0), caps.get(1), caps.get(2)) else {
                 continue;
             };
-            let Ok(port) = num.as_str().parse::<u16>() else { continue };
+            let Ok(port) = num.as_str().parse::<u16>() else {
+                continue;
+            };
             taken.push((all.start(), all.end()));
             items.ports.push(PortMention {
                 port,
@@ -517,7 +495,9 @@ fn scan_ports(masked: &str, items: &mut LineItems) {
         if taken.iter().any(|&(s, e)| all.start() < e && s < all.end()) {
             continue;
         }
-        let Ok(port) = num.as_str().parse::<u16>() else { continue };
+        let Ok(port) = num.as_str().parse::<u16>() else {
+            continue;
+        };
         // `port N` right after an address belongs to it (sshd: `from IP port N`, `on IP port M`).
         let owner = items
             .ips
@@ -543,150 +523,19 @@ fn scan_ports(masked: &str, items: &mut LineItems) {
     items.ports.sort_by_key(|p| p.start);
 }
 
-/// Recognises a table heading: at least two cells split by one delimiter, short labels, and a
-/// label that names an address or a port.
-pub fn table_header(line: &str) -> Option<TableHeader> {
-    if line.chars().filter(char::is_ascii_digit).count() > 2 {
-        return None;
-    }
-    for delimiter in
-        [Delimiter::Pipe, Delimiter::Tab, Delimiter::Semicolon, Delimiter::Comma, Delimiter::Spaces]
-    {
-        let cells = split_cells(line, delimiter);
-        if cells.len() < 2 || cells.iter().any(|(_, _, c)| c.chars().count() > 40) {
-            continue;
-        }
-        let columns: Vec<Column> = cells.iter().map(|(_, _, label)| column(label)).collect();
-        if columns.iter().any(|c| c.ip_role.is_some()) {
-            return Some(TableHeader { delimiter, columns });
-        }
-    }
-    None
-}
-
-impl TableHeader {
-    /// Whether `line` is a row of this table (same number of cells).
-    pub fn matches(&self, line: &str) -> bool {
-        split_cells(line, self.delimiter).len() == self.columns.len()
-    }
-}
-
-fn column(label: &str) -> Column {
-    let l = label.to_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| l.contains(w));
-    let dst = has(&[
-        "dst", "dest", "target", "victim", "ziel", "cible", "destino", "doel", "назнач",
-    ]);
-    let src = has(&[
-        "src", "source", "attacker", "quell", "origen", "origem", "bron", "источник", "angreifer",
-    ]);
-    let is_port = has(&["port", "порт", "puerto", "poort"]);
-    let is_ip = has(&["ip", "address", "adresse", "host", "dirección", "endereço", "адрес"])
-        || (!is_port && (src || dst));
-    let role = if dst {
-        Role::Destination
-    } else if src {
-        Role::Source
-    } else {
-        Role::Unstated
-    };
-    Column {
-        label: label.trim().to_owned(),
-        ip_role: is_ip.then_some(if role == Role::Unstated { Role::Source } else { role }),
-        port_role: is_port.then_some(role),
-    }
-}
-
-fn split_cells(line: &str, delimiter: Delimiter) -> Vec<(usize, usize, &str)> {
-    let mut cells = Vec::new();
-    let trimmed_start = line.len() - line.trim_start().len();
-    let body = line.trim();
-    let body = body.strip_prefix('|').unwrap_or(body);
-    let body = body.strip_suffix('|').unwrap_or(body);
-    let offset = trimmed_start + usize::from(line.trim_start().starts_with('|'));
-    let mut push = |s: usize, e: usize| {
-        if let Some(text) = body.get(s..e) {
-            cells.push((offset + s, offset + e, text.trim()));
-        }
-    };
-    let sep: &[char] = match delimiter {
-        Delimiter::Pipe => &['|'],
-        Delimiter::Tab => &['\t'],
-        Delimiter::Semicolon => &[';'],
-        Delimiter::Comma => &[','],
-        Delimiter::Spaces => &[],
-    };
-    if delimiter == Delimiter::Spaces {
-        let mut cell_start = 0;
-        let bytes = body.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b' ' && bytes.get(i + 1) == Some(&b' ') {
-                push(cell_start, i);
-                while bytes.get(i) == Some(&b' ') {
-                    i += 1;
-                }
-                cell_start = i;
-            } else {
-                i += 1;
-            }
-        }
-        push(cell_start, body.len());
-    } else {
-        let mut cell_start = 0;
-        for (i, c) in body.char_indices() {
-            if sep.contains(&c) {
-                push(cell_start, i);
-                cell_start = i + c.len_utf8();
-            }
-        }
-        push(cell_start, body.len());
-    }
-    cells.retain(|(_, _, t)| !t.is_empty() || delimiter != Delimiter::Spaces);
-    cells
-}
-
-/// Gives a row's addresses and bare port numbers the meaning of their column heading.
-fn apply_table(line: &str, table: &TableHeader, items: &mut LineItems) {
-    let cells = split_cells(line, table.delimiter);
-    if cells.len() != table.columns.len() {
-        return;
-    }
-    for ((start, end, text), column) in cells.iter().zip(&table.columns) {
-        if let Some(role) = column.ip_role {
-            for ip in items.ips.iter_mut().filter(|ip| ip.start >= *start && ip.end <= *end) {
-                if ip.role == Role::Unstated || ip.cue == "address opens a log line" {
-                    ip.role = role;
-                    ip.cue = format!("column \"{}\"", column.label);
-                }
-            }
-        }
-        if let Some(role) = column.port_role
-            && let Ok(port) = text.parse::<u16>()
-            && !items.ports.iter().any(|p| p.start >= *start && p.end <= *end)
-        {
-            items.ports.push(PortMention {
-                port,
-                start: *start,
-                end: *end,
-                role,
-                cue: format!("column \"{}\"", column.label),
-            });
-        }
-    }
-    items.ports.sort_by_key(|p| p.start);
-}
-
 /// Top-level domains common enough in abuse mail that a bare `name.tld` is taken as a domain.
 /// Anything else needs defanging or a cue word, because `fail2ban.actions` and `file.txt` look
 /// like domains too.
+#[rustfmt::skip]
 const COMMON_TLDS: &[&str] = &[
     "com", "net", "org", "info", "biz", "io", "co", "de", "fr", "es", "nl", "ru", "pt", "br", "uk",
     "eu", "us", "it", "pl", "cn", "xyz", "top", "online", "site", "shop", "club", "store", "app",
     "su", "ua", "in", "me", "cc", "tk", "ml", "ga", "cf", "gq", "live", "icu", "buzz", "today",
 ];
 
-const DOMAIN_CUES: &[&str] = &["domain", "domaine", "dominio", "domein", "site", "website", "host"];
+const DOMAIN_CUES: &[&str] = &[
+    "domain", "domaine", "dominio", "domein", "site", "website", "host",
+];
 
 fn scan_domains(masked: &str, items: &mut LineItems) {
     for m in HOSTNAME.find_iter(masked) {
@@ -699,7 +548,9 @@ fn scan_domains(masked: &str, items: &mut LineItems) {
         }
         let tld = name.rsplit('.').next().unwrap_or("");
         let before = masked.get(..m.start()).unwrap_or("").to_lowercase();
-        let cued = DOMAIN_CUES.iter().any(|c| before.trim_end_matches([' ', ':']).ends_with(c));
+        let cued = DOMAIN_CUES
+            .iter()
+            .any(|c| before.trim_end_matches([' ', ':']).ends_with(c));
         if items.defanged || cued || COMMON_TLDS.contains(&tld) {
             items.domains.push(name);
         }
@@ -727,8 +578,14 @@ mod tests {
             None,
         );
         assert_eq!(items.ips.len(), 2);
-        assert_eq!((items.ips[0].ip, items.ips[0].role), (ip("198.51.100.2"), Role::Source));
-        assert_eq!((items.ips[1].ip, items.ips[1].role), (ip("203.0.113.5"), Role::Destination));
+        assert_eq!(
+            (items.ips[0].ip, items.ips[0].role),
+            (ip("198.51.100.2"), Role::Source)
+        );
+        assert_eq!(
+            (items.ips[1].ip, items.ips[1].role),
+            (ip("203.0.113.5"), Role::Destination)
+        );
         assert_eq!(items.ports[0].port, 40112);
         assert_eq!(items.ports[0].role, Role::Source);
         assert_eq!(items.ports[1].role, Role::Destination);
@@ -754,13 +611,19 @@ mod tests {
         assert_eq!(items.ips[1].ip, ip("2001:db8::1"));
         assert_eq!(items.ips[1].attached_port, Some(443));
         assert_eq!(items.ips[1].role, Role::Destination);
-        let items = scan_line("client 198.51.100.7#53124 (example.com): query denied", None);
+        let items = scan_line(
+            "client 198.51.100.7#53124 (example.com): query denied",
+            None,
+        );
         assert_eq!(items.ips[0].attached_port, Some(53124));
     }
 
     #[test]
     fn tcpdump_ip_dot_port() {
-        let items = scan_line("03:14:15.1 IP 198.51.100.2.40112 > 203.0.113.5.22: Flags [S]", None);
+        let items = scan_line(
+            "03:14:15.1 IP 198.51.100.2.40112 > 203.0.113.5.22: Flags [S]",
+            None,
+        );
         assert_eq!(items.ips.len(), 2);
         assert_eq!(items.ips[0].attached_port, Some(40112));
         assert_eq!(items.ips[1].role, Role::Destination);
@@ -780,9 +643,15 @@ mod tests {
 
     #[test]
     fn defanged_urls_and_domains() {
-        let items = scan_line("Phishing: hxxps://login-bank[.]example[.]com/verify?id=1.", None);
+        let items = scan_line(
+            "Phishing: hxxps://login-bank[.]example[.]com/verify?id=1.",
+            None,
+        );
         assert!(items.defanged);
-        assert_eq!(items.urls[0].url, "https://login-bank.example.com/verify?id=1");
+        assert_eq!(
+            items.urls[0].url,
+            "https://login-bank.example.com/verify?id=1"
+        );
         assert_eq!(items.urls[0].host, "login-bank.example.com");
         assert!(items.domains.contains(&"login-bank.example.com".to_owned()));
         let items = scan_line("hosted at hxxp://203.0.113.9/paypal/", None);
@@ -792,10 +661,16 @@ mod tests {
 
     #[test]
     fn language_cues() {
-        let items = scan_line("Angriff von 198.51.100.2 auf unseren Server 203.0.113.5", None);
+        let items = scan_line(
+            "Angriff von 198.51.100.2 auf unseren Server 203.0.113.5",
+            None,
+        );
         assert_eq!(items.ips[0].role, Role::Source);
         assert_eq!(items.ips[1].role, Role::Destination);
-        let items = scan_line("intentos de acceso desde 198.51.100.2 hacia 203.0.113.5", None);
+        let items = scan_line(
+            "intentos de acceso desde 198.51.100.2 hacia 203.0.113.5",
+            None,
+        );
         assert_eq!(items.ips[0].role, Role::Source);
         assert_eq!(items.ips[1].role, Role::Destination);
         let items = scan_line("Quell-IP: 198.51.100.2, Quellport 40112, Zielport 22", None);
@@ -809,21 +684,33 @@ mod tests {
 
     #[test]
     fn table_rows_take_column_roles() {
-        let header = table_header("| Source IP | Source Port | Destination | Time (UTC) |").unwrap();
+        let header =
+            table_header("| Source IP | Source Port | Destination | Time (UTC) |").unwrap();
         let row = "| 198.51.100.2 | 40112 | 203.0.113.5 | 2026-11-20 03:14:15 |";
         assert!(header.matches(row));
         let items = scan_line(row, Some(&header));
         assert_eq!(items.ips[0].role, Role::Source);
         assert_eq!(items.ips[1].role, Role::Destination);
         assert_eq!(items.ports.len(), 1);
-        assert_eq!((items.ports[0].port, items.ports[0].role), (40112, Role::Source));
+        assert_eq!(
+            (items.ports[0].port, items.ports[0].role),
+            (40112, Role::Source)
+        );
         assert!(table_header("Hello, this is a letter").is_none());
     }
 
     #[test]
     fn whois_ranges_are_not_subjects() {
-        assert!(scan_line("inetnum:        198.51.100.0 - 198.51.100.255", None).ips.is_empty());
-        assert!(scan_line("NetRange:       198.51.100.0 - 198.51.100.255", None).ips.is_empty());
+        assert!(
+            scan_line("inetnum:        198.51.100.0 - 198.51.100.255", None)
+                .ips
+                .is_empty()
+        );
+        assert!(
+            scan_line("NetRange:       198.51.100.0 - 198.51.100.255", None)
+                .ips
+                .is_empty()
+        );
         assert!(scan_line("Snort/2.9.20.1 alert", None).ips.is_empty());
     }
 

@@ -169,7 +169,10 @@ mod tests {
         let text = html_to_text(html);
         let lines: Vec<&str> = text.lines().map(str::trim).collect();
         assert!(lines.contains(&"Source IP | Time"), "{text}");
-        assert!(lines.contains(&"198.51.100.2 | 2026-11-20 03:14:15 UTC"), "{text}");
+        assert!(
+            lines.contains(&"198.51.100.2 | 2026-11-20 03:14:15 UTC"),
+            "{text}"
+        );
         assert!(text.contains("Dear abuse team,"));
         assert!(text.contains("Bye & thanks"));
         assert!(!text.contains("203.0.113.99"));

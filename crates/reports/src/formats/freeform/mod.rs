@@ -12,9 +12,11 @@
 
 pub mod body;
 pub mod classify;
+mod cues;
 pub mod extract;
 pub mod html;
 pub mod report;
+pub mod table;
 pub mod times;
 
 use crate::registry::Format;
@@ -22,15 +24,27 @@ use crate::{Limits, ParseError, Record};
 use warden_model::sha256_hex;
 
 /// Registry entry.
-pub const FORMAT: Format = Format { name: "freeform", sniff, parse };
+pub const FORMAT: Format = Format {
+    name: "freeform",
+    sniff,
+    parse,
+};
 
 /// The score for anything that looks like a mail: low, so every specific mail format (which
 /// should score 50 or more) wins, but above zero so that no mail goes unparsed.
 pub const SNIFF_SCORE: u8 = 10;
 
 /// Header names that only a mail has; one of them must be present among the first headers.
-const MAIL_HEADERS: &[&str] =
-    &["from", "date", "subject", "received", "message-id", "return-path", "to", "mime-version"];
+const MAIL_HEADERS: &[&str] = &[
+    "from",
+    "date",
+    "subject",
+    "received",
+    "message-id",
+    "return-path",
+    "to",
+    "mime-version",
+];
 
 /// Whether `input` looks like an RFC 5322 message (section 2.2: header fields `name: value`,
 /// then an empty line): at least two header fields in the first 64 KiB, one a mail header.
@@ -58,7 +72,9 @@ pub fn sniff(input: &[u8]) -> u8 {
             }
             continue;
         }
-        let Some(colon) = line.iter().position(|&b| b == b':') else { return 0 };
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            return 0;
+        };
         let name = &line[..colon];
         // RFC 5322 section 3.6.8: field names are printable ASCII without colon or space.
         if name.is_empty() || !name.iter().all(|&b| (33..=126).contains(&b)) {
@@ -66,11 +82,18 @@ pub fn sniff(input: &[u8]) -> u8 {
         }
         fields += 1;
         let lower = name.to_ascii_lowercase();
-        if MAIL_HEADERS.iter().any(|h| h.as_bytes() == lower.as_slice()) {
+        if MAIL_HEADERS
+            .iter()
+            .any(|h| h.as_bytes() == lower.as_slice())
+        {
             mail_field = true;
         }
     }
-    if fields >= 2 && mail_field { SNIFF_SCORE } else { 0 }
+    if fields >= 2 && mail_field {
+        SNIFF_SCORE
+    } else {
+        0
+    }
 }
 
 /// Parses a free-form mail into one event per distinct subject.
@@ -82,7 +105,11 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Vec<Record>, ParseError> {
     if input.len() > limits.max_input {
         return Err(ParseError::limit(
             "freeform",
-            format!("mail is {} bytes, over the {} byte limit", input.len(), limits.max_input),
+            format!(
+                "mail is {} bytes, over the {} byte limit",
+                input.len(),
+                limits.max_input
+            ),
         ));
     }
     let mail = body::read_mail(input, limits)?;

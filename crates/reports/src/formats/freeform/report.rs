@@ -40,7 +40,9 @@ struct Sighting<'a> {
 
 /// Builds the events of one mail. `sha256` is the hash of the raw input for the evidence.
 pub fn events(mail: &MailText, sha256: &str, limits: &Limits) -> Vec<AbuseEvent> {
-    let ctx = TimeContext { reference: mail.date };
+    let ctx = TimeContext {
+        reference: mail.date,
+    };
     let mut notes = mail.notes.clone();
     let lines = scan_lines(&mail.text, &ctx, &mut notes);
     let class = classify(&mail.subject, &mail.text);
@@ -51,8 +53,10 @@ pub fn events(mail: &MailText, sha256: &str, limits: &Limits) -> Vec<AbuseEvent>
         .filter(|m| m.role == Role::Destination)
         .map(|m| m.ip)
         .collect();
-    let stated_sources =
-        lines.iter().flat_map(|l| &l.items.ips).any(|m| m.role == Role::Source);
+    let stated_sources = lines
+        .iter()
+        .flat_map(|l| &l.items.ips)
+        .any(|m| m.role == Role::Source);
     let only_time = single_time(&lines);
 
     let mut sightings: Vec<Sighting<'_>> = Vec::new();
@@ -62,7 +66,9 @@ pub fn events(mail: &MailText, sha256: &str, limits: &Limits) -> Vec<AbuseEvent>
         for mention in &line.items.ips {
             mentions += 1;
             if mentions > MAX_MENTIONS {
-                notes.push(format!("only the first {MAX_MENTIONS} address mentions were examined"));
+                notes.push(format!(
+                    "only the first {MAX_MENTIONS} address mentions were examined"
+                ));
                 break 'lines;
             }
             if let Some(reason) = not_a_subject(mention.ip) {
@@ -100,7 +106,10 @@ pub fn events(mail: &MailText, sha256: &str, limits: &Limits) -> Vec<AbuseEvent>
         entry.push(s);
     }
     if order.len() > max_subjects {
-        notes.push(format!("{} addresses named; events made for the first {max_subjects}", order.len()));
+        notes.push(format!(
+            "{} addresses named; events made for the first {max_subjects}",
+            order.len()
+        ));
         order.truncate(max_subjects);
     }
     let urls = all_urls(&lines);
@@ -108,12 +117,22 @@ pub fn events(mail: &MailText, sha256: &str, limits: &Limits) -> Vec<AbuseEvent>
         let Some(group) = by_ip.get(ip) else { continue };
         let mut event = ip_event(mail, sha256, &class, group, &lines, stated_sources);
         if !urls.is_empty() {
-            event.extra.insert("urls".into(), urls.iter().take(10).cloned().collect::<Vec<_>>().join(" "));
+            event.extra.insert(
+                "urls".into(),
+                urls.iter().take(10).cloned().collect::<Vec<_>>().join(" "),
+            );
         }
         out.push(event);
     }
     if out.is_empty() {
-        out = url_or_domain_events(mail, sha256, &class, &lines, only_time.as_ref(), max_subjects);
+        out = url_or_domain_events(
+            mail,
+            sha256,
+            &class,
+            &lines,
+            only_time.as_ref(),
+            max_subjects,
+        );
     }
     for event in &mut out {
         if !victims.is_empty() {
@@ -121,8 +140,11 @@ pub fn events(mail: &MailText, sha256: &str, limits: &Limits) -> Vec<AbuseEvent>
             event.extra.insert("destination_ips".into(), v.join(" "));
         }
         if !skipped.is_empty() {
-            let s: Vec<String> =
-                skipped.iter().take(10).map(|(ip, why)| format!("{ip} ({why})")).collect();
+            let s: Vec<String> = skipped
+                .iter()
+                .take(10)
+                .map(|(ip, why)| format!("{ip} ({why})"))
+                .collect();
             event.extra.insert("skipped_ips".into(), s.join(", "));
         }
         if !notes.is_empty() {
@@ -157,7 +179,12 @@ fn scan_lines<'a>(text: &'a str, ctx: &TimeContext, notes: &mut Vec<String>) -> 
             table = table_header(text);
         }
         let times = find_times(text, ctx);
-        lines.push(Line { text, paragraph, items, times });
+        lines.push(Line {
+            text,
+            paragraph,
+            items,
+            times,
+        });
     }
     lines
 }
@@ -209,8 +236,11 @@ fn port_for(mention: &IpMention, items: &LineItems) -> Option<(u16, String)> {
     if let Some(p) = mention.attached_port {
         return Some((p, "written onto the address".into()));
     }
-    let non_victims: Vec<&IpMention> =
-        items.ips.iter().filter(|m| m.role != Role::Destination).collect();
+    let non_victims: Vec<&IpMention> = items
+        .ips
+        .iter()
+        .filter(|m| m.role != Role::Destination)
+        .collect();
     let nearest_owner = |pos: usize| {
         non_victims
             .iter()
@@ -230,7 +260,10 @@ fn port_for(mention: &IpMention, items: &LineItems) -> Option<(u16, String)> {
             if port.port >= 1024 {
                 return Some((
                     port.port,
-                    format!("\"{}\" without direction, taken as source (ephemeral range)", port.cue),
+                    format!(
+                        "\"{}\" without direction, taken as source (ephemeral range)",
+                        port.cue
+                    ),
                 ));
             }
         }
@@ -241,7 +274,11 @@ fn port_for(mention: &IpMention, items: &LineItems) -> Option<(u16, String)> {
 /// A key-value block (`Source IP: ...` then `Source port: ...` on the next line): a source
 /// port on an address-less line of the same paragraph belongs to the address when the
 /// paragraph names no other candidate address.
-fn paragraph_port(mention: &IpMention, paragraph: usize, lines: &[Line<'_>]) -> Option<(u16, String)> {
+fn paragraph_port(
+    mention: &IpMention,
+    paragraph: usize,
+    lines: &[Line<'_>],
+) -> Option<(u16, String)> {
     let block = || lines.iter().filter(|l| l.paragraph == paragraph);
     let alone = block()
         .flat_map(|l| &l.items.ips)
@@ -254,17 +291,20 @@ fn paragraph_port(mention: &IpMention, paragraph: usize, lines: &[Line<'_>]) -> 
             .ports
             .iter()
             .find(|p| p.role == Role::Source)
-            .map(|p| (p.port, format!("\"{}\" on another line of the same paragraph", p.cue)))
+            .map(|p| {
+                (
+                    p.port,
+                    format!("\"{}\" on another line of the same paragraph", p.cue),
+                )
+            })
     })
 }
 
 fn distance(a_start: usize, a_end: usize, b_start: usize, b_end: usize) -> usize {
     if a_end <= b_start {
         b_start - a_end
-    } else if b_end <= a_start {
-        a_start - b_end
     } else {
-        0
+        a_start.saturating_sub(b_end)
     }
 }
 
@@ -292,7 +332,12 @@ fn time_for(
             continue;
         }
         // A time line that names other addresses is their time, not this one's.
-        if other.items.ips.iter().any(|m| m.ip != mention.ip && m.role != Role::Destination) {
+        if other
+            .items
+            .ips
+            .iter()
+            .any(|m| m.ip != mention.ip && m.role != Role::Destination)
+        {
             continue;
         }
         let d = i.abs_diff(index);
@@ -352,21 +397,25 @@ fn ip_event(
     // same connection), then one with a time, then the first; earliest time among equals.
     let rank = |s: &Sighting<'_>| {
         let same_line_time = matches!(s.time, Some((_, "same line", _)));
-        (u8::from(s.port.is_some() && same_line_time), u8::from(s.time.is_some()))
+        (
+            u8::from(s.port.is_some() && same_line_time),
+            u8::from(s.time.is_some()),
+        )
     };
-    let best = group
-        .iter()
-        .copied()
-        .max_by(|a, b| {
-            rank(a).cmp(&rank(b)).then_with(|| {
-                // Earlier time wins, so compare reversed.
-                let ta = a.time.as_ref().map(|t| t.0.time.utc);
-                let tb = b.time.as_ref().map(|t| t.0.time.utc);
-                tb.cmp(&ta).then(b.line.cmp(&a.line))
-            })
-        });
+    let best = group.iter().copied().max_by(|a, b| {
+        rank(a).cmp(&rank(b)).then_with(|| {
+            // Earlier time wins, so compare reversed.
+            let ta = a.time.as_ref().map(|t| t.0.time.utc);
+            let tb = b.time.as_ref().map(|t| t.0.time.utc);
+            tb.cmp(&ta).then(b.line.cmp(&a.line))
+        })
+    });
     let Some(best) = best else {
-        return AbuseEvent::new(SourceFormat::FreeForm, class.class, Evidence::with_hash(sha256, ""));
+        return AbuseEvent::new(
+            SourceFormat::FreeForm,
+            class.class,
+            Evidence::with_hash(sha256, ""),
+        );
     };
     let mut excerpt = best.text.to_owned();
     if let Some((_, how, i)) = &best.time
@@ -375,8 +424,11 @@ fn ip_event(
     {
         excerpt = format!("{}\n{excerpt}", l.text);
     }
-    let mut event =
-        AbuseEvent::new(SourceFormat::FreeForm, class.class, Evidence::with_hash(sha256, &excerpt));
+    let mut event = AbuseEvent::new(
+        SourceFormat::FreeForm,
+        class.class,
+        Evidence::with_hash(sha256, &excerpt),
+    );
     event.reporter = mail.reporter.clone();
     event.received = mail.date;
     event.subject.ip = Some(best.mention.ip);
@@ -392,8 +444,13 @@ fn ip_event(
     if best.mention.cue.is_empty() {
         reasons.push("address with no word saying it is the source".to_owned());
     } else {
-        event.extra.insert("subject_cue".into(), best.mention.cue.clone());
-        reasons.push(format!("address after \"{}\" ({role_name})", best.mention.cue));
+        event
+            .extra
+            .insert("subject_cue".into(), best.mention.cue.clone());
+        reasons.push(format!(
+            "address after \"{}\" ({role_name})",
+            best.mention.cue
+        ));
     }
     if let Some((port, how)) = &best.port {
         event.subject.port = Some(*port);
@@ -412,9 +469,13 @@ fn ip_event(
             confidence -= 0.1;
         }
     }
-    let times: Vec<_> =
-        group.iter().filter_map(|s| s.time.as_ref().map(|t| t.0.time.utc)).collect();
-    event.extra.insert("observations".into(), group.len().to_string());
+    let times: Vec<_> = group
+        .iter()
+        .filter_map(|s| s.time.as_ref().map(|t| t.0.time.utc))
+        .collect();
+    event
+        .extra
+        .insert("observations".into(), group.len().to_string());
     if let (Some(first), Some(last)) = (times.iter().min(), times.iter().max())
         && first != last
     {
@@ -436,12 +497,21 @@ fn finish_common(
     mut reasons: Vec<String>,
 ) {
     if !class.cues.is_empty() {
-        event.extra.insert("class_cues".into(), class.cues.join(", "));
-        reasons.push(format!("class {} from cues: {}", class.class, class.cues.join(", ")));
+        event
+            .extra
+            .insert("class_cues".into(), class.cues.join(", "));
+        reasons.push(format!(
+            "class {} from cues: {}",
+            class.class,
+            class.cues.join(", ")
+        ));
     } else {
         reasons.push("no class cue found".into());
     }
-    event.extra.insert("class_confidence".into(), format!("{:.2}", class.confidence));
+    event.extra.insert(
+        "class_confidence".into(),
+        format!("{:.2}", class.confidence),
+    );
     if !mail.subject.is_empty() {
         let subject: String = mail.subject.chars().take(200).collect();
         event.extra.insert("mail_subject".into(), subject);
@@ -449,7 +519,9 @@ fn finish_common(
     // The event is as sure as its subject, lowered when the class is a guess.
     let confidence = subject_confidence * (0.6 + 0.4 * class.confidence);
     event.confidence = (confidence * 100.0).round().clamp(1.0, 100.0) / 100.0;
-    event.extra.insert("confidence_reason".into(), reasons.join("; "));
+    event
+        .extra
+        .insert("confidence_reason".into(), reasons.join("; "));
 }
 
 fn all_urls(lines: &[Line<'_>]) -> Vec<String> {
@@ -494,7 +566,11 @@ fn url_or_domain_events(
             let mut confidence: f32 = if line.items.defanged { 0.85 } else { 0.7 };
             let mut reasons = vec![format!(
                 "URL{} in a report naming no source address",
-                if line.items.defanged { " (defanged by the reporter)" } else { "" }
+                if line.items.defanged {
+                    " (defanged by the reporter)"
+                } else {
+                    ""
+                }
             )];
             if line.items.defanged {
                 event.extra.insert("defanged".into(), "true".into());
@@ -522,7 +598,10 @@ fn url_or_domain_events(
         }
     }
     if !out.is_empty()
-        || !matches!(class.class, AbuseClass::Spam | AbuseClass::Phishing | AbuseClass::Fraud)
+        || !matches!(
+            class.class,
+            AbuseClass::Spam | AbuseClass::Phishing | AbuseClass::Fraud
+        )
     {
         return out;
     }
@@ -539,7 +618,8 @@ fn url_or_domain_events(
             let mut event = base_event(mail, sha256, class, line.text);
             event.subject.email = Some(email.clone());
             let mut confidence = 0.4;
-            let mut reasons = vec!["e-mail address in a report naming no address, URL or domain".to_owned()];
+            let mut reasons =
+                vec!["e-mail address in a report naming no address, URL or domain".to_owned()];
             add_time(&mut event, line, lines, only, &mut reasons, &mut confidence);
             finish_common(&mut event, mail, class, confidence, reasons);
             out.push(event);
@@ -549,8 +629,11 @@ fn url_or_domain_events(
 }
 
 fn base_event(mail: &MailText, sha256: &str, class: &Classification, excerpt: &str) -> AbuseEvent {
-    let mut event =
-        AbuseEvent::new(SourceFormat::FreeForm, class.class, Evidence::with_hash(sha256, excerpt));
+    let mut event = AbuseEvent::new(
+        SourceFormat::FreeForm,
+        class.class,
+        Evidence::with_hash(sha256, excerpt),
+    );
     event.reporter = mail.reporter.clone();
     event.received = mail.date;
     event

@@ -42,7 +42,9 @@ pub struct FoundTime {
 static ISO: LazyLock<Regex> = LazyLock::new(|| {
     // RFC 3339 section 5.6 and the ISO 8601 variants log tools print: space instead of `T`,
     // comma before the fraction (fail2ban, Python logging).
-    re(r"(?i)\b(\d{4})-(\d{2})-(\d{2})(?:T|\s+|T\s*)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?")
+    re(
+        r"(?i)\b(\d{4})-(\d{2})-(\d{2})(?:T|\s+|T\s*)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?",
+    )
 });
 static ISO_DATE: LazyLock<Regex> = LazyLock::new(|| re(r"\b(\d{4})-(\d{2})-(\d{2})\b"));
 static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
@@ -128,13 +130,19 @@ struct Reading {
 }
 
 fn push(found: &mut Vec<FoundTime>, line: &str, caps: &Captures<'_>, reading: Option<Reading>) {
-    let (Some(m), Some(reading)) = (caps.get(0), reading) else { return };
+    let (Some(m), Some(reading)) = (caps.get(0), reading) else {
+        return;
+    };
     let (start, mut end) = (m.start(), m.end());
     if found.iter().any(|f| start < f.end && f.start < end) {
         // An earlier, more specific shape already claimed these bytes.
         return;
     }
-    let zone = if reading.zone_allowed { read_zone(line.get(end..).unwrap_or("")) } else { None };
+    let zone = if reading.zone_allowed {
+        read_zone(line.get(end..).unwrap_or(""))
+    } else {
+        None
+    };
     let time = match zone {
         Some((offset, used)) => {
             end += used;
@@ -143,7 +151,12 @@ fn push(found: &mut Vec<FoundTime>, line: &str, caps: &Captures<'_>, reading: Op
         }
         None => ObservedTime::assumed_utc(Utc.from_utc_datetime(&reading.local), reading.precision),
     };
-    found.push(FoundTime { start, end, time, note: reading.note });
+    found.push(FoundTime {
+        start,
+        end,
+        time,
+        note: reading.note,
+    });
 }
 
 fn num<T: std::str::FromStr>(caps: &Captures<'_>, i: usize) -> Option<T> {
@@ -200,20 +213,35 @@ fn iso(caps: &Captures<'_>) -> Option<Reading> {
     let date = NaiveDate::from_ymd_opt(num(caps, 1)?, num(caps, 2)?, num(caps, 3)?)?;
     let frac = caps.get(7).map(|m| m.as_str());
     let (local, precision) = build(date, num(caps, 4), num(caps, 5), num(caps, 6), frac, None)?;
-    Some(Reading { local, precision, note: None, zone_allowed: true })
+    Some(Reading {
+        local,
+        precision,
+        note: None,
+        zone_allowed: true,
+    })
 }
 
 fn iso_date(caps: &Captures<'_>) -> Option<Reading> {
     let date = NaiveDate::from_ymd_opt(num(caps, 1)?, num(caps, 2)?, num(caps, 3)?)?;
     let (local, precision) = build(date, None, None, None, None, None)?;
-    Some(Reading { local, precision, note: None, zone_allowed: false })
+    Some(Reading {
+        local,
+        precision,
+        note: None,
+        zone_allowed: false,
+    })
 }
 
 fn apache(caps: &Captures<'_>) -> Option<Reading> {
     let month = month_number(caps.get(2)?.as_str())?;
     let date = NaiveDate::from_ymd_opt(num(caps, 3)?, month, num(caps, 1)?)?;
     let (local, precision) = build(date, num(caps, 4), num(caps, 5), num(caps, 6), None, None)?;
-    Some(Reading { local, precision, note: None, zone_allowed: true })
+    Some(Reading {
+        local,
+        precision,
+        note: None,
+        zone_allowed: true,
+    })
 }
 
 fn day_month_name(caps: &Captures<'_>) -> Option<Reading> {
@@ -222,7 +250,12 @@ fn day_month_name(caps: &Captures<'_>) -> Option<Reading> {
     let ampm = caps.get(7).map(|m| m.as_str());
     let (local, precision) = build(date, num(caps, 4), num(caps, 5), num(caps, 6), None, ampm)?;
     let zone_allowed = has(caps, 4);
-    Some(Reading { local, precision, note: None, zone_allowed })
+    Some(Reading {
+        local,
+        precision,
+        note: None,
+        zone_allowed,
+    })
 }
 
 fn month_name_day(caps: &Captures<'_>) -> Option<Reading> {
@@ -231,14 +264,24 @@ fn month_name_day(caps: &Captures<'_>) -> Option<Reading> {
     let ampm = caps.get(7).map(|m| m.as_str());
     let (local, precision) = build(date, num(caps, 4), num(caps, 5), num(caps, 6), None, ampm)?;
     let zone_allowed = has(caps, 4);
-    Some(Reading { local, precision, note: None, zone_allowed })
+    Some(Reading {
+        local,
+        precision,
+        note: None,
+        zone_allowed,
+    })
 }
 
 fn asctime(caps: &Captures<'_>) -> Option<Reading> {
     let month = month_number(caps.get(1)?.as_str())?;
     let date = NaiveDate::from_ymd_opt(num(caps, 6)?, month, num(caps, 2)?)?;
     let (local, precision) = build(date, num(caps, 3), num(caps, 4), num(caps, 5), None, None)?;
-    Some(Reading { local, precision, note: None, zone_allowed: true })
+    Some(Reading {
+        local,
+        precision,
+        note: None,
+        zone_allowed: true,
+    })
 }
 
 fn syslog(caps: &Captures<'_>, ctx: &TimeContext) -> Option<Reading> {
@@ -257,7 +300,9 @@ fn syslog(caps: &Captures<'_>, ctx: &TimeContext) -> Option<Reading> {
     Some(Reading {
         local,
         precision,
-        note: Some(format!("year {year} inferred from the mail's Date header (syslog stamp has none)")),
+        note: Some(format!(
+            "year {year} inferred from the mail's Date header (syslog stamp has none)"
+        )),
         zone_allowed: true,
     })
 }
@@ -272,7 +317,12 @@ fn numeric(caps: &Captures<'_>, line: &str, ctx: &TimeContext) -> Option<Reading
         year += 2000;
     }
     let ampm = caps.get(9).map(|m| m.as_str());
-    let time = (num(caps, 5), num(caps, 6), num(caps, 7), caps.get(8).map(|m| m.as_str()));
+    let time = (
+        num(caps, 5),
+        num(caps, 6),
+        num(caps, 7),
+        caps.get(8).map(|m| m.as_str()),
+    );
     let mut note = None;
     // Dotted dates are day-first everywhere they are used. Slash and dash dates are day-first in
     // most of the world and month-first in the US: decide by the numbers when one is over 12,
@@ -295,7 +345,12 @@ fn numeric(caps: &Captures<'_>, line: &str, ctx: &TimeContext) -> Option<Reading
     };
     let date = NaiveDate::from_ymd_opt(year, month, day)?;
     let (local, precision) = build(date, time.0, time.1, time.2, time.3, ampm)?;
-    Some(Reading { local, precision, note, zone_allowed: has(caps, 5) })
+    Some(Reading {
+        local,
+        precision,
+        note,
+        zone_allowed: has(caps, 5),
+    })
 }
 
 /// Picks day/month order for an ambiguous `a/b/yyyy`: a reading in the future of the report is
@@ -324,9 +379,11 @@ fn pick_order(a: u32, b: u32, year: i32, ctx: &TimeContext, us_hint: bool) -> (u
 
 fn us_zone(after: &str) -> bool {
     let t = after.trim_start().trim_start_matches('(');
-    ["EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT", "AKST", "HST"]
-        .iter()
-        .any(|z| t.starts_with(z))
+    [
+        "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT", "AKST", "HST",
+    ]
+    .iter()
+    .any(|z| t.starts_with(z))
 }
 
 /// Month names and abbreviations in the languages abuse mail arrives in. Genitive forms for
@@ -334,6 +391,7 @@ fn us_zone(after: &str) -> bool {
 fn month_number(word: &str) -> Option<u32> {
     let w = word.to_lowercase();
     let w = w.trim_end_matches('.');
+    #[rustfmt::skip]
     const NAMES: &[(&str, u32)] = &[
         ("jan", 1), ("feb", 2), ("mar", 3), ("apr", 4), ("may", 5), ("jun", 6), ("jul", 7),
         ("aug", 8), ("sep", 9), ("oct", 10), ("nov", 11), ("dec", 12),
@@ -446,7 +504,11 @@ fn numeric_offset(s: &str) -> Option<(i32, usize)> {
         b'-' => -1,
         _ => return None,
     };
-    let digit = |i: usize| b.get(i).filter(|c| c.is_ascii_digit()).map(|c| i32::from(c - b'0'));
+    let digit = |i: usize| {
+        b.get(i)
+            .filter(|c| c.is_ascii_digit())
+            .map(|c| i32::from(c - b'0'))
+    };
     let hh = digit(1)? * 10 + digit(2)?;
     let (mm, len) = if b.get(3) == Some(&b':') {
         (digit(4)? * 10 + digit(5)?, 6)
@@ -484,7 +546,9 @@ mod tests {
     use super::*;
 
     fn ctx() -> TimeContext {
-        TimeContext { reference: Some(Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap()) }
+        TimeContext {
+            reference: Some(Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap()),
+        }
     }
 
     fn one(line: &str) -> FoundTime {
@@ -500,12 +564,19 @@ mod tests {
     #[test]
     fn iso_with_offset_and_fraction() {
         let t = one("2026-11-20T03:14:15.250+01:00 sshd[1]: Failed password");
-        assert_eq!(t.time.utc, utc(2026, 11, 20, 2, 14, 15) + Duration::milliseconds(250));
+        assert_eq!(
+            t.time.utc,
+            utc(2026, 11, 20, 2, 14, 15) + Duration::milliseconds(250)
+        );
         assert!(t.time.zone_given);
         assert_eq!(t.time.precision, TimePrecision::Subsecond);
-        let t = one("2026-11-20 03:14:15,123 fail2ban.actions [811]: NOTICE [sshd] Ban 198.51.100.2");
+        let t =
+            one("2026-11-20 03:14:15,123 fail2ban.actions [811]: NOTICE [sshd] Ban 198.51.100.2");
         assert!(!t.time.zone_given);
-        assert_eq!(t.time.utc, utc(2026, 11, 20, 3, 14, 15) + Duration::milliseconds(123));
+        assert_eq!(
+            t.time.utc,
+            utc(2026, 11, 20, 3, 14, 15) + Duration::milliseconds(123)
+        );
         let t = one("at 2026-11-20 03:14 UTC");
         assert_eq!(t.time.precision, TimePrecision::Minute);
         assert!(t.time.zone_given);
@@ -528,7 +599,9 @@ mod tests {
         assert!(!t.time.zone_given);
         assert!(t.note.unwrap().contains("2026"));
         // December log in a January mail: the year before.
-        let jan = TimeContext { reference: Some(utc(2027, 1, 2, 0, 0, 0)) };
+        let jan = TimeContext {
+            reference: Some(utc(2027, 1, 2, 0, 0, 0)),
+        };
         let v = find_times("Dec 31 23:59:59 host x", &jan);
         assert_eq!(v[0].time.utc, utc(2026, 12, 31, 23, 59, 59));
         // Without a Date header the year cannot be known: no time rather than a wrong one.
