@@ -366,3 +366,31 @@ proptest! {
         let _ = freeform::parse(&raw, &Limits::default());
     }
 }
+
+#[test]
+fn detection_picks_freeform_for_every_sample_and_nothing_more_specific() {
+    let dir = format!("{}/tests/data/freeform", env!("CARGO_MANIFEST_DIR"));
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "eml") {
+            let raw = std::fs::read(&path).unwrap();
+            let format = warden_reports::detect(&raw).map(|f| f.name);
+            assert_eq!(format, Some("freeform"), "{}", path.display());
+        }
+    }
+    // A more specific mail format wins over the fallback when it recognises its own.
+    for specific in ["arf", "xarf", "xarf_legacy"] {
+        let dir = format!("{}/tests/data/{specific}", env!("CARGO_MANIFEST_DIR"));
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "eml") {
+                let raw = std::fs::read(&path).unwrap();
+                let name = warden_reports::detect(&raw).map(|f| f.name);
+                assert_ne!(name, Some("freeform"), "{}", path.display());
+            }
+        }
+    }
+}

@@ -6,6 +6,7 @@
 //! down to `Limits::max_depth`. Everything is bounded: the total text, the length of a line.
 
 use super::html::html_to_text;
+use crate::formats::mail::Mail;
 use crate::{Limits, ParseError};
 use chrono::{DateTime, Utc};
 use mail_parser::{Message, MessageParser, PartType};
@@ -37,6 +38,10 @@ pub struct MailText {
 /// Reads a mail. A leading mbox `From ` line is skipped (single messages saved from mail
 /// clients often keep it).
 pub fn read_mail(input: &[u8], limits: &Limits) -> Result<MailText, ParseError> {
+    // The shared MIME layer checks what mail-parser does not: nesting depth, part count, a real
+    // header line first. Its view hides the text/HTML alternative structure this reader needs,
+    // so the (fast) parse is done once more here.
+    Mail::parse(input, limits, "freeform")?;
     let input = skip_mbox_from_line(input);
     let message = MessageParser::default().parse(input).ok_or_else(|| {
         ParseError::malformed(
