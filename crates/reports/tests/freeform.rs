@@ -63,7 +63,10 @@ fn fail2ban_whois_and_syslog_without_year() {
     assert!(!t.zone_given);
     assert_eq!(e.missing, vec![MissingField::TimeZone]);
     assert!(e.extra["time_note"].contains("inferred"));
-    assert_eq!(e.extra["observations"], "7");
+    assert_eq!(
+        e.extra["observations"], "8",
+        "subject line, 3 prose lines, 4 log lines"
+    );
     assert_eq!(
         e.reporter.email.as_deref(),
         Some("fail2ban@host.reporter.example")
@@ -265,6 +268,17 @@ fn version_numbers_and_url_paths_are_not_addresses() {
     assert_eq!(e.subject.ip, ip("198.51.100.99"));
     assert_eq!(e.class, AbuseClass::PortScan);
     assert!(e.extra["urls"].contains("198.51.100.200"));
+}
+
+#[test]
+fn address_only_in_the_subject_line() {
+    let mail = b"From: root@fw.reporter.example\nDate: Tue, 24 Nov 2026 06:00:00 +0000\n\
+Subject: lfd: (PS_LIMIT) Port Scan detected from 198.51.100.45\n\nSee subject.\n";
+    let records = freeform::parse(mail, &Limits::default()).unwrap();
+    let e = records[0].as_event().unwrap();
+    assert_eq!(e.subject.ip, ip("198.51.100.45"));
+    assert_eq!(e.class, AbuseClass::PortScan);
+    assert_eq!(e.extra["subject_role"], "source");
 }
 
 #[test]

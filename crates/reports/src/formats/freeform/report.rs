@@ -5,11 +5,13 @@
 use super::body::MailText;
 use super::classify::{Classification, classify};
 use super::extract::{IpMention, LineItems, Role, TableHeader, scan_line, table_header};
+use super::fallback::url_or_domain_events;
+use super::pairing::{paragraph_port, port_for, single_time, time_for};
 use super::times::{FoundTime, TimeContext, find_times};
 use crate::Limits;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
-use warden_model::{AbuseClass, AbuseEvent, Evidence, Protocol, SourceFormat};
+use warden_model::{AbuseEvent, Evidence, Protocol, SourceFormat};
 
 /// Most address mentions examined in one mail. A report listing more is a feed, and should be
 /// sent as one; the rest is noted, not silently dropped.
@@ -21,11 +23,12 @@ pub const MAX_SUBJECTS: usize = 5_000;
 /// Most lines examined.
 pub const MAX_LINES: usize = 200_000;
 
-struct Line<'a> {
-    text: &'a str,
-    paragraph: usize,
-    items: LineItems,
-    times: Vec<FoundTime>,
+/// One scanned line of the mail's text.
+pub(super) struct Line<'a> {
+    pub(super) text: &'a str,
+    pub(super) paragraph: usize,
+    pub(super) items: LineItems,
+    pub(super) times: Vec<FoundTime>,
 }
 
 /// One sighting of an address, with what its line says about it.
@@ -44,7 +47,14 @@ pub fn events(mail: &MailText, sha256: &str, limits: &Limits) -> Vec<AbuseEvent>
         reference: mail.date,
     };
     let mut notes = mail.notes.clone();
-    let lines = scan_lines(&mail.text, &ctx, &mut notes);
+    // The Subject line is scanned as a paragraph of its own: script mails put the address there
+    // (`[Fail2Ban] sshd: banned 198.51.100.2`, `lfd: Port Scan detected from ...`).
+    let text = format!(
+        "{}\n\n{}",
+        mail.subject.replace(['\r', '\n'], " "),
+        mail.text
+    );
+    let lines = scan_lines(&text, &ctx, &mut notes);
     let class = classify(&mail.subject, &mail.text);
 
     let victims: BTreeSet<IpAddr> = lines
@@ -193,7 +203,7 @@ fn scan_lines<'a>(text: &'a str, ctx: &TimeContext, notes: &mut Vec<String>) -> 
 /// registries): private, loopback, link-local, shared CGN space, multicast, unspecified. The
 /// documentation ranges (RFC 5737, RFC 3849) are kept: real reports never use them, and test
 /// reports do.
-fn not_a_subject(ip: IpAddr) -> Option<&'static str> {
+pub(super) fn not_a_subject(ip: IpAddr) -> Option<&'static str> {
     match ip {
         IpAddr::V4(v4) => {
             let o = v4.octets();
@@ -228,143 +238,6 @@ fn not_a_subject(ip: IpAddr) -> Option<&'static str> {
             }
         }
     }
-}
-
-/// The source port of `mention`, from its own line only (a port from another line belongs to
-/// another connection, which behind CGN would name another subscriber).
-fn port_for(mention: &IpMention, items: &LineItems) -> Option<(u16, String)> {
-    if let Some(p) = mention.attached_port {
-        return Some((p, "written onto the address".into()));
-    }
-    let non_victims: Vec<&IpMention> = items
-        .ips
-        .iter()
-        .filter(|m| m.role != Role::Destination)
-        .collect();
-    let nearest_owner = |pos: usize| {
-        non_victims
-            .iter()
-            .min_by_key(|m| distance(m.start, m.end, pos, pos))
-            .map(|m| (m.start, m.ip))
-    };
-    for port in items.ports.iter().filter(|p| p.role == Role::Source) {
-        if nearest_owner(port.start) == Some((mention.start, mention.ip)) {
-            return Some((port.port, format!("\"{}\" on the same line", port.cue)));
-        }
-    }
-    // A bare `port N` with no direction, on a line with this one candidate address: an
-    // ephemeral number (RFC 6335 section 6: 49152-65535, and the 1024+ ranges OSes use) is
-    // the client's side; a well-known one is the service attacked.
-    if non_victims.len() == 1 {
-        for port in items.ports.iter().filter(|p| p.role == Role::Unstated) {
-            if port.port >= 1024 {
-                return Some((
-                    port.port,
-                    format!(
-                        "\"{}\" without direction, taken as source (ephemeral range)",
-                        port.cue
-                    ),
-                ));
-            }
-        }
-    }
-    None
-}
-
-/// A key-value block (`Source IP: ...` then `Source port: ...` on the next line): a source
-/// port on an address-less line of the same paragraph belongs to the address when the
-/// paragraph names no other candidate address.
-fn paragraph_port(
-    mention: &IpMention,
-    paragraph: usize,
-    lines: &[Line<'_>],
-) -> Option<(u16, String)> {
-    let block = || lines.iter().filter(|l| l.paragraph == paragraph);
-    let alone = block()
-        .flat_map(|l| &l.items.ips)
-        .all(|m| m.ip == mention.ip || m.role == Role::Destination);
-    if !alone {
-        return None;
-    }
-    block().filter(|l| l.items.ips.is_empty()).find_map(|l| {
-        l.items
-            .ports
-            .iter()
-            .find(|p| p.role == Role::Source)
-            .map(|p| {
-                (
-                    p.port,
-                    format!("\"{}\" on another line of the same paragraph", p.cue),
-                )
-            })
-    })
-}
-
-fn distance(a_start: usize, a_end: usize, b_start: usize, b_end: usize) -> usize {
-    if a_end <= b_start {
-        b_start - a_end
-    } else {
-        a_start.saturating_sub(b_end)
-    }
-}
-
-/// The time of a sighting: nearest on its own line; else the nearest line of its paragraph
-/// with a time (a key-value block: `Time: ...` above `Source IP: ...`); else the report's only
-/// time.
-fn time_for(
-    mention: &IpMention,
-    index: usize,
-    lines: &[Line<'_>],
-    only: Option<&FoundTime>,
-) -> Option<(FoundTime, &'static str, usize)> {
-    let line = lines.get(index)?;
-    if let Some(t) = line
-        .times
-        .iter()
-        .min_by_key(|t| distance(t.start, t.end, mention.start, mention.end))
-    {
-        return Some((t.clone(), "same line", index));
-    }
-    let paragraph = line.paragraph;
-    let mut best: Option<(usize, usize)> = None;
-    for (i, other) in lines.iter().enumerate() {
-        if other.paragraph != paragraph || other.times.is_empty() {
-            continue;
-        }
-        // A time line that names other addresses is their time, not this one's.
-        if other
-            .items
-            .ips
-            .iter()
-            .any(|m| m.ip != mention.ip && m.role != Role::Destination)
-        {
-            continue;
-        }
-        let d = i.abs_diff(index);
-        if best.is_none_or(|(_, bd)| d < bd) {
-            best = Some((i, d));
-        }
-    }
-    if let Some((i, _)) = best
-        && let Some(t) = lines.get(i).and_then(|l| l.times.first())
-    {
-        return Some((t.clone(), "same paragraph", i));
-    }
-    only.map(|t| (t.clone(), "only time in the report", usize::MAX))
-}
-
-/// The one distinct time in the whole text, when there is exactly one.
-fn single_time(lines: &[Line<'_>]) -> Option<FoundTime> {
-    let mut distinct: Vec<&FoundTime> = Vec::new();
-    for t in lines.iter().flat_map(|l| &l.times) {
-        if !distinct.iter().any(|d| d.time == t.time) {
-            distinct.push(t);
-            if distinct.len() > 1 {
-                return None;
-            }
-        }
-    }
-    distinct.first().map(|t| (*t).clone())
 }
 
 fn protocol_in(line: &str) -> Option<Protocol> {
@@ -489,7 +362,7 @@ fn ip_event(
     event
 }
 
-fn finish_common(
+pub(super) fn finish_common(
     event: &mut AbuseEvent,
     mail: &MailText,
     class: &Classification,
@@ -533,139 +406,4 @@ fn all_urls(lines: &[Line<'_>]) -> Vec<String> {
         }
     }
     out
-}
-
-/// Events for reports that name no address: one per URL, else one per domain, else (for spam,
-/// phishing and fraud) one per e-mail address that is not the reporter's.
-fn url_or_domain_events(
-    mail: &MailText,
-    sha256: &str,
-    class: &Classification,
-    lines: &[Line<'_>],
-    only: Option<&FoundTime>,
-    max: usize,
-) -> Vec<AbuseEvent> {
-    let own = mail.reporter.domain.as_deref().unwrap_or("\u{0}");
-    let is_own = |host: &str| host == own || host.ends_with(&format!(".{own}"));
-    let mut out = Vec::new();
-    let mut seen = BTreeSet::new();
-    for line in lines {
-        for url in &line.items.urls {
-            if out.len() >= max || is_own(&url.host) || !seen.insert(url.url.clone()) {
-                continue;
-            }
-            if url.ip.is_some_and(|ip| not_a_subject(ip).is_some()) {
-                continue;
-            }
-            let mut event = base_event(mail, sha256, class, line.text);
-            event.subject.url = Some(url.url.clone());
-            event.subject.ip = url.ip;
-            if url.ip.is_none() {
-                event.subject.domain = Some(url.host.clone());
-            }
-            let mut confidence: f32 = if line.items.defanged { 0.85 } else { 0.7 };
-            let mut reasons = vec![format!(
-                "URL{} in a report naming no source address",
-                if line.items.defanged {
-                    " (defanged by the reporter)"
-                } else {
-                    ""
-                }
-            )];
-            if line.items.defanged {
-                event.extra.insert("defanged".into(), "true".into());
-            }
-            add_time(&mut event, line, lines, only, &mut reasons, &mut confidence);
-            finish_common(&mut event, mail, class, confidence, reasons);
-            out.push(event);
-        }
-    }
-    if !out.is_empty() {
-        return out;
-    }
-    for line in lines {
-        for domain in &line.items.domains {
-            if out.len() >= max || is_own(domain) || !seen.insert(domain.clone()) {
-                continue;
-            }
-            let mut event = base_event(mail, sha256, class, line.text);
-            event.subject.domain = Some(domain.clone());
-            let mut confidence: f32 = if line.items.defanged { 0.7 } else { 0.4 };
-            let mut reasons = vec!["domain name in a report naming no address or URL".to_owned()];
-            add_time(&mut event, line, lines, only, &mut reasons, &mut confidence);
-            finish_common(&mut event, mail, class, confidence, reasons);
-            out.push(event);
-        }
-    }
-    if !out.is_empty()
-        || !matches!(
-            class.class,
-            AbuseClass::Spam | AbuseClass::Phishing | AbuseClass::Fraud
-        )
-    {
-        return out;
-    }
-    let reporter_email = mail.reporter.email.as_deref().unwrap_or("");
-    for line in lines {
-        for email in &line.items.emails {
-            let domain = email.rsplit_once('@').map_or("", |(_, d)| d);
-            if out.len() >= max || email == reporter_email || is_own(domain) {
-                continue;
-            }
-            if !seen.insert(email.clone()) {
-                continue;
-            }
-            let mut event = base_event(mail, sha256, class, line.text);
-            event.subject.email = Some(email.clone());
-            let mut confidence = 0.4;
-            let mut reasons =
-                vec!["e-mail address in a report naming no address, URL or domain".to_owned()];
-            add_time(&mut event, line, lines, only, &mut reasons, &mut confidence);
-            finish_common(&mut event, mail, class, confidence, reasons);
-            out.push(event);
-        }
-    }
-    out
-}
-
-fn base_event(mail: &MailText, sha256: &str, class: &Classification, excerpt: &str) -> AbuseEvent {
-    let mut event = AbuseEvent::new(
-        SourceFormat::FreeForm,
-        class.class,
-        Evidence::with_hash(sha256, excerpt),
-    );
-    event.reporter = mail.reporter.clone();
-    event.received = mail.date;
-    event
-}
-
-fn add_time(
-    event: &mut AbuseEvent,
-    line: &Line<'_>,
-    lines: &[Line<'_>],
-    only: Option<&FoundTime>,
-    reasons: &mut Vec<String>,
-    confidence: &mut f32,
-) {
-    let found: Option<(FoundTime, &'static str)> = line
-        .times
-        .first()
-        .map(|t| (t.clone(), "same line"))
-        .or_else(|| {
-            lines
-                .iter()
-                .filter(|l| l.paragraph == line.paragraph)
-                .find_map(|l| l.times.first())
-                .map(|t| (t.clone(), "same paragraph"))
-        })
-        .or_else(|| only.map(|t| (t.clone(), "only time in the report")));
-    if let Some((t, how)) = found {
-        event.observed = Some(t.time);
-        event.extra.insert("time_from".into(), how.into());
-        if let Some(note) = t.note {
-            event.extra.insert("time_note".into(), note);
-            *confidence -= 0.05;
-        }
-        reasons.push(format!("time from {how}"));
-    }
 }
