@@ -333,6 +333,29 @@ fn limits_are_honoured() {
     assert_eq!(records.len(), 50);
     let first = records[0].as_event().unwrap();
     assert!(first.extra["limits"].contains("300 addresses"));
+    // A huge paragraph of addresses without times, and a line packed with addresses: bounded
+    // work (the paragraph search is windowed, items per line are capped).
+    let mut mail = String::from("From: a@reporter.example\nSubject: scan\n\n");
+    for i in 0..3_000u32 {
+        mail.push_str(&format!("scan from 198.51.{}.{}\n", i / 250, i % 250 + 1));
+    }
+    mail.push_str("Time: 2026-11-20 03:14:15 UTC\n");
+    mail.push_str(&"203.0.113.1 ".repeat(1000));
+    mail.push('\n');
+    let start = std::time::Instant::now();
+    let records = freeform::parse(mail.as_bytes(), &capped).unwrap();
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(60),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(records.len(), 50);
+    let first = records[0].as_event().unwrap();
+    assert!(
+        first.extra["limits"].contains("partly read"),
+        "{:?}",
+        first.extra
+    );
     // Long lines are cut, not scanned whole.
     let long = format!(
         "From: a@reporter.example\nSubject: x\n\nfrom 198.51.100.2 {}\n",

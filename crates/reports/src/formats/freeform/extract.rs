@@ -87,6 +87,8 @@ pub struct LineItems {
     pub domains: Vec<String>,
     /// Whether the line was defanged (`hxxp`, `[.]`): a strong sign it names a bad site.
     pub defanged: bool,
+    /// Whether the line had more than [`MAX_ITEMS_PER_LINE`] items of a kind (the rest ignored).
+    pub capped: bool,
 }
 
 static URL: LazyLock<Regex> =
@@ -154,19 +156,31 @@ pub fn scan_line(raw: &str, table: Option<&TableHeader>) -> LineItems {
     // address inside a URL path or an e-mail domain again.
     let mut masked = line.clone();
 
+    let mut spans = Vec::new();
     for m in URL.find_iter(&line) {
+        if items.urls.len() >= MAX_ITEMS_PER_LINE {
+            items.capped = true;
+            break;
+        }
         let url = m
             .as_str()
             .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '>']);
         if let Some(mention) = url_mention(url, m.start()) {
             items.urls.push(mention);
         }
-        blank(&mut masked, m.start(), m.start() + url.len());
+        spans.push((m.start(), m.start() + url.len()));
     }
-    for m in EMAIL.find_iter(&masked.clone()) {
+    blank_all(&mut masked, &spans);
+    spans.clear();
+    for m in EMAIL.find_iter(&masked) {
+        if items.emails.len() >= MAX_ITEMS_PER_LINE {
+            items.capped = true;
+            break;
+        }
         items.emails.push(m.as_str().to_lowercase());
-        blank(&mut masked, m.start(), m.end());
+        spans.push((m.start(), m.end()));
     }
+    blank_all(&mut masked, &spans);
     scan_ipv6(&line, &mut masked, &mut items);
     scan_ipv4(&line, &mut masked, &mut items);
     items.ips.sort_by_key(|m| m.start);
@@ -203,11 +217,25 @@ fn is_whois_range(line: &str) -> bool {
     KEYS.contains(&key.as_str())
 }
 
-fn blank(s: &mut String, start: usize, end: usize) {
-    if let Some(span) = s.get(start..end) {
-        let spaces = " ".repeat(span.len());
-        s.replace_range(start..end, &spaces);
+/// Most items of each kind (addresses, ports, URLs, e-mail addresses) taken from one line. A
+/// line listing more is a dump, not a log line; the cap keeps the pairing work per line bounded
+/// and is reported through [`LineItems::capped`].
+pub const MAX_ITEMS_PER_LINE: usize = 256;
+
+/// Blanks the given spans with spaces in one pass (the spans are whole characters, so the text
+/// stays UTF-8 and every offset stays valid).
+fn blank_all(s: &mut String, spans: &[(usize, usize)]) {
+    if spans.is_empty() {
+        return;
     }
+    let mut bytes = std::mem::take(s).into_bytes();
+    for &(start, end) in spans {
+        if let Some(range) = bytes.get_mut(start..end) {
+            range.fill(b' ');
+        }
+    }
+    *s = String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
 }
 
 fn url_mention(url: &str, start: usize) -> Option<UrlMention> {
@@ -258,7 +286,12 @@ fn attached_port(s: &str, at: usize) -> Option<(u16, usize)> {
 
 fn scan_ipv6(line: &str, masked: &mut String, items: &mut LineItems) {
     let snapshot = masked.clone();
+    let mut spans = Vec::new();
     for m in IPV6_RUN.find_iter(&snapshot) {
+        if items.ips.len() >= MAX_ITEMS_PER_LINE {
+            items.capped = true;
+            break;
+        }
         let mut start = m.start();
         let text = m.as_str().trim_end_matches('.');
         let mut end = start + text.len();
@@ -319,14 +352,20 @@ fn scan_ipv6(line: &str, masked: &mut String, items: &mut LineItems) {
             cue: String::new(),
             attached_port: port,
         });
-        blank(masked, start, end);
+        spans.push((start, end));
     }
+    blank_all(masked, &spans);
     let _ = line;
 }
 
 fn scan_ipv4(line: &str, masked: &mut String, items: &mut LineItems) {
     let snapshot = masked.clone();
+    let mut spans = Vec::new();
     for m in IPV4.find_iter(&snapshot) {
+        if items.ips.len() >= MAX_ITEMS_PER_LINE {
+            items.capped = true;
+            break;
+        }
         let (start, mut end) = (m.start(), m.end());
         let before = char_before(&snapshot, start);
         // `Snort/2.9.20.1`, `x-1.2.3.4`: product versions and identifiers, not addresses.
@@ -387,8 +426,9 @@ fn scan_ipv4(line: &str, masked: &mut String, items: &mut LineItems) {
             cue: String::new(),
             attached_port: port,
         });
-        blank(masked, start, end);
+        spans.push((start, end));
     }
+    blank_all(masked, &spans);
 }
 
 fn preceded_by_version_word(s: &str, start: usize) -> bool {
@@ -472,6 +512,10 @@ fn scan_ports(masked: &str, items: &mut LineItems) {
     let mut taken: Vec<(usize, usize)> = Vec::new();
     for (regex, role) in [(&*SRC_PORT, Role::Source), (&*DST_PORT, Role::Destination)] {
         for caps in regex.captures_iter(masked) {
+            if items.ports.len() >= MAX_ITEMS_PER_LINE {
+                items.capped = true;
+                break;
+            }
             let (Some(all), Some(cue), Some(num)) = (caps.get(0), caps.get(1), caps.get(2)) else {
                 continue;
             };
@@ -489,6 +533,10 @@ fn scan_ports(masked: &str, items: &mut LineItems) {
         }
     }
     for caps in ANY_PORT.captures_iter(masked) {
+        if items.ports.len() >= MAX_ITEMS_PER_LINE {
+            items.capped = true;
+            break;
+        }
         let (Some(all), Some(cue), Some(num)) = (caps.get(0), caps.get(1), caps.get(2)) else {
             continue;
         };

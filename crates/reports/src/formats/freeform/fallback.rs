@@ -3,6 +3,7 @@
 
 use super::body::MailText;
 use super::classify::Classification;
+use super::pairing::neighbours;
 use super::report::{Line, finish_common, not_a_subject};
 use super::times::FoundTime;
 use std::collections::BTreeSet;
@@ -22,7 +23,7 @@ pub(super) fn url_or_domain_events(
     let is_own = |host: &str| host == own || host.ends_with(&format!(".{own}"));
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
-    for line in lines {
+    for (index, line) in lines.iter().enumerate() {
         for url in &line.items.urls {
             if out.len() >= max || is_own(&url.host) || !seen.insert(url.url.clone()) {
                 continue;
@@ -48,7 +49,15 @@ pub(super) fn url_or_domain_events(
             if line.items.defanged {
                 event.extra.insert("defanged".into(), "true".into());
             }
-            add_time(&mut event, line, lines, only, &mut reasons, &mut confidence);
+            add_time(
+                &mut event,
+                line,
+                index,
+                lines,
+                only,
+                &mut reasons,
+                &mut confidence,
+            );
             finish_common(&mut event, mail, class, confidence, reasons);
             out.push(event);
         }
@@ -56,7 +65,7 @@ pub(super) fn url_or_domain_events(
     if !out.is_empty() {
         return out;
     }
-    for line in lines {
+    for (index, line) in lines.iter().enumerate() {
         for domain in &line.items.domains {
             if out.len() >= max || is_own(domain) || !seen.insert(domain.clone()) {
                 continue;
@@ -65,7 +74,15 @@ pub(super) fn url_or_domain_events(
             event.subject.domain = Some(domain.clone());
             let mut confidence: f32 = if line.items.defanged { 0.7 } else { 0.4 };
             let mut reasons = vec!["domain name in a report naming no address or URL".to_owned()];
-            add_time(&mut event, line, lines, only, &mut reasons, &mut confidence);
+            add_time(
+                &mut event,
+                line,
+                index,
+                lines,
+                only,
+                &mut reasons,
+                &mut confidence,
+            );
             finish_common(&mut event, mail, class, confidence, reasons);
             out.push(event);
         }
@@ -79,7 +96,7 @@ pub(super) fn url_or_domain_events(
         return out;
     }
     let reporter_email = mail.reporter.email.as_deref().unwrap_or("");
-    for line in lines {
+    for (index, line) in lines.iter().enumerate() {
         for email in &line.items.emails {
             let domain = email.rsplit_once('@').map_or("", |(_, d)| d);
             if out.len() >= max || email == reporter_email || is_own(domain) {
@@ -93,7 +110,15 @@ pub(super) fn url_or_domain_events(
             let mut confidence = 0.4;
             let mut reasons =
                 vec!["e-mail address in a report naming no address, URL or domain".to_owned()];
-            add_time(&mut event, line, lines, only, &mut reasons, &mut confidence);
+            add_time(
+                &mut event,
+                line,
+                index,
+                lines,
+                only,
+                &mut reasons,
+                &mut confidence,
+            );
             finish_common(&mut event, mail, class, confidence, reasons);
             out.push(event);
         }
@@ -115,6 +140,7 @@ fn base_event(mail: &MailText, sha256: &str, class: &Classification, excerpt: &s
 fn add_time(
     event: &mut AbuseEvent,
     line: &Line<'_>,
+    index: usize,
     lines: &[Line<'_>],
     only: Option<&FoundTime>,
     reasons: &mut Vec<String>,
@@ -125,10 +151,8 @@ fn add_time(
         .first()
         .map(|t| (t.clone(), "same line"))
         .or_else(|| {
-            lines
-                .iter()
-                .filter(|l| l.paragraph == line.paragraph)
-                .find_map(|l| l.times.first())
+            neighbours(lines, index)
+                .find_map(|(_, l)| l.times.first())
                 .map(|t| (t.clone(), "same paragraph"))
         })
         .or_else(|| only.map(|t| (t.clone(), "only time in the report")));

@@ -52,33 +52,56 @@ pub(super) fn port_for(mention: &IpMention, items: &LineItems) -> Option<(u16, S
     None
 }
 
+/// How far (in lines) a paragraph is searched around an address for its time or port. Key-value
+/// blocks are a handful of lines; the bound keeps a huge paragraph (a log with no blank line)
+/// from making the search quadratic.
+pub const PARAGRAPH_WINDOW: usize = 40;
+
+/// The lines of `index`'s paragraph within [`PARAGRAPH_WINDOW`] of it, with their indexes.
+pub(super) fn neighbours<'l, 'a>(
+    lines: &'l [Line<'a>],
+    index: usize,
+) -> impl Iterator<Item = (usize, &'l Line<'a>)> + 'l {
+    let paragraph = lines.get(index).map(|l| l.paragraph);
+    let from = index.saturating_sub(PARAGRAPH_WINDOW);
+    let to = index.saturating_add(PARAGRAPH_WINDOW + 1).min(lines.len());
+    lines
+        .get(from..to)
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+        .map(move |(i, l)| (from + i, l))
+        .filter(move |(_, l)| Some(l.paragraph) == paragraph)
+}
+
 /// A key-value block (`Source IP: ...` then `Source port: ...` on the next line): a source
 /// port on an address-less line of the same paragraph belongs to the address when the
 /// paragraph names no other candidate address.
 pub(super) fn paragraph_port(
     mention: &IpMention,
-    paragraph: usize,
+    index: usize,
     lines: &[Line<'_>],
 ) -> Option<(u16, String)> {
-    let block = || lines.iter().filter(|l| l.paragraph == paragraph);
-    let alone = block()
-        .flat_map(|l| &l.items.ips)
+    let alone = neighbours(lines, index)
+        .flat_map(|(_, l)| &l.items.ips)
         .all(|m| m.ip == mention.ip || m.role == Role::Destination);
     if !alone {
         return None;
     }
-    block().filter(|l| l.items.ips.is_empty()).find_map(|l| {
-        l.items
-            .ports
-            .iter()
-            .find(|p| p.role == Role::Source)
-            .map(|p| {
-                (
-                    p.port,
-                    format!("\"{}\" on another line of the same paragraph", p.cue),
-                )
-            })
-    })
+    neighbours(lines, index)
+        .filter(|(_, l)| l.items.ips.is_empty())
+        .find_map(|(_, l)| {
+            l.items
+                .ports
+                .iter()
+                .find(|p| p.role == Role::Source)
+                .map(|p| {
+                    (
+                        p.port,
+                        format!("\"{}\" on another line of the same paragraph", p.cue),
+                    )
+                })
+        })
 }
 
 fn distance(a_start: usize, a_end: usize, b_start: usize, b_end: usize) -> usize {
@@ -106,10 +129,9 @@ pub(super) fn time_for(
     {
         return Some((t.clone(), "same line", index));
     }
-    let paragraph = line.paragraph;
     let mut best: Option<(usize, usize)> = None;
-    for (i, other) in lines.iter().enumerate() {
-        if other.paragraph != paragraph || other.times.is_empty() {
+    for (i, other) in neighbours(lines, index) {
+        if other.times.is_empty() {
             continue;
         }
         // A time line that names other addresses is their time, not this one's.

@@ -4,7 +4,9 @@
 
 use super::body::MailText;
 use super::classify::{Classification, classify};
-use super::extract::{IpMention, LineItems, Role, TableHeader, scan_line, table_header};
+use super::extract::{
+    IpMention, LineItems, MAX_ITEMS_PER_LINE, Role, TableHeader, scan_line, table_header,
+};
 use super::fallback::url_or_domain_events;
 use super::pairing::{paragraph_port, port_for, single_time, time_for};
 use super::times::{FoundTime, TimeContext, find_times};
@@ -94,7 +96,7 @@ pub fn events(mail: &MailText, sha256: &str, limits: &Limits) -> Vec<AbuseEvent>
             }
             sightings.push(Sighting {
                 port: port_for(mention, &line.items)
-                    .or_else(|| paragraph_port(mention, line.paragraph, &lines)),
+                    .or_else(|| paragraph_port(mention, index, &lines)),
                 time: time_for(mention, index, &lines, only_time.as_ref()),
                 protocol: protocol_in(line.text),
                 mention: mention.clone(),
@@ -187,6 +189,11 @@ fn scan_lines<'a>(text: &'a str, ctx: &TimeContext, notes: &mut Vec<String>) -> 
         let items = scan_line(text, row_of);
         if row_of.is_none() {
             table = table_header(text);
+        }
+        if items.capped && !notes.iter().any(|n| n.starts_with("lines with more than")) {
+            notes.push(format!(
+                "lines with more than {MAX_ITEMS_PER_LINE} items of a kind were only partly read"
+            ));
         }
         let times = find_times(text, ctx);
         lines.push(Line {
