@@ -183,6 +183,27 @@ fn html_only_table_rows() {
 }
 
 #[test]
+fn zone_only_in_the_column_heading() {
+    let v = events("text-table-zone-in-heading.eml");
+    assert_eq!(v.len(), 2, "{v:#?}");
+    assert_eq!(
+        (v[0].subject.ip, v[0].subject.port),
+        (ip("198.51.100.71"), Some(50071))
+    );
+    assert_eq!(
+        (v[1].subject.ip, v[1].subject.port),
+        (ip("198.51.100.72"), Some(50072))
+    );
+    let t = v[0].observed.unwrap();
+    assert_eq!(t.utc, utc(2026, 11, 20, 2, 14, 15));
+    assert!(t.zone_given);
+    assert!(v[0].extra["time_note"].contains("Zeit (MEZ)"));
+    assert_eq!(v[0].class, AbuseClass::PortScan);
+    assert!(v.iter().all(|e| e.missing.is_empty()));
+    assert_eq!(v[0].extra["destination_ips"], "203.0.113.60");
+}
+
+#[test]
 fn victim_is_not_a_subject() {
     let e = one("victim-and-attacker.eml");
     assert_eq!(e.subject.ip, ip("198.51.100.77"));

@@ -187,6 +187,20 @@ fn scan_lines<'a>(text: &'a str, ctx: &TimeContext, notes: &mut Vec<String>) -> 
             _ => None,
         };
         let items = scan_line(text, row_of);
+        let mut times = find_times(text, ctx);
+        if let Some(header) = row_of {
+            for t in times.iter_mut().filter(|t| !t.time.zone_given) {
+                if let Some((offset, label)) = header.zone_at(text, t.start) {
+                    t.time.utc -= chrono::Duration::seconds(i64::from(offset));
+                    t.time.zone_given = true;
+                    let note = format!("zone taken from the column heading \"{label}\"");
+                    t.note = Some(match t.note.take() {
+                        Some(n) => format!("{n}; {note}"),
+                        None => note,
+                    });
+                }
+            }
+        }
         if row_of.is_none() {
             table = table_header(text);
         }
@@ -195,7 +209,6 @@ fn scan_lines<'a>(text: &'a str, ctx: &TimeContext, notes: &mut Vec<String>) -> 
                 "lines with more than {MAX_ITEMS_PER_LINE} items of a kind were only partly read"
             ));
         }
-        let times = find_times(text, ctx);
         lines.push(Line {
             text,
             paragraph,

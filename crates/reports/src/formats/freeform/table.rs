@@ -3,6 +3,7 @@
 //! or runs of spaces) and HTML tables (converted to ` | ` rows by [`super::html`]) alike.
 
 use super::extract::{LineItems, PortMention, Role};
+use super::times::read_zone;
 
 /// A table heading: which column holds what, so that a row's bare cells get a meaning.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +26,8 @@ struct Column {
     label: String,
     ip_role: Option<Role>,
     port_role: Option<Role>,
+    /// A zone stated in the heading (`Time (UTC)`, `Zeit MEZ`): the row's times have none.
+    zone: Option<i32>,
 }
 
 /// Recognises a table heading: at least two cells split by one delimiter, short labels, and a
@@ -57,6 +60,17 @@ impl TableHeader {
     pub fn matches(&self, line: &str) -> bool {
         split_cells(line, self.delimiter).len() == self.columns.len()
     }
+
+    /// The zone the heading states for the cell of `row` that holds byte `pos`, with the
+    /// heading's label: a table often says `Time (UTC)` once instead of in every cell.
+    pub fn zone_at(&self, row: &str, pos: usize) -> Option<(i32, &str)> {
+        let cells = split_cells(row, self.delimiter);
+        let index = cells
+            .iter()
+            .position(|&(start, end, _)| start <= pos && pos < end)?;
+        let column = self.columns.get(index)?;
+        column.zone.map(|z| (z, column.label.as_str()))
+    }
 }
 
 fn column(label: &str) -> Column {
@@ -85,15 +99,20 @@ fn column(label: &str) -> Column {
         "angreifer",
     ]);
     let is_port = has(&["port", "порт", "puerto", "poort"]);
-    let is_ip = has(&[
-        "ip",
-        "address",
-        "adresse",
-        "host",
-        "dirección",
-        "endereço",
-        "адрес",
-    ]) || (!is_port && (src || dst));
+    // `ip` as a word (`Source IP`, `IP-Adresse`, `src_ip`), not inside `Description`.
+    let ip_word = l
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| w == "ip" || w == "ips" || w.ends_with("ip") && w.len() <= 5);
+    let is_ip = ip_word
+        || has(&[
+            "address",
+            "adresse",
+            "host",
+            "dirección",
+            "endereço",
+            "адрес",
+        ])
+        || (!is_port && (src || dst));
     let role = if dst {
         Role::Destination
     } else if src {
@@ -101,7 +120,12 @@ fn column(label: &str) -> Column {
     } else {
         Role::Unstated
     };
+    let zone = label
+        .split_whitespace()
+        .find_map(|token| read_zone(token).filter(|&(_, used)| used == token.len()))
+        .map(|(offset, _)| offset);
     Column {
+        zone,
         label: label.trim().to_owned(),
         ip_role: is_ip.then_some(if role == Role::Unstated {
             Role::Source
