@@ -163,6 +163,9 @@ fn add_time(
             event.extra.insert("time_note".into(), note);
             *confidence -= 0.05;
         }
+        if how == "only time in the report" {
+            *confidence -= 0.1;
+        }
         reasons.push(format!("time from {how}"));
     }
 }
