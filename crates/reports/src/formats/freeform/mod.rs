@@ -41,9 +41,8 @@
 //! | `limits` | what was not read because a limit was hit |
 //!
 //! Known gaps: headers of forwarded messages (`Received:` chains) are not scanned, only their
-//! text; quoted reply text is read like any other; IANA zone names (`Europe/Berlin`) and
-//! ambiguous abbreviations (`IST`) are not read as zones; a time written before its date
-//! (`03:14 UTC on 20 Nov`) keeps only the date.
+//! text; quoted reply text is read like any other; ambiguous abbreviations (`IST`) are not
+//! read as zones; a time written before its date (`03:14 UTC on 20 Nov`) keeps only the date.
 
 pub mod body;
 pub mod classify;

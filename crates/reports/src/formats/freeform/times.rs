@@ -10,7 +10,7 @@
 //! a missing zone is marked `zone_given = false`, a guessed year or an ambiguous day/month order
 //! is reported in [`FoundTime::note`].
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use regex::{Captures, Regex};
 use std::sync::LazyLock;
 use warden_model::{ObservedTime, TimePrecision};
@@ -138,8 +138,9 @@ fn push(found: &mut Vec<FoundTime>, line: &str, caps: &Captures<'_>, reading: Op
         // An earlier, more specific shape already claimed these bytes.
         return;
     }
+    let after = line.get(end..).unwrap_or("");
     let zone = if reading.zone_allowed {
-        read_zone(line.get(end..).unwrap_or(""))
+        read_zone(after).or_else(|| read_iana_zone(after, reading.local))
     } else {
         None
     };
@@ -496,6 +497,39 @@ fn zone_token(s: &str) -> Option<(i32, usize)> {
     Some((base, word_len))
 }
 
+/// An IANA time zone name after a time (`2026-11-20 03:14:15 Europe/Berlin`, `(America/New_York)`),
+/// read with the zone's rules for that local time, so summer time is right. A local time that
+/// falls in a DST fold or gap has no single offset and leaves the zone unread (honestly absent).
+fn read_iana_zone(after: &str, local: NaiveDateTime) -> Option<(i32, usize)> {
+    let trimmed = after.trim_start_matches([' ', '\t']);
+    let mut used = after.len() - trimmed.len();
+    if used > 3 {
+        return None;
+    }
+    let (paren, rest) = match trimmed.strip_prefix('(') {
+        Some(r) => (true, r),
+        None => (false, trimmed),
+    };
+    let len = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+')))
+        .unwrap_or(rest.len());
+    let name = rest.get(..len)?;
+    if !name.contains('/') || len > 40 {
+        return None;
+    }
+    let tz: chrono_tz::Tz = name.parse().ok()?;
+    let offset = tz
+        .offset_from_local_datetime(&local)
+        .single()?
+        .fix()
+        .local_minus_utc();
+    used += usize::from(paren) + len;
+    if paren && rest.get(len..).is_some_and(|r| r.starts_with(')')) {
+        used += 1;
+    }
+    Some((offset, used))
+}
+
 /// `+0100`, `+01:00`, `-05`, as in RFC 5322 section 3.3 and RFC 3339 section 5.6.
 fn numeric_offset(s: &str) -> Option<(i32, usize)> {
     let b = s.as_bytes();
@@ -649,6 +683,20 @@ mod tests {
         assert_eq!(t.time.utc, utc(2026, 11, 20, 0, 14, 15));
         let t = one("on November 20, 2026 at 3:14:15 AM PST");
         assert_eq!(t.time.utc, utc(2026, 11, 20, 11, 14, 15));
+    }
+
+    #[test]
+    fn iana_zone_names_follow_summer_time() {
+        let t = one("2026-07-01 14:00:00 Europe/Berlin");
+        assert_eq!(t.time.utc, utc(2026, 7, 1, 12, 0, 0));
+        assert!(t.time.zone_given);
+        let t = one("2026-11-20 03:14:15 (Europe/Berlin)");
+        assert_eq!(t.time.utc, utc(2026, 11, 20, 2, 14, 15));
+        // 02:30 on the spring-forward day does not exist in Berlin: no zone rather than a guess.
+        let t = one("2026-03-29 02:30:00 Europe/Berlin");
+        assert!(!t.time.zone_given);
+        let t = one("2026-11-20 03:14:15 Not/AZone");
+        assert!(!t.time.zone_given);
     }
 
     #[test]
