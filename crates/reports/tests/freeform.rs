@@ -303,6 +303,23 @@ Subject: lfd: (PS_LIMIT) Port Scan detected from 198.51.100.45\n\nSee subject.\n
 }
 
 #[test]
+fn forwarded_spam_attachment_uses_the_received_chain() {
+    let e = one("forwarded-spam-attachment.eml");
+    // Not the private top hop, not the forgeable bottom hop, not the address in the spam's body.
+    assert_eq!(e.subject.ip, ip("198.51.100.5"));
+    assert_eq!(e.class, AbuseClass::Spam);
+    let t = e.observed.unwrap();
+    assert_eq!(t.utc, utc(2026, 11, 20, 2, 14, 15));
+    assert!(t.zone_given);
+    assert_eq!(e.extra["time_from"], "Received header");
+    assert!(e.extra["urls"].contains("http://pills.example/buy?id=7"));
+    assert!(e.evidence.excerpt.contains("198.51.100.5"));
+    assert_eq!(e.missing, vec![MissingField::SourcePort]);
+    // A guessed class (no cue word) keeps the confidence low.
+    in_range(&e, 0.3, 0.6);
+}
+
+#[test]
 fn nothing_to_act_on_is_an_error() {
     let err = freeform::parse(&sample("nothing-to-act-on.eml"), &Limits::default()).unwrap_err();
     assert_eq!(err.kind, ParseErrorKind::MissingField);

@@ -33,6 +33,22 @@ pub struct MailText {
     pub text: String,
     /// What was left out and why (limits hit, parts skipped), for the events' `extra`.
     pub notes: Vec<String>,
+    /// The likely origin of each attached (forwarded) message, from its `Received` chain.
+    pub forwarded: Vec<ForwardedOrigin>,
+}
+
+/// Where a forwarded message (a spam attached as `message/rfc822` by a person who is not using
+/// ARF) most likely came from: the first public client address in its `Received` chain, read
+/// top-down (RFC 5321 section 4.4: each relay prepends its own line, so the top lines are the
+/// recipient's own trusted relays and lower lines can be forged by the sender).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForwardedOrigin {
+    /// The client address of that `Received` line.
+    pub ip: std::net::IpAddr,
+    /// The time the receiving relay stamped on that line.
+    pub time: Option<DateTime<Utc>>,
+    /// The line, shortened, for the evidence.
+    pub excerpt: String,
 }
 
 /// Reads a mail. A leading mbox `From ` line is skipped (single messages saved from mail
@@ -62,12 +78,14 @@ pub fn read_mail(input: &[u8], limits: &Limits) -> Result<MailText, ParseError> 
     let mut collector = Collector {
         text: String::new(),
         notes: Vec::new(),
+        forwarded: Vec::new(),
         max_line,
         full: false,
     };
     collect(&message, 0, limits.max_depth, &mut collector);
     mail.text = collector.text;
     mail.notes = collector.notes;
+    mail.forwarded = collector.forwarded;
     Ok(mail)
 }
 
@@ -102,6 +120,7 @@ fn reporter(message: &Message<'_>) -> Reporter {
 struct Collector {
     text: String,
     notes: Vec<String>,
+    forwarded: Vec<ForwardedOrigin>,
     max_line: usize,
     full: bool,
 }
@@ -174,8 +193,43 @@ fn collect(message: &Message<'_>, depth: usize, max_depth: usize, out: &mut Coll
         match &part.body {
             PartType::Text(t) => out.push(t),
             PartType::Html(h) => out.push(&html_to_text(h)),
-            PartType::Message(inner) => collect(inner, depth + 1, max_depth, out),
+            PartType::Message(inner) => {
+                if let Some(origin) = forwarded_origin(inner) {
+                    out.forwarded.push(origin);
+                }
+                collect(inner, depth + 1, max_depth, out);
+            }
             _ => {}
         }
     }
+}
+
+/// Most `Received` lines read from one forwarded message; real chains have under 20.
+const MAX_RECEIVED: usize = 50;
+
+fn forwarded_origin(message: &Message<'_>) -> Option<ForwardedOrigin> {
+    message
+        .received_all()
+        .take(MAX_RECEIVED)
+        .find_map(|received| {
+            let ip = received.from_ip()?;
+            if super::report::not_a_subject(ip).is_some() {
+                return None;
+            }
+            let time = received
+                .date()
+                .filter(|d| d.is_valid())
+                .and_then(|d| DateTime::from_timestamp(d.to_timestamp(), 0));
+            let from = received.from().map(|h| h.to_string()).unwrap_or_default();
+            let by = received
+                .by
+                .as_ref()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            let excerpt: String = format!("Received: from {from} [{ip}] by {by}")
+                .chars()
+                .take(300)
+                .collect();
+            Some(ForwardedOrigin { ip, time, excerpt })
+        })
 }

@@ -1,5 +1,6 @@
-//! Subjects for reports that name no source address: URLs (phishing, malware), else domains,
-//! else the abusive e-mail addresses of spam, phishing and fraud reports.
+//! Subjects for reports whose text names no source address: the origin of a forwarded message
+//! (a spam attached by a person), else URLs (phishing, malware), else domains, else the abusive
+//! e-mail addresses of spam, phishing and fraud reports.
 
 use super::body::MailText;
 use super::classify::Classification;
@@ -7,10 +8,63 @@ use super::pairing::neighbours;
 use super::report::{Line, finish_common, not_a_subject};
 use super::times::FoundTime;
 use std::collections::BTreeSet;
-use warden_model::{AbuseClass, AbuseEvent, Evidence, SourceFormat};
+use warden_model::{AbuseClass, AbuseEvent, Evidence, ObservedTime, SourceFormat, TimePrecision};
 
 /// Events for reports that name no address: one per URL, else one per domain, else (for spam,
 /// phishing and fraud) one per e-mail address that is not the reporter's.
+/// One event per forwarded message's origin ([`super::body::ForwardedOrigin`]). A forward with
+/// no cue word is taken as a spam complaint, which is what people forwarding mail to abuse@
+/// mean; the low class confidence says it was a guess.
+pub(super) fn forwarded_events(
+    mail: &MailText,
+    sha256: &str,
+    class: &Classification,
+    max: usize,
+) -> Vec<AbuseEvent> {
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    let guessed;
+    let class = if class.class == AbuseClass::Other {
+        guessed = Classification {
+            class: AbuseClass::Spam,
+            confidence: 0.4,
+            cues: Vec::new(),
+        };
+        &guessed
+    } else {
+        class
+    };
+    for origin in &mail.forwarded {
+        if out.len() >= max || !seen.insert(origin.ip) {
+            continue;
+        }
+        let mut event = base_event(mail, sha256, class, &origin.excerpt);
+        event.subject.ip = Some(origin.ip);
+        let mut reasons = vec![
+            "first public client address in the Received chain of a forwarded message".to_owned(),
+        ];
+        event.extra.insert("subject_role".into(), "source".into());
+        event.extra.insert(
+            "subject_cue".into(),
+            "Received chain of a forwarded message".into(),
+        );
+        if class.cues.is_empty() {
+            reasons.push("forwarded mail without cue words taken as spam".into());
+        }
+        if let Some(t) = origin.time {
+            // The relay's own stamp: RFC 5322 date with a zone, to the second.
+            event.observed = Some(ObservedTime::zoned(t, TimePrecision::Second));
+            event
+                .extra
+                .insert("time_from".into(), "Received header".into());
+            reasons.push("time from the Received header".into());
+        }
+        finish_common(&mut event, mail, class, 0.6, reasons);
+        out.push(event);
+    }
+    out
+}
+
 pub(super) fn url_or_domain_events(
     mail: &MailText,
     sha256: &str,

@@ -25,9 +25,9 @@
 //! | key | meaning |
 //! |---|---|
 //! | `subject_role` | `source` or `unstated` |
-//! | `subject_cue` | the words that gave the role (`from`, `src`, `column "Source IP"`) |
+//! | `subject_cue` | the words that gave the role (`from`, `src`, `column "Source IP"`, `Received chain of a forwarded message`) |
 //! | `port_from` | where the port came from (`written onto the address`, `"SPT" on the same line`) |
-//! | `time_from` | `same line`, `same paragraph` or `only time in the report` |
+//! | `time_from` | `same line`, `same paragraph`, `only time in the report` or `Received header` |
 //! | `time_note` | a guess about the time: inferred year, ambiguous day/month, zone from a heading |
 //! | `observations` | how many times the subject was named |
 //! | `first_seen`, `last_seen` | RFC 3339, when the subject's times differ |
@@ -40,8 +40,12 @@
 //! | `mail_subject` | the Subject header, up to 200 characters |
 //! | `limits` | what was not read because a limit was hit |
 //!
-//! Known gaps: headers of forwarded messages (`Received:` chains) are not scanned, only their
-//! text; quoted reply text is read like any other; ambiguous abbreviations (`IST`) are not
+//! A forwarded message (a spam attached by a person, not by an ARF tool) gives its origin: the
+//! first public client address of its `Received` chain, used when the reporter's own words name
+//! no source.
+//!
+//! Known gaps: a forwarded message pasted inline (not attached) is read as text only; quoted
+//! reply text is read like any other; ambiguous abbreviations (`IST`) are not
 //! read as zones; a time written before its date (`03:14 UTC on 20 Nov`) keeps only the date.
 
 pub mod body;

@@ -7,7 +7,7 @@ use super::classify::{Classification, classify};
 use super::extract::{
     IpMention, LineItems, MAX_ITEMS_PER_LINE, Role, TableHeader, scan_line, table_header,
 };
-use super::fallback::url_or_domain_events;
+use super::fallback::{forwarded_events, url_or_domain_events};
 use super::pairing::{paragraph_port, port_for, single_time, time_for};
 use super::times::{FoundTime, TimeContext, find_times};
 use crate::Limits;
@@ -125,6 +125,11 @@ pub fn events(mail: &MailText, sha256: &str, limits: &Limits) -> Vec<AbuseEvent>
         order.truncate(max_subjects);
     }
     let urls = all_urls(&lines);
+    // A forwarded message's Received chain beats addresses merely mentioned in text (often in
+    // the forwarded spam's own body); a stated source in the reporter's words beats both.
+    if !stated_sources && !mail.forwarded.is_empty() {
+        order.clear();
+    }
     for ip in &order {
         let Some(group) = by_ip.get(ip) else { continue };
         let mut event = ip_event(mail, sha256, &class, group, &lines, stated_sources);
@@ -135,6 +140,15 @@ pub fn events(mail: &MailText, sha256: &str, limits: &Limits) -> Vec<AbuseEvent>
             );
         }
         out.push(event);
+    }
+    if out.is_empty() {
+        out = forwarded_events(mail, sha256, &class, max_subjects);
+        for event in &mut out {
+            if !urls.is_empty() {
+                let list: Vec<String> = urls.iter().take(10).cloned().collect();
+                event.extra.insert("urls".into(), list.join(" "));
+            }
+        }
     }
     if out.is_empty() {
         out = url_or_domain_events(
