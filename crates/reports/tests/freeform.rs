@@ -454,7 +454,7 @@ fn detection_picks_freeform_for_every_sample_and_nothing_more_specific() {
         }
     }
     // A more specific mail format wins over the fallback when it recognises its own.
-    for specific in ["arf", "xarf", "xarf_legacy"] {
+    for specific in ["arf", "xarf", "xarf_legacy", "spamcop"] {
         let dir = format!("{}/tests/data/{specific}", env!("CARGO_MANIFEST_DIR"));
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
