@@ -220,8 +220,7 @@ fn sniff(input: &[u8]) -> u8 {
         let attached = [&b".xml.gz"[..], b".xml.zip", b".zip", b".xml", b"application/gzip", b"application/zip", b"application/x-gzip"]
             .iter()
             .any(|n| find_ci(window, n).is_some());
-        let dmarc_name = find_ci(window, b"!").is_some() && find_ci(window, b".xml").is_some();
-        if (subject && attached) || (attached && dmarc_name) {
+        if (subject && attached) || has_dmarc_file_name(window) {
             return 85;
         }
     }
@@ -419,6 +418,18 @@ fn non_empty(s: String) -> Option<String> {
     (!s.trim().is_empty()).then_some(s)
 }
 
+/// Whether `b` names an attachment the RFC 7489 §7.2.1.1 way:
+/// `receiver "!" policy-domain "!" begin "!" end [ "!" unique-id ] "." extension`.
+fn has_dmarc_file_name(b: &[u8]) -> bool {
+    b.split(|c| c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b';' | b'='))
+        .any(|tok| {
+            let bangs = tok.iter().filter(|&&c| c == b'!').count();
+            let lower = tok.to_ascii_lowercase();
+            bangs >= 3
+                && [&b".xml"[..], b".xml.gz", b".gz", b".zip"].iter().any(|e| lower.ends_with(e))
+        })
+}
+
 /// Skips a UTF-8 byte order mark and leading white space.
 pub(crate) fn skip_bom_ws(b: &[u8]) -> &[u8] {
     let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);
@@ -476,6 +487,12 @@ mod tests {
     fn record_limit() {
         let l = Limits { max_records: 0, ..Limits::default() };
         assert_eq!(parse_xml(MINI.as_bytes(), &l).unwrap_err().kind, crate::ParseErrorKind::LimitExceeded);
+    }
+
+    #[test]
+    fn file_name_rule() {
+        assert!(has_dmarc_file_name(b"name=\"google.com!example.org!1763596800!1763683199.zip\""));
+        assert!(!has_dmarc_file_name(b"Hello! Look at report.zip!"));
     }
 
     #[test]
