@@ -8,3 +8,4 @@
 
 pub mod detnat;
 pub mod natlog;
+pub mod radius;
