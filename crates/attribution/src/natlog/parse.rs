@@ -13,6 +13,7 @@
 
 use super::event::{NatEvent, RawRef};
 use super::ipfix::NatEventMap;
+use super::syslog::ZoneCache;
 use super::vendors;
 use chrono_tz::Tz;
 use std::collections::HashMap;
@@ -138,6 +139,8 @@ pub struct ParseContext {
     pub exporters: HashMap<String, ExporterProfile>,
     /// Last vendor Auto matched: probed first next time (logs come in runs of one dialect).
     last_hit: AtomicU8,
+    /// Offset of the last zone and day resolved (see [`ZoneCache`]).
+    pub(crate) zone_cache: ZoneCache,
 }
 
 impl Clone for ParseContext {
@@ -148,6 +151,7 @@ impl Clone for ParseContext {
             reference_s: self.reference_s,
             exporters: self.exporters.clone(),
             last_hit: AtomicU8::new(self.last_hit.load(Ordering::Relaxed)),
+            zone_cache: ZoneCache::default(),
         }
     }
 }
@@ -161,6 +165,7 @@ impl ParseContext {
             reference_s,
             exporters: HashMap::new(),
             last_hit: AtomicU8::new(0),
+            zone_cache: ZoneCache::default(),
         }
     }
 

@@ -29,7 +29,8 @@ pub(crate) struct Input<'a> {
 impl Input<'_> {
     /// Resolves a written time to UTC with the zone configured for `exporter`.
     pub fn stamp(&self, t: &LocalTime, exporter: &[u8]) -> Result<Stamp, LineErrorReason> {
-        syslog::resolve(t, self.ctx.zone_for(exporter), self.ctx.reference_s)
+        let zone = self.ctx.zone_for(exporter);
+        syslog::resolve_cached(t, zone, self.ctx.reference_s, Some(&self.ctx.zone_cache))
             .map_err(LineErrorReason::Time)
     }
 }
