@@ -473,6 +473,50 @@ proptest! {
     }
 }
 
+#[test]
+fn sixwind_samples() {
+    let ev = parse_sample("sixwind.log", Vendor::SixWind);
+    let e = &ev[0][0];
+    assert_eq!(e.kind, EventKind::SessionOpen);
+    assert_eq!((e.inside_ip, e.inside_port), (ip("10.100.0.1"), Some(4241)));
+    assert_eq!(
+        (e.outside_ip, e.port_lo, e.proto),
+        (v4("10.175.0.3"), 10752, Some(6))
+    );
+    assert_eq!(e.dst, Some((ip("10.200.0.1"), 33815)));
+    assert_eq!(e.exporter.as_deref(), Some("dut-vm"));
+    let e = &ev[1][0];
+    assert_eq!(e.kind, EventKind::BlockAlloc);
+    assert_eq!(
+        (e.inside_ip, e.outside_ip, e.port_lo, e.port_hi, e.proto),
+        (ip("100.64.0.1"), v4("192.0.2.33"), 1, 512, Some(6))
+    );
+    assert_eq!(e.ts_utc_ns, utc_ns(2026, 11, 11, 8, 3, 9));
+    assert!(ev[2].is_empty());
+}
+
+#[test]
+fn citrix_samples_default_and_compact() {
+    let ev = parse_sample("citrix.log", Vendor::Citrix);
+    let e = &ev[0][0];
+    assert_eq!(e.kind, EventKind::MappingOpen);
+    assert_eq!((e.inside_ip, e.inside_port), (ip("100.64.1.1"), Some(6500)));
+    assert_eq!(
+        (e.outside_ip, e.port_lo, e.proto),
+        (v4("203.0.113.8"), 47902, Some(6))
+    );
+    assert_eq!(e.dst, Some((ip("192.0.2.2"), 80)));
+    assert_eq!(e.ts_utc_ns, utc_ns(2026, 11, 23, 1, 13, 1));
+    assert!(!e.tz_assumed);
+    let e = &ev[1][0];
+    assert_eq!(
+        (e.kind, e.outside_ip, e.port_lo, e.inside_vrf, e.proto),
+        (EventKind::MappingOpen, v4("203.0.113.9"), 51066, 2, Some(6))
+    );
+    assert_eq!(ev[2][0].kind, EventKind::MappingClose);
+    assert_eq!(ev[2][0].proto, Some(17));
+}
+
 /// Lines each vendor recognises but must reject, with the field the error must name.
 #[test]
 fn bad_lines_give_reasons() {
@@ -595,7 +639,7 @@ proptest! {
 
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
-        for v in [Vendor::Auto, Vendor::Juniper, Vendor::Cisco, Vendor::A10, Vendor::F5, Vendor::Nokia, Vendor::Vpp, Vendor::Conntrack] {
+        for v in std::iter::once(Vendor::Auto).chain(Vendor::ALL) {
             let mut out = Vec::new();
             let _ = parse_line(&bytes, RawRef::default(), &ctx(v), &mut out);
         }
@@ -605,7 +649,7 @@ proptest! {
     /// random bytes, which rarely get past the vendor markers.
     #[test]
     fn mutated_samples_never_panic(idx in 0usize..1000, pos in 0usize..400, byte in any::<u8>(), cut in 0usize..400) {
-        let lines: Vec<String> = ["juniper.log", "cisco.log", "a10.log", "f5.log", "nokia.log", "vpp.log", "conntrack.log"].iter().flat_map(|f| sample(f)).collect();
+        let lines: Vec<String> = ["juniper.log", "cisco.log", "a10.log", "f5.log", "nokia.log", "vpp.log", "conntrack.log", "sixwind.log", "citrix.log"].iter().flat_map(|f| sample(f)).collect();
         let mut line = lines[idx % lines.len()].clone().into_bytes();
         if !line.is_empty() {
             let p = pos % line.len();
