@@ -6,4 +6,6 @@
 //! accounting. Every answer carries candidates with their evidence, never a guess (DESIGN.md
 //! rule 5).
 
+pub mod detnat;
 pub mod natlog;
+pub mod radius;
