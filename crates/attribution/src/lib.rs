@@ -7,3 +7,4 @@
 //! rule 5).
 
 pub mod natlog;
+pub mod store;
