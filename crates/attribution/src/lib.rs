@@ -8,3 +8,6 @@
 
 pub mod natlog;
 pub mod store;
+pub mod import;
+pub mod resolve;
+pub mod generator;

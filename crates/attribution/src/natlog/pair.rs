@@ -221,7 +221,7 @@ struct Open {
 pub struct Pairer {
     config: PairConfig,
     open: HashMap<Key, Open>,
-    last_seq: HashMap<Option<String>, (u64, Millis)>,
+    last_seq: HashMap<String, (u64, Millis)>,
     gaps: Vec<SeqGap>,
     stats: PairStats,
     watermark_ms: Millis,
@@ -306,7 +306,7 @@ impl Pairer {
                         cur.depth = cur.depth.saturating_add(1);
                     }
                     if cur.interval.subscriber_id.is_none() {
-                        cur.interval.subscriber_id.clone_from(&ev.subscriber_id);
+                        cur.interval.subscriber_id = ev.subscriber_id.as_deref().map(str::to_owned);
                     }
                     // An interim or re-sent alloc long after the bound means the holding was
                     // re-established after loss; keep one interval, the evidence stays the first
@@ -334,7 +334,7 @@ impl Pairer {
                 record,
                 inside_ip: ev.inside_ip,
                 b4_ipv6: ev.b4_ipv6,
-                subscriber_id: ev.subscriber_id.clone(),
+                subscriber_id: ev.subscriber_id.as_deref().map(str::to_owned),
                 open_ref: at,
                 close_ref: None,
             };
@@ -462,12 +462,13 @@ impl Pairer {
 
     fn track_seq(&mut self, ev: &NatEvent, ts: Millis, at: LineRef) {
         let Some(seq) = ev.seq else { return };
-        if let Some((last, last_ts)) = self.last_seq.get(&ev.exporter).copied()
+        let exporter = ev.exporter.as_deref().unwrap_or("");
+        if let Some((last, last_ts)) = self.last_seq.get(exporter).copied()
             && seq > last.saturating_add(1)
             && self.gaps.len() < MAX_GAPS_KEPT
         {
             self.gaps.push(SeqGap {
-                exporter: ev.exporter.clone(),
+                exporter: ev.exporter.as_deref().map(str::to_owned),
                 after_seq: last,
                 next_seq: seq,
                 from_ms: last_ts,
@@ -476,7 +477,12 @@ impl Pairer {
             });
         }
         // A lower number is a device restart or reordering; start counting again from it.
-        self.last_seq.insert(ev.exporter.clone(), (seq, ts));
+        match self.last_seq.get_mut(exporter) {
+            Some(v) => *v = (seq, ts),
+            None => {
+                self.last_seq.insert(exporter.to_owned(), (seq, ts));
+            }
+        }
     }
 }
 

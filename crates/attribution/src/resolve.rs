@@ -1,0 +1,268 @@
+//! The abuse desk's question: who held outside IP X, port Y at time T (± a window for the
+//! reporter's clock)?
+//!
+//! The answer is never a guess (DESIGN.md rule 5): [`resolve`] returns every candidate interval
+//! that meets the window, with how its start and end are known and the log lines that prove
+//! them, an ambiguity flag when more than one holder remains, and the reasons a single answer is
+//! not possible: no port in the report (research notes 4.4: "one of N subscribers on that IP"),
+//! no imported logs covering the time, partitions dropped by retention, or a sequence gap that
+//! says logs were lost around then.
+
+use crate::natlog::pair::{EndKind, Millis, NatInterval, StartKind};
+use crate::store::{EvidenceLine, Store, StoreError, day_name, day_of};
+use serde::Serialize;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Default window: ±5 s, the upper end of the 2–5 s reporter clock skew the research notes
+/// recommend (section 4, consequence 2).
+pub const DEFAULT_WINDOW_MS: Millis = 5_000;
+/// Largest window accepted: wider windows on per-session data return thousands of candidates.
+pub const MAX_WINDOW_MS: Millis = 24 * 3_600_000;
+
+/// A lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Query {
+    /// Outside VRF (0 when the CGN has one).
+    pub vrf: u32,
+    /// Outside address from the report.
+    pub ip: Ipv4Addr,
+    /// Source port from the report, when it has one.
+    pub port: Option<u16>,
+    /// Protocol, when known (6 TCP, 17 UDP).
+    pub proto: Option<u8>,
+    /// Report time, UTC milliseconds.
+    pub time_ms: Millis,
+    /// Half-width of the time window.
+    pub window_ms: Millis,
+}
+
+/// How a candidate meets the query time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Overlap {
+    /// The interval contains the reported time itself.
+    Contains,
+    /// It only meets the window around it.
+    WithinWindow,
+}
+
+/// One log line behind a candidate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// `open` or `close`.
+    pub role: &'static str,
+    /// File id in the store's file table.
+    pub file: u32,
+    /// Path of the file as imported.
+    pub path: Option<String>,
+    /// 1-based line number.
+    pub line: u64,
+    /// The line read back, when asked for and readable.
+    pub text: Option<EvidenceLine>,
+    /// Why the line could not be read back.
+    pub unreadable: Option<String>,
+}
+
+/// One possible holder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Candidate {
+    /// The inside address.
+    pub inside_ip: IpAddr,
+    /// DS-Lite B4 address, when logged.
+    pub b4_ipv6: Option<Ipv6Addr>,
+    /// Subscriber, when logged.
+    pub subscriber_id: Option<String>,
+    /// The interval that names it.
+    pub interval: NatInterval,
+    /// How it meets the time.
+    pub overlap: Overlap,
+    /// True when its start or end was inferred, not logged.
+    pub inferred: bool,
+    /// The evidence lines.
+    pub evidence: Vec<Evidence>,
+}
+
+/// Why a single holder cannot be named, or why the answer deserves doubt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Doubt {
+    /// The report has no source port: every holder of the address is a candidate.
+    NoPort,
+    /// No imported log covers the window.
+    NoCoverage,
+    /// The time falls in a day dropped by retention.
+    Retention {
+        /// First day still kept.
+        kept_from: String,
+    },
+    /// A device sequence gap overlaps the window: logs were probably lost around then.
+    LogGap {
+        /// The exporter.
+        exporter: Option<String>,
+        /// Last sequence number before the gap.
+        after_seq: u64,
+        /// First after it.
+        next_seq: u64,
+    },
+    /// More than one holder meets the window.
+    SeveralHolders {
+        /// How many distinct holders.
+        holders: usize,
+    },
+    /// A candidate's end (or start) was inferred because its release (or allocation) was lost.
+    InferredBounds,
+    /// Logs cover the time but nobody held the port then.
+    NoHolder,
+}
+
+/// The answer to a [`Query`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attribution {
+    /// The question.
+    pub query: Query,
+    /// Every candidate, earliest first.
+    pub candidates: Vec<Candidate>,
+    /// True when the candidates name more than one holder (or no port was given).
+    pub ambiguous: bool,
+    /// Reasons for doubt; empty for one clean answer.
+    pub doubts: Vec<Doubt>,
+}
+
+impl Attribution {
+    /// The one holder, when there is exactly one and nothing casts doubt on it.
+    pub fn unique(&self) -> Option<&Candidate> {
+        match self.candidates.as_slice() {
+            [c] if !self.ambiguous => Some(c),
+            _ => None,
+        }
+    }
+}
+
+/// Errors of a lookup.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// The window is negative or too wide.
+    #[error("window of {0} ms is outside 0..={MAX_WINDOW_MS} ms; give a window such as 5s")]
+    Window(Millis),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Answers `q` from `store`. With `read_lines`, each evidence line is read back from its file.
+pub fn resolve(store: &Store, q: &Query, read_lines: bool) -> Result<Attribution, ResolveError> {
+    if !(0..=MAX_WINDOW_MS).contains(&q.window_ms) {
+        return Err(ResolveError::Window(q.window_ms));
+    }
+    let from = q.time_ms.saturating_sub(q.window_ms);
+    let to = q.time_ms.saturating_add(q.window_ms);
+    let rows = store.stab(q.vrf, q.ip, q.port, q.proto, from, to)?;
+    let m = store.manifest();
+    let mut doubts = Vec::new();
+    if q.port.is_none() {
+        doubts.push(Doubt::NoPort);
+    }
+    if let Some(kept) = &m.retained_from_day
+        && day_name(day_of(from)).as_str() < kept.as_str()
+    {
+        doubts.push(Doubt::Retention {
+            kept_from: kept.clone(),
+        });
+    }
+    let covered = m.files.iter().any(|f| match (f.first_ms, f.last_ms) {
+        (Some(a), Some(b)) => a <= to && b >= from,
+        _ => false,
+    });
+    if !covered {
+        doubts.push(Doubt::NoCoverage);
+    }
+    for g in &m.gaps {
+        if g.from_ms <= to && g.to_ms >= from {
+            doubts.push(Doubt::LogGap {
+                exporter: g.exporter.clone(),
+                after_seq: g.after_seq,
+                next_seq: g.next_seq,
+            });
+        }
+    }
+    let mut candidates: Vec<Candidate> = rows
+        .into_iter()
+        .map(|iv| {
+            let overlap = if iv.start_ms <= q.time_ms && q.time_ms <= iv.end_ms {
+                Overlap::Contains
+            } else {
+                Overlap::WithinWindow
+            };
+            let inferred = iv.end_kind != EndKind::Released || iv.start_kind != StartKind::Logged;
+            let mut evidence = vec![evidence_of(
+                store,
+                "open",
+                iv.open_ref.file,
+                iv.open_ref.line,
+                read_lines,
+            )];
+            if let Some(c) = iv.close_ref {
+                evidence.push(evidence_of(store, "close", c.file, c.line, read_lines));
+            }
+            Candidate {
+                inside_ip: iv.inside_ip,
+                b4_ipv6: iv.b4_ipv6,
+                subscriber_id: iv.subscriber_id.clone(),
+                interval: iv,
+                overlap,
+                inferred,
+                evidence,
+            }
+        })
+        .collect();
+    candidates.sort_by_key(|c| (c.interval.start_ms, c.interval.port_lo));
+    let mut holders: Vec<(IpAddr, Option<Ipv6Addr>)> = candidates
+        .iter()
+        .map(|c| (c.inside_ip, c.b4_ipv6))
+        .collect();
+    holders.sort();
+    holders.dedup();
+    if holders.len() > 1 {
+        doubts.push(Doubt::SeveralHolders {
+            holders: holders.len(),
+        });
+    }
+    if candidates.iter().any(|c| c.inferred) {
+        doubts.push(Doubt::InferredBounds);
+    }
+    if candidates.is_empty() && covered {
+        doubts.push(Doubt::NoHolder);
+    }
+    let ambiguous = holders.len() > 1 || (q.port.is_none() && !candidates.is_empty());
+    Ok(Attribution {
+        query: *q,
+        candidates,
+        ambiguous,
+        doubts,
+    })
+}
+
+fn evidence_of(store: &Store, role: &'static str, file: u32, line: u64, read: bool) -> Evidence {
+    let path = store
+        .manifest()
+        .files
+        .iter()
+        .find(|f| f.id == file)
+        .map(|f| f.path.clone());
+    let (text, unreadable) = if read {
+        match store.evidence(file, line) {
+            Ok(l) => (Some(l), None),
+            Err(e) => (None, Some(e.to_string())),
+        }
+    } else {
+        (None, None)
+    };
+    Evidence {
+        role,
+        file,
+        path,
+        line,
+        text,
+        unreadable,
+    }
+}
