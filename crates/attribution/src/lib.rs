@@ -11,3 +11,4 @@ pub mod store;
 pub mod import;
 pub mod resolve;
 pub mod generator;
+pub mod export;

@@ -233,16 +233,18 @@ fn write_pending(path: &Path, p: &[PendingInterval]) -> Result<(), StoreError> {
 }
 
 struct RunCursor {
-    seg: Segment,
+    seg: Option<Segment>,
     next_block: usize,
     rows: VecDeque<NatInterval>,
 }
 
 impl RunCursor {
     fn next(&mut self) -> Result<Option<NatInterval>, StoreError> {
-        while self.rows.is_empty() && self.next_block < self.seg.blocks() {
-            self.rows = self.seg.block(self.next_block)?.into();
-            self.next_block += 1;
+        if let Some(seg) = &self.seg {
+            while self.rows.is_empty() && self.next_block < seg.blocks() {
+                self.rows = seg.block(self.next_block)?.into();
+                self.next_block += 1;
+            }
         }
         Ok(self.rows.pop_front())
     }
@@ -268,6 +270,52 @@ impl Ord for HeapItem {
     }
 }
 
+/// k-way merge of sorted segments (and sorted in-memory rows) in [`row_order`], one block of each
+/// in memory at a time.
+pub struct Merge {
+    cursors: Vec<RunCursor>,
+    heap: BinaryHeap<HeapItem>,
+}
+
+impl Merge {
+    /// Merges `segments` and the already sorted `extra` rows.
+    pub fn new(segments: Vec<Segment>, extra: Vec<NatInterval>) -> Result<Self, StoreError> {
+        let mut cursors: Vec<RunCursor> = segments
+            .into_iter()
+            .map(|seg| RunCursor {
+                seg: Some(seg),
+                next_block: 0,
+                rows: VecDeque::new(),
+            })
+            .collect();
+        cursors.push(RunCursor {
+            seg: None,
+            next_block: 0,
+            rows: extra.into(),
+        });
+        let mut heap = BinaryHeap::with_capacity(cursors.len());
+        for (i, c) in cursors.iter_mut().enumerate() {
+            if let Some(r) = c.next()? {
+                heap.push(HeapItem(r, i));
+            }
+        }
+        Ok(Self { cursors, heap })
+    }
+
+    /// The next row in order.
+    pub fn next_row(&mut self) -> Result<Option<NatInterval>, StoreError> {
+        let Some(HeapItem(r, i)) = self.heap.pop() else {
+            return Ok(None);
+        };
+        if let Some(c) = self.cursors.get_mut(i)
+            && let Some(next) = c.next()?
+        {
+            self.heap.push(HeapItem(next, i));
+        }
+        Ok(Some(r))
+    }
+}
+
 /// k-way merges sorted runs into one segment at `out`.
 pub(crate) fn merge_runs(
     runs: &[PathBuf],
@@ -276,27 +324,13 @@ pub(crate) fn merge_runs(
     day: String,
 ) -> Result<SegmentMeta, StoreError> {
     let mut w = SegmentWriter::create(out, name, day)?;
-    let mut cursors = Vec::with_capacity(runs.len());
-    for p in runs {
-        cursors.push(RunCursor {
-            seg: Segment::open(p)?,
-            next_block: 0,
-            rows: VecDeque::new(),
-        });
-    }
-    let mut heap = BinaryHeap::with_capacity(cursors.len());
-    for (i, c) in cursors.iter_mut().enumerate() {
-        if let Some(r) = c.next()? {
-            heap.push(HeapItem(r, i));
-        }
-    }
-    while let Some(HeapItem(r, i)) = heap.pop() {
+    let segs = runs
+        .iter()
+        .map(|p| Segment::open(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut m = Merge::new(segs, Vec::new())?;
+    while let Some(r) = m.next_row()? {
         w.push(r)?;
-        if let Some(c) = cursors.get_mut(i)
-            && let Some(next) = c.next()?
-        {
-            heap.push(HeapItem(next, i));
-        }
     }
     w.finish()
 }
