@@ -442,3 +442,27 @@ pub fn import(
     txn.commit()?;
     Ok(summary)
 }
+
+/// The vendor parsers ([`crate::natlog::parse_line`]) as a [`LineParser`].
+#[derive(Debug)]
+pub struct VendorParser {
+    /// Vendor, zones and year reference.
+    pub ctx: crate::natlog::ParseContext,
+}
+
+impl LineParser for VendorParser {
+    fn parse(
+        &mut self,
+        line: &[u8],
+        raw: RawRef,
+        out: &mut Vec<NatEvent>,
+    ) -> Result<usize, Reject> {
+        crate::natlog::parse_line(line, raw, &self.ctx, out).map_err(|e| Reject {
+            reason: match e.vendor {
+                Some(v) => format!("{v}: {}", e.reason),
+                None => e.reason.to_string(),
+            },
+            not_nat: e.is_not_nat(),
+        })
+    }
+}

@@ -169,10 +169,7 @@ pub fn resolve(store: &Store, q: &Query, read_lines: bool) -> Result<Attribution
             kept_from: kept.clone(),
         });
     }
-    let covered = m.files.iter().any(|f| match (f.first_ms, f.last_ms) {
-        (Some(a), Some(b)) => a <= to && b >= from,
-        _ => false,
-    });
+    let covered = coverage(m).iter().any(|&(a, b)| a <= to && b >= from);
     if !covered {
         doubts.push(Doubt::NoCoverage);
     }
@@ -240,6 +237,29 @@ pub fn resolve(store: &Store, q: &Query, read_lines: bool) -> Result<Attribution
         ambiguous,
         doubts,
     })
+}
+
+/// Two imported files whose event times are closer than this count as one continuous stretch of
+/// logs: a quiet CGN may log nothing for minutes, while a missing hour of logs is a hole worth
+/// reporting.
+pub const COVERAGE_SLACK_MS: Millis = 15 * 60_000;
+
+/// The stretches of time the imported files cover, merged.
+pub fn coverage(m: &crate::store::Manifest) -> Vec<(Millis, Millis)> {
+    let mut spans: Vec<(Millis, Millis)> = m
+        .files
+        .iter()
+        .filter_map(|f| Some((f.first_ms?, f.last_ms?)))
+        .collect();
+    spans.sort_unstable();
+    let mut out: Vec<(Millis, Millis)> = Vec::with_capacity(spans.len());
+    for (a, b) in spans {
+        match out.last_mut() {
+            Some(last) if a <= last.1.saturating_add(COVERAGE_SLACK_MS) => last.1 = last.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    out
 }
 
 fn evidence_of(store: &Store, role: &'static str, file: u32, line: u64, read: bool) -> Evidence {

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 const MAGIC: &[u8; 8] = b"WNSEG\0\0\x01";
 const END_MAGIC: &[u8; 8] = b"WNSEGEND";
 const FOOTER_LEN: u64 = 32;
-const ENTRY_LEN: usize = 56;
+const ENTRY_LEN: usize = 52;
 
 /// The sort key of a row: (outside VRF, outside IP, first port).
 pub type RowKey = (u32, u32, u16);
@@ -371,5 +371,69 @@ impl Segment {
         self.scan(vrf, ip, 0..=u16::MAX, from, to, &mut v)?;
         out.extend(v.into_iter().take(limit));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::natlog::pair::{EndKind, LineRef, RecordKind, StartKind};
+
+    fn row(ip: u32, port: u16, start: Millis) -> NatInterval {
+        NatInterval {
+            outside_vrf: 0,
+            outside_ip: Ipv4Addr::from(ip),
+            port_lo: port,
+            port_hi: port,
+            proto: Some(6),
+            start_ms: start,
+            end_ms: start + 1000,
+            start_kind: StartKind::Logged,
+            end_kind: EndKind::Released,
+            record: RecordKind::Session,
+            inside_ip: std::net::IpAddr::from([10, 0, 0, 1]),
+            b4_ipv6: None,
+            subscriber_id: None,
+            open_ref: LineRef { file: 0, line: 1 },
+            close_ref: None,
+        }
+    }
+
+    #[test]
+    fn write_open_scan() {
+        let dir = std::env::temp_dir().join(format!("wseg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("s.wseg");
+        let mut w = SegmentWriter::create(&p, "s.wseg".into(), "d".into()).unwrap();
+        let mut rows = Vec::new();
+        for ip in 0..3u32 {
+            for port in 0..3000u16 {
+                rows.push(row(ip, port, i64::from(port) * 10));
+            }
+        }
+        for r in &rows {
+            w.push(r.clone()).unwrap();
+        }
+        let meta = w.finish().unwrap();
+        assert_eq!(meta.rows, rows.len() as u64);
+        let seg = Segment::open(&p).unwrap();
+        assert!(seg.blocks() > 2);
+        let mut out = Vec::new();
+        seg.scan(0, Ipv4Addr::from(1), 2500..=2500, 0, i64::MAX, &mut out)
+            .unwrap();
+        assert_eq!(out, vec![row(1, 2500, 25_000)]);
+        out.clear();
+        seg.scan(0, Ipv4Addr::from(1), 2500..=2500, 0, 1000, &mut out)
+            .unwrap();
+        assert!(out.is_empty());
+        // out-of-order rows are refused
+        let mut w = SegmentWriter::create(&dir.join("b.wseg"), "b".into(), "d".into()).unwrap();
+        w.push(row(2, 0, 0)).unwrap();
+        assert!(w.push(row(1, 0, 0)).is_err());
+        // a truncated segment is an error
+        let bytes = std::fs::read(&p).unwrap();
+        std::fs::write(dir.join("t.wseg"), &bytes[..bytes.len() - 10]).unwrap();
+        assert!(Segment::open(&dir.join("t.wseg")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
