@@ -167,17 +167,37 @@ enum Ev {
     Interim { slot: usize, epoch: u64 },
 }
 
+/// One simulated holding, as the device sees it.
 #[derive(Debug, Clone)]
-struct Holding {
-    sub: u32,
-    ip: u32,
-    lo: u16,
-    hi: u16,
-    proto: Option<u8>,
-    start: Millis,
+pub struct Holding {
+    /// Subscriber index.
+    pub sub: u32,
+    /// Outside address index.
+    pub ip: u32,
+    /// First port.
+    pub lo: u16,
+    /// Last port.
+    pub hi: u16,
+    /// Protocol (per session only).
+    pub proto: Option<u8>,
+    /// True start.
+    pub start: Millis,
     epoch: u64,
-    alloc_logged: bool,
+    /// Whether the open record is written.
+    pub alloc_logged: bool,
     session_id: u64,
+}
+
+impl Holding {
+    /// Inside address of the holder.
+    pub fn inside(&self, cfg: &GenConfig) -> Ipv4Addr {
+        ip_at(cfg.first_inside, self.sub)
+    }
+
+    /// Outside address.
+    pub fn outside(&self, cfg: &GenConfig) -> Ipv4Addr {
+        ip_at(cfg.first_outside, self.ip)
+    }
 }
 
 /// Runs the simulation, writing log lines to `out` and, when given, true intervals to `truth`.
@@ -185,6 +205,41 @@ pub fn generate(
     cfg: &GenConfig,
     out: &mut dyn Write,
     mut truth: Option<&mut Vec<TruthInterval>>,
+) -> io::Result<GenStats> {
+    let mut line = String::with_capacity(512);
+    simulate(
+        cfg,
+        &mut |h, kind, t| {
+            line.clear();
+            write_line(cfg, h, kind, t, &mut line);
+            out.write_all(line.as_bytes())
+        },
+        &mut |x| {
+            if let Some(tr) = truth.as_deref_mut() {
+                tr.push(x);
+            }
+        },
+    )
+}
+
+/// A log record the simulated device writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Allocation or session create.
+    Open,
+    /// Release or session close.
+    Close,
+    /// Interim (`_ACTIVE`) re-send.
+    Interim,
+}
+
+/// Runs the simulation without formatting lines: `on_line` sees each record that would be
+/// written (in device time order), `on_truth` each finished true holding. Benchmarks use this to
+/// build stores of hundreds of millions of intervals without writing terabytes of text.
+pub fn simulate(
+    cfg: &GenConfig,
+    on_line: &mut dyn FnMut(&Holding, Kind, Millis) -> io::Result<()>,
+    on_truth: &mut dyn FnMut(TruthInterval),
 ) -> io::Result<GenStats> {
     let mut rng = SplitMix::new(cfg.seed);
     let mut heap: BinaryHeap<std::cmp::Reverse<(Millis, u64, Ev)>> = BinaryHeap::new();
@@ -209,7 +264,6 @@ pub fn generate(
     let mut free_slots: Vec<usize> = Vec::new();
     let end_new = cfg.start_ms + cfg.duration_ms;
     let mut stats = GenStats::default();
-    let mut line = String::with_capacity(512);
     let mut epoch = 0u64;
     while let Some(std::cmp::Reverse((t, _, ev))) = heap.pop() {
         match ev {
@@ -258,9 +312,7 @@ pub fn generate(
                         }
                     };
                     if h.alloc_logged {
-                        line.clear();
-                        write_line(cfg, &h, Kind::Open, t, &mut line);
-                        out.write_all(line.as_bytes())?;
+                        on_line(&h, Kind::Open, t)?;
                         stats.lines += 1;
                     }
                     let hold = rng.exp(cfg.mean_hold_ms);
@@ -292,14 +344,12 @@ pub fn generate(
                 }
                 let release_logged = rng.unit() >= cfg.lost_release;
                 if release_logged {
-                    line.clear();
-                    write_line(cfg, &h, Kind::Close, t, &mut line);
-                    out.write_all(line.as_bytes())?;
+                    on_line(&h, Kind::Close, t)?;
                     stats.lines += 1;
                 }
                 stats.intervals += 1;
-                if let Some(tr) = truth.as_deref_mut() {
-                    tr.push(TruthInterval {
+                {
+                    on_truth(TruthInterval {
                         outside_ip: ip_at(cfg.first_outside, h.ip),
                         port_lo: h.lo,
                         port_hi: h.hi,
@@ -321,9 +371,7 @@ pub fn generate(
                 if let Some(Some(h)) = slots.get(slot)
                     && h.epoch == epoch
                 {
-                    line.clear();
-                    write_line(cfg, h, Kind::Interim, t, &mut line);
-                    out.write_all(line.as_bytes())?;
+                    on_line(h, Kind::Interim, t)?;
                     stats.lines += 1;
                     if let Some(p) = interim {
                         seq += 1;
@@ -338,13 +386,6 @@ pub fn generate(
 
 fn ip_at(base: Ipv4Addr, i: u32) -> Ipv4Addr {
     Ipv4Addr::from(u32::from(base).wrapping_add(i))
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Open,
-    Close,
-    Interim,
 }
 
 fn write_line(cfg: &GenConfig, h: &Holding, kind: Kind, true_ms: Millis, line: &mut String) {
