@@ -150,6 +150,230 @@ fn juniper_exporter_zone_applies_to_body_time() {
     assert!(e.tz_assumed);
 }
 
+#[test]
+fn cisco_samples_multi_record() {
+    let ev = parse_sample("cisco.log", Vendor::Cisco);
+    let e = &ev[0][0];
+    assert_eq!(e.kind, EventKind::BlockAlloc);
+    assert_eq!(e.inside_ip, ip("100.64.1.2"));
+    assert_eq!(
+        (e.outside_ip, e.port_lo, e.port_hi),
+        (v4("198.51.100.1"), 22345, 23001)
+    );
+    assert_eq!(e.proto, None);
+    assert!(e.tz_assumed);
+    assert_eq!(e.ts_utc_ns, utc_ns(2026, 11, 23, 11, 30, 0));
+    assert_eq!(e.exporter.as_deref(), Some("10.0.0.1"));
+    // Three records in one message, all with the message's time and line.
+    assert_eq!(ev[1].len(), 3);
+    assert_eq!(ev[1][1].kind, EventKind::BlockRelease);
+    assert_eq!(
+        (ev[1][1].outside_ip, ev[1][1].port_lo, ev[1][1].port_hi),
+        (v4("198.51.100.2"), 4096, 5119)
+    );
+    assert_eq!(ev[1][2].inside_vrf, 17);
+    assert!(
+        ev[1]
+            .iter()
+            .all(|x| x.raw.line == 2 && x.ts_utc_ns == utc_ns(2026, 11, 23, 11, 30, 0))
+    );
+    // Session records with destination, space between records.
+    assert_eq!(ev[2].len(), 2);
+    let e = &ev[2][0];
+    assert_eq!(e.kind, EventKind::SessionOpen);
+    assert_eq!(
+        (e.proto, e.inside_port, e.port_lo, e.port_hi),
+        (Some(6), Some(40001), 22400, 22400)
+    );
+    assert_eq!(e.dst, Some((ip("93.184.216.34"), 443)));
+    assert_eq!(ev[2][1].kind, EventKind::SessionClose);
+    assert_eq!(ev[2][1].proto, Some(17));
+    assert!(ev[3].is_empty(), "Portblockrunout is diagnostic only");
+    // Huawei type3.
+    let e = &ev[4][0];
+    assert_eq!(e.kind, EventKind::SessionOpen);
+    assert_eq!((e.inside_ip, e.inside_port), (ip("10.1.1.2"), Some(0)));
+    assert_eq!((e.outside_ip, e.port_lo), (v4("172.16.1.1"), 1025));
+    assert_eq!(e.exporter.as_deref(), Some("68.1.1.1"));
+    assert_eq!(ev[5][0].kind, EventKind::SessionClose);
+    assert_eq!(ev[6][0].inside_ip, ip("2001:db8:1::2:2"));
+    assert_eq!(
+        (ev[6][0].outside_ip, ev[6][0].port_lo),
+        (v4("10.11.11.100"), 2048)
+    );
+    // DS-Lite: IPv4 inside plus B4.
+    let e = &ev[7][0];
+    assert_eq!(e.inside_ip, ip("192.168.0.2"));
+    assert_eq!(e.b4_ipv6, Some("2001:db8:b4::1".parse().unwrap()));
+}
+
+#[test]
+fn a10_samples_last_port_in_cn3() {
+    let ev = parse_sample("a10.log", Vendor::A10);
+    let e = &ev[0][0];
+    assert_eq!(e.kind, EventKind::MappingOpen);
+    assert_eq!(
+        (e.inside_ip, e.inside_port),
+        (ip("100.65.161.0"), Some(48856))
+    );
+    assert_eq!(
+        (e.outside_ip, e.port_lo, e.port_hi),
+        (v4("99.99.99.13"), 48856, 48856)
+    );
+    assert_eq!(e.proto, Some(1));
+    assert_eq!(e.dst, Some((ip("8.8.8.8"), 0)));
+    assert_eq!(e.exporter.as_deref(), Some("cgn0.thn2/cgn-demo"));
+    assert_eq!(e.ts_utc_ns, utc_ns(2026, 11, 23, 10, 0, 1));
+    assert_eq!(ev[1][0].kind, EventKind::MappingClose);
+    let e = &ev[2][0];
+    assert_eq!(e.kind, EventKind::BlockAlloc);
+    assert_eq!(
+        (e.outside_ip, e.port_lo, e.port_hi),
+        (v4("99.99.99.12"), 22016, 22271)
+    );
+    assert_eq!(e.proto, Some(17));
+    assert_eq!(ev[3][0].kind, EventKind::BlockRelease);
+    assert_eq!(ev[3][0].port_hi, 22271);
+    // ASCII mapping with "ip: port".
+    let e = &ev[4][0];
+    assert_eq!(e.kind, EventKind::MappingOpen);
+    assert_eq!(
+        (e.inside_ip, e.inside_port),
+        (ip("100.100.100.100"), Some(10000))
+    );
+    assert_eq!((e.outside_ip, e.port_lo), (v4("150.150.150.150"), 10000));
+    assert_eq!(e.exporter.as_deref(), Some("ax1"));
+    // Session: NAT address is the reverse-tuple side that is not the server.
+    let e = &ev[5][0];
+    assert_eq!(e.kind, EventKind::SessionOpen);
+    assert_eq!((e.outside_ip, e.port_lo), (v4("203.0.113.77"), 2001));
+    assert_eq!(e.dst, Some((ip("93.184.216.34"), 443)));
+    assert_eq!(e.proto, Some(6));
+    assert_eq!(ev[6][0].kind, EventKind::SessionClose);
+    let e = &ev[7][0];
+    assert_eq!(
+        (e.outside_ip, e.port_lo, e.dst),
+        (v4("203.0.113.77"), 3001, Some((ip("192.0.2.53"), 53)))
+    );
+    let e = &ev[8][0];
+    assert_eq!(e.kind, EventKind::BlockAlloc);
+    assert_eq!(
+        (e.inside_ip, e.outside_ip, e.port_lo, e.port_hi),
+        (ip("10.10.10.172"), v4("192.168.9.173"), 3000, 4000)
+    );
+    assert!(ev[9].is_empty());
+}
+
+#[test]
+fn f5_samples_route_domains() {
+    let ev = parse_sample("f5.log", Vendor::F5);
+    let e = &ev[0][0];
+    assert_eq!(e.kind, EventKind::SessionOpen);
+    assert_eq!(
+        (e.inside_ip, e.inside_port),
+        (ip("100.64.23.122"), Some(40312))
+    );
+    assert_eq!((e.outside_ip, e.port_lo), (v4("194.15.97.34"), 51211));
+    assert_eq!(e.dst, Some((ip("203.0.113.9"), 443)));
+    assert_eq!(e.exporter.as_deref(), Some("test"));
+    assert_eq!(ev[1][0].kind, EventKind::SessionClose);
+    let e = &ev[2][0];
+    assert_eq!((e.inside_vrf, e.outside_vrf, e.proto), (12, 3, Some(17)));
+    assert_eq!(ev[3][0].kind, EventKind::MappingOpen);
+}
+
+#[test]
+fn nokia_samples_zone_names_and_centiseconds() {
+    let mut c = ctx(Vendor::Nokia);
+    c.default_tz = "Europe/Berlin".parse().unwrap();
+    let lines = sample("nokia.log");
+    let ev: Vec<Vec<NatEvent>> = lines
+        .iter()
+        .map(|l| parse_line_vec(l.as_bytes(), RawRef::default(), &c).unwrap())
+        .collect();
+    let e = &ev[0][0];
+    assert_eq!(e.kind, EventKind::SessionOpen);
+    assert_eq!(e.seq, Some(26));
+    assert_eq!(
+        (e.inside_ip, e.inside_port, e.inside_vrf),
+        (ip("100.64.0.10"), Some(40001), 1)
+    );
+    assert_eq!(
+        (e.outside_ip, e.port_lo, e.outside_vrf),
+        (v4("198.51.100.5"), 1030, 2)
+    );
+    assert_eq!(e.dst, Some((ip("93.184.216.34"), 443)));
+    assert_eq!(e.ts_precision, TsPrecision::CentiSec);
+    assert_eq!(e.ts_utc_ns, utc_ns(2026, 11, 23, 13, 39, 26) + 370_000_000);
+    assert!(!e.tz_assumed, "the designator was written");
+    assert_eq!(e.ts_origin, TsOrigin::DeviceBody);
+    // Two events in one message, summer time.
+    assert_eq!(ev[2].len(), 2);
+    assert_eq!(
+        ev[2][0].ts_utc_ns,
+        utc_ns(2026, 7, 1, 8, 0, 0) + 990_000_000
+    );
+    assert_eq!(ev[2][1].kind, EventKind::SessionClose);
+    assert_eq!((ev[2][1].inside_port, ev[2][1].port_lo), (Some(5001), 1032));
+    assert_eq!(ev[2][1].seq, Some(28));
+    // The autumn overlap: CET and CEST name different instants an hour apart.
+    assert_eq!(ev[3][0].ts_utc_ns, utc_ns(2026, 10, 25, 1, 30, 0));
+    assert_eq!(ev[4][0].ts_utc_ns, utc_ns(2026, 10, 25, 0, 30, 0));
+    // With a UTC default zone, CET still resolves through the fixed table.
+    let e = &parse_line_vec(lines[0].as_bytes(), RawRef::default(), &ctx(Vendor::Auto)).unwrap()[0];
+    assert_eq!(e.ts_utc_ns, utc_ns(2026, 11, 23, 13, 39, 26) + 370_000_000);
+}
+
+#[test]
+fn vpp_samples() {
+    let ev = parse_sample("vpp.log", Vendor::Vpp);
+    let e = &ev[0][0];
+    assert_eq!(e.kind, EventKind::SessionOpen);
+    assert_eq!((e.inside_ip, e.inside_port), (ip("10.0.0.3"), Some(34567)));
+    assert_eq!(
+        (e.outside_ip, e.port_lo, e.proto),
+        (v4("198.51.100.7"), 61002, Some(6))
+    );
+    assert_eq!(e.dst, Some((ip("93.184.216.34"), 443)));
+    assert_eq!(e.subscriber_id.as_deref(), Some("0"));
+    assert_eq!(e.ts_precision, TsPrecision::MicroSec);
+    assert_eq!(e.ts_utc_ns, utc_ns(2026, 11, 23, 10, 0, 0) + 123_456_000);
+    assert!(!e.tz_assumed);
+    assert_eq!(
+        ev[1][0].ts_utc_ns,
+        utc_ns(2026, 11, 23, 9, 1, 0) + 500_000_000
+    );
+    let e = &ev[2][0];
+    assert_eq!(e.kind, EventKind::MappingOpen);
+    assert_eq!(e.b4_ipv6, Some("2001:db8:b4::7".parse().unwrap()));
+    assert_eq!(e.subscriber_id.as_deref(), Some("12"));
+    assert_eq!(ev[3][0].kind, EventKind::MappingClose);
+}
+
+#[test]
+fn conntrack_samples() {
+    let ev = parse_sample("conntrack.log", Vendor::Conntrack);
+    let e = &ev[0][0];
+    assert_eq!(e.kind, EventKind::SessionOpen);
+    assert_eq!(
+        (e.inside_ip, e.inside_port),
+        (ip("10.0.15.42"), Some(45678))
+    );
+    assert_eq!(
+        (e.outside_ip, e.port_lo, e.proto),
+        (v4("203.0.113.50"), 32768, Some(6))
+    );
+    assert_eq!(e.dst, Some((ip("93.184.216.34"), 80)));
+    assert_eq!(e.ts_utc_ns, 1_763_892_000_123_456_000);
+    assert_eq!(e.ts_precision, TsPrecision::MicroSec);
+    assert!(!e.tz_assumed);
+    assert!(ev[1].is_empty(), "UPDATE");
+    assert_eq!(ev[2][0].kind, EventKind::SessionClose);
+    assert_eq!(ev[2][0].ts_utc_ns, 1_763_892_060_500_000_000);
+    assert!(ev[3].is_empty(), "not source-NATed");
+    assert!(ev[4].is_empty(), "ICMP has no ports");
+}
+
 /// Lines each vendor recognises but must reject, with the field the error must name.
 #[test]
 fn bad_lines_give_reasons() {
@@ -177,6 +401,56 @@ fn bad_lines_give_reasons() {
         (
             Vendor::Juniper,
             "Nov 31 10:15:01 2026-02-30 10: 15:01: mx{S}[jservices-nat]: JSERVICES_NAT_PORT_BLOCK_ALLOC: 100.64.12.7 -> 198.51.100.3:2048-2175",
+            "time",
+        ),
+        (
+            Vendor::Cisco,
+            "1 2026 Nov 23 11:30:00 10.0.0.1 - - NAT44 - [UserbasedA - 100.64.1.2 V - 198.51.100.1 - 23001 22345]",
+            "port range",
+        ),
+        (
+            Vendor::Cisco,
+            "1 2026 Nov 23 11:30:00 10.0.0.1 - - NAT44 - [UserbasedA - 100.64.1.2 V - 198.51.100.1 - 22345 23001",
+            "record",
+        ),
+        (
+            Vendor::Cisco,
+            "1 2026 Nov 23 11:30:00 10.0.0.1 - - NAT44 - [UserbasedA - - V - 198.51.100.1 - 1 2]",
+            "original source",
+        ),
+        (
+            Vendor::A10,
+            "<134>Nov 23 10:01:00 cgn CEF:0|A10|CFW|6.0.0-P1|CGN 106|Nat Port Batch Pool Allocated|5|proto=UDP src=100.65.140.73 sourceTranslatedAddress=99.99.99.12 sourceTranslatedPort=22016",
+            "cn3",
+        ),
+        (
+            Vendor::A10,
+            "cgn0.thn2/cgn-demo CEF:0|A10|CFW|6.0.0-P1|CGN 100|Nat Port Allocated|5|proto=ICMP src=100.65.161.0 spt=1 sourceTranslatedAddress=99.99.99.13 sourceTranslatedPort=48856",
+            "time",
+        ),
+        (
+            Vendor::F5,
+            "<134>Nov 23 12:00:00 bigip1 test LSN_ADD 100.64.23.122%x:40312 6 194.15.97.34%0:51211",
+            "route domain",
+        ),
+        (
+            Vendor::Nokia,
+            "<134> Nov 23 14:39:26 192.0.2.10 TMNX: 26 NAT [1/2]: LSN44 SADD 2026 Nov 23 14:39:26 CET TCP 1 100.64.0.10 40001",
+            "time",
+        ),
+        (
+            Vendor::Nokia,
+            "<134> Nov 23 14:39:26 192.0.2.10 TMNX: 26 NAT [1/2]: LSN44 SADD 2026 Nov 23 14:39:26:37 CET TCP 1 100.64.0.10 40001",
+            "outside address",
+        ),
+        (
+            Vendor::Vpp,
+            "<134>1 2026-11-23T10:00:00Z vpp NAT - SADD [nsess ISADDR=\"10.0.0.3\" XSADDR=\"198.51.100.7\" XSPORT=\"70000\"]",
+            "XSPORT",
+        ),
+        (
+            Vendor::Conntrack,
+            "    [NEW] tcp      6 120 SYN_SENT src=10.0.15.42 dst=93.184.216.34 sport=45678 dport=80 src=93.184.216.34 dst=203.0.113.50 sport=80 dport=32768",
             "time",
         ),
     ];
@@ -232,7 +506,7 @@ proptest! {
     /// random bytes, which rarely get past the vendor markers.
     #[test]
     fn mutated_samples_never_panic(idx in 0usize..1000, pos in 0usize..400, byte in any::<u8>(), cut in 0usize..400) {
-        let lines: Vec<String> = ["juniper.log"].iter().flat_map(|f| sample(f)).collect();
+        let lines: Vec<String> = ["juniper.log", "cisco.log", "a10.log", "f5.log", "nokia.log", "vpp.log", "conntrack.log"].iter().flat_map(|f| sample(f)).collect();
         let mut line = lines[idx % lines.len()].clone().into_bytes();
         if !line.is_empty() {
             let p = pos % line.len();

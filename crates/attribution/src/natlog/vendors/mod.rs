@@ -141,7 +141,8 @@ pub(crate) fn parse(
 /// The header time and host of a BSD-style line: optional `<PRI>`, `Mmm dd HH:MM:SS`, host.
 /// Also accepts an RFC 3339 time in place of the BSD one (rsyslog's high-precision template).
 pub(crate) fn bsd_header(line: &[u8]) -> Option<(LocalTime, &[u8], &[u8])> {
-    let s = syslog::strip_pri(line);
+    // Nokia writes `<PRI> MMM`, with a space.
+    let s = syslog::strip_pri(line).trim_ascii_start();
     let (t, rest) = syslog::parse_bsd_time(s).or_else(|| syslog::parse_iso_time(s))?;
     let (host, rest) = syslog::next_token(rest)?;
     Some((t, host, rest))

@@ -82,7 +82,6 @@ pub fn byte(s: &[u8]) -> Option<u8> {
 }
 
 /// Parses a number that fits in `u32` (VRF ids, route domains, FIB tables).
-#[allow(dead_code)] // used by the parsers landing next
 pub fn u32_of(s: &[u8]) -> Option<u32> {
     uint(s).and_then(|v| u32::try_from(v).ok())
 }
@@ -97,7 +96,6 @@ pub fn addr_port(s: &[u8], sep: u8) -> Option<(IpAddr, u16)> {
 
 /// Protocol number of a protocol name as vendors print it (`TCP`, `udp`, `ICMP`...), or of a
 /// decimal number.
-#[allow(dead_code)] // used by the parsers landing next
 pub fn proto(s: &[u8]) -> Option<u8> {
     if let Some(n) = byte(s) {
         return Some(n);
@@ -119,12 +117,6 @@ pub fn proto(s: &[u8]) -> Option<u8> {
 /// Byte position of `needle` in `hay`.
 pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(hay, needle)
-}
-
-/// The part of `hay` after the first `needle`.
-#[allow(dead_code)] // used by the parsers landing next
-pub fn after<'a>(hay: &'a [u8], needle: &[u8]) -> Option<&'a [u8]> {
-    find(hay, needle).map(|p| &hay[p + needle.len()..])
 }
 
 /// Iterator over space-separated tokens (runs of spaces or tabs count as one separator).
