@@ -8,7 +8,9 @@
 //! no imported logs covering the time, partitions dropped by retention, or a sequence gap that
 //! says logs were lost around then.
 
-use crate::natlog::pair::{EndKind, Millis, NatInterval, StartKind};
+use crate::detnat::DetConfigSet;
+use crate::natlog::pair::{EndKind, LineRef, Millis, NatInterval, RecordKind, StartKind};
+use crate::radius::SubscriberIndex;
 use crate::store::{EvidenceLine, Store, StoreError, day_name, day_of};
 use serde::Serialize;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -63,9 +65,46 @@ pub struct Evidence {
     pub unreadable: Option<String>,
 }
 
+/// Where a candidate comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CandidateSource {
+    /// A paired interval from imported CGN logs.
+    Log,
+    /// Computed from a deterministic NAT configuration (RFC 7422): no log line exists, the
+    /// configuration version is the evidence, and the interval is the query window.
+    Deterministic {
+        /// The configuration's id.
+        config: String,
+    },
+}
+
+/// A subscriber session (RADIUS accounting) that held a candidate's inside address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubscriberMatch {
+    /// User-Name.
+    pub user_name: Option<String>,
+    /// Calling-Station-Id.
+    pub calling_station_id: Option<String>,
+    /// Acct-Session-Id.
+    pub session_id: Option<String>,
+    /// Session start, UTC ms.
+    pub start_ms: Millis,
+    /// Session end, UTC ms, when known.
+    pub end_ms: Option<Millis>,
+    /// True when no Start record was seen.
+    pub start_uncertain: bool,
+    /// Accounting records (file id in the caller's RADIUS file list, line).
+    pub evidence: Vec<LineRef>,
+}
+
 /// One possible holder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Candidate {
+    /// Log interval or deterministic NAT.
+    pub source: CandidateSource,
+    /// Subscriber sessions that held the inside address then (when accounting was given).
+    pub subscribers: Vec<SubscriberMatch>,
     /// The inside address.
     pub inside_ip: IpAddr,
     /// DS-Lite B4 address, when logged.
@@ -113,6 +152,10 @@ pub enum Doubt {
     InferredBounds,
     /// Logs cover the time but nobody held the port then.
     NoHolder,
+    /// Accounting names more than one subscriber session for a candidate's inside address.
+    SeveralSubscribers,
+    /// Accounting was given but names no subscriber for a candidate's inside address.
+    NoSubscriber,
 }
 
 /// The answer to a [`Query`].
@@ -149,8 +192,27 @@ pub enum ResolveError {
     Store(#[from] StoreError),
 }
 
+/// Further sources of candidates besides the log store.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sources<'a> {
+    /// Deterministic NAT configurations (answered by computation).
+    pub detnat: Option<&'a DetConfigSet>,
+    /// RADIUS accounting: inside address -> subscriber over time.
+    pub radius: Option<&'a SubscriberIndex>,
+}
+
 /// Answers `q` from `store`. With `read_lines`, each evidence line is read back from its file.
 pub fn resolve(store: &Store, q: &Query, read_lines: bool) -> Result<Attribution, ResolveError> {
+    resolve_with(store, q, read_lines, Sources::default())
+}
+
+/// [`resolve`] with deterministic NAT candidates and the RADIUS subscriber join.
+pub fn resolve_with(
+    store: &Store,
+    q: &Query,
+    read_lines: bool,
+    sources: Sources<'_>,
+) -> Result<Attribution, ResolveError> {
     if !(0..=MAX_WINDOW_MS).contains(&q.window_ms) {
         return Err(ResolveError::Window(q.window_ms));
     }
@@ -170,9 +232,6 @@ pub fn resolve(store: &Store, q: &Query, read_lines: bool) -> Result<Attribution
         });
     }
     let covered = coverage(m).iter().any(|&(a, b)| a <= to && b >= from);
-    if !covered {
-        doubts.push(Doubt::NoCoverage);
-    }
     for g in &m.gaps {
         if g.from_ms <= to && g.to_ms >= from {
             doubts.push(Doubt::LogGap {
@@ -202,6 +261,8 @@ pub fn resolve(store: &Store, q: &Query, read_lines: bool) -> Result<Attribution
                 evidence.push(evidence_of(store, "close", c.file, c.line, read_lines));
             }
             Candidate {
+                source: CandidateSource::Log,
+                subscribers: Vec::new(),
                 inside_ip: iv.inside_ip,
                 b4_ipv6: iv.b4_ipv6,
                 subscriber_id: iv.subscriber_id.clone(),
@@ -212,7 +273,82 @@ pub fn resolve(store: &Store, q: &Query, read_lines: bool) -> Result<Attribution
             }
         })
         .collect();
+    if let (Some(det), Some(port)) = (sources.detnat, q.port)
+        && let Some(m) = det.reverse(q.vrf, q.ip, port, q.time_ms.saturating_mul(1_000_000))
+    {
+        candidates.push(Candidate {
+            source: CandidateSource::Deterministic {
+                config: m.config.id().to_owned(),
+            },
+            subscribers: Vec::new(),
+            inside_ip: IpAddr::V4(m.inside_ip),
+            b4_ipv6: None,
+            subscriber_id: None,
+            interval: NatInterval {
+                outside_vrf: q.vrf,
+                outside_ip: m.block.outside_ip,
+                port_lo: m.block.port_lo,
+                port_hi: m.block.port_hi,
+                proto: None,
+                start_ms: from,
+                end_ms: to,
+                start_kind: StartKind::Logged,
+                end_kind: EndKind::Released,
+                record: RecordKind::Block,
+                inside_ip: IpAddr::V4(m.inside_ip),
+                b4_ipv6: None,
+                subscriber_id: None,
+                open_ref: LineRef { file: 0, line: 0 },
+                close_ref: None,
+            },
+            overlap: Overlap::Contains,
+            inferred: false,
+            evidence: Vec::new(),
+        });
+    }
+    if let Some(radius) = sources.radius {
+        let mut several = false;
+        let mut none = false;
+        for c in &mut candidates {
+            let a = c.interval.start_ms.max(from).saturating_mul(1_000_000);
+            let b = c.interval.end_ms.min(to).saturating_mul(1_000_000);
+            c.subscribers = radius
+                .subscribers_between(c.inside_ip, a, b)
+                .into_iter()
+                .map(|s| SubscriberMatch {
+                    user_name: s.user_name.as_deref().map(str::to_owned),
+                    calling_station_id: s.calling_station_id.as_deref().map(str::to_owned),
+                    session_id: s.session_id.as_deref().map(str::to_owned),
+                    start_ms: s.start_ns.div_euclid(1_000_000),
+                    end_ms: s.end_ns.map(|e| e.div_euclid(1_000_000)),
+                    start_uncertain: s.start_uncertain,
+                    evidence: s
+                        .evidence
+                        .iter()
+                        .map(|e| LineRef {
+                            file: e.file,
+                            line: e.line,
+                        })
+                        .collect(),
+                })
+                .collect();
+            several |= c.subscribers.len() > 1;
+            none |= c.subscribers.is_empty();
+        }
+        if several {
+            doubts.push(Doubt::SeveralSubscribers);
+        }
+        if none {
+            doubts.push(Doubt::NoSubscriber);
+        }
+    }
     candidates.sort_by_key(|c| (c.interval.start_ms, c.interval.port_lo));
+    let deterministic = candidates
+        .iter()
+        .any(|c| matches!(c.source, CandidateSource::Deterministic { .. }));
+    if !covered && !deterministic {
+        doubts.insert(usize::from(q.port.is_none()), Doubt::NoCoverage);
+    }
     let mut holders: Vec<(IpAddr, Option<Ipv6Addr>)> = candidates
         .iter()
         .map(|c| (c.inside_ip, c.b4_ipv6))
@@ -228,6 +364,7 @@ pub fn resolve(store: &Store, q: &Query, read_lines: bool) -> Result<Attribution
         doubts.push(Doubt::InferredBounds);
     }
     if candidates.is_empty() && covered {
+        // (deterministic candidates need no log coverage; they are in `candidates` already)
         doubts.push(Doubt::NoHolder);
     }
     let ambiguous = holders.len() > 1 || (q.port.is_none() && !candidates.is_empty());
@@ -284,5 +421,71 @@ fn evidence_of(store: &Store, role: &'static str, file: u32, line: u64, read: bo
         line,
         text,
         unreadable,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deterministic_candidate_and_radius_join_without_logs() {
+        let dir = std::env::temp_dir().join(format!("warden-resolve-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&dir).unwrap();
+        let det = DetConfigSet::from_json(
+            r#"[{"id": "cgn1 det v1", "algorithm": "vpp", "inside": "100.64.0.0/24",
+                 "outside": "192.0.2.0/30", "valid_from": "2026-01-01T00:00:00Z"}]"#,
+        )
+        .unwrap();
+        let t_ms = 1_795_996_800_000;
+        let q = Query {
+            vrf: 0,
+            ip: Ipv4Addr::new(192, 0, 2, 0),
+            port: Some(1024),
+            proto: None,
+            time_ms: t_ms,
+            window_ms: 5_000,
+        };
+        // VPP det44: 100.64.0.0 is the first host of 192.0.2.0, ports 1024..
+        let inside = det
+            .reverse(0, q.ip, 1024, t_ms * 1_000_000)
+            .unwrap()
+            .inside_ip;
+        let csv = format!(
+            "Acct-Status-Type,Framed-IP-Address,User-Name,Acct-Session-Id,Event-Timestamp\nStart,{inside},alice,s1,{}\n",
+            t_ms / 1000 - 60
+        );
+        let acct = crate::radius::read_csv(csv.as_bytes(), 0, chrono_tz::Tz::UTC);
+        assert!(acct.errors.is_empty(), "{:?}", acct.errors);
+        let radius = SubscriberIndex::build(acct.records);
+        let a = resolve_with(
+            &store,
+            &q,
+            false,
+            Sources {
+                detnat: Some(&det),
+                radius: Some(&radius),
+            },
+        )
+        .unwrap();
+        let c = a.unique().expect("one deterministic holder");
+        assert_eq!(c.inside_ip, IpAddr::V4(inside));
+        assert_eq!(
+            c.source,
+            CandidateSource::Deterministic {
+                config: "cgn1 det v1".into()
+            }
+        );
+        assert_eq!(c.subscribers.len(), 1);
+        assert_eq!(c.subscribers[0].user_name.as_deref(), Some("alice"));
+        assert!(!a.doubts.contains(&Doubt::NoCoverage), "{:?}", a.doubts);
+        // Without deterministic NAT the empty store says it has no coverage.
+        let a = resolve(&store, &q, false).unwrap();
+        assert!(a.candidates.is_empty());
+        assert!(a.doubts.contains(&Doubt::NoCoverage));
+        // A window that is absurd is refused.
+        let bad = Query { window_ms: -1, ..q };
+        assert!(resolve(&store, &bad, false).is_err());
     }
 }

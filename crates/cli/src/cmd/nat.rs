@@ -13,7 +13,12 @@ use warden_attribution::export::{end_name, export_parquet};
 use warden_attribution::import::{ImportOptions, ImportSummary, Input, VendorParser, import};
 use warden_attribution::natlog::pair::{Millis, PairConfig};
 use warden_attribution::natlog::{ParseContext, Vendor};
-use warden_attribution::resolve::{Attribution, Doubt, Query, coverage, resolve};
+use warden_attribution::resolve::{
+    Attribution, CandidateSource, Doubt, Query, Sources, coverage, resolve_with,
+};
+
+/// Largest RADIUS accounting file read for a lookup (it is read whole).
+const MAX_RADIUS_BYTES: u64 = 1 << 30;
 use warden_attribution::store::{Store, drop_partitions_before};
 
 mod bench;
@@ -96,6 +101,13 @@ struct LookupArgs {
     /// Outside VRF.
     #[arg(long, default_value_t = 0)]
     vrf: u32,
+    /// Deterministic NAT configurations (JSON array) to answer by computation too.
+    #[arg(long)]
+    detnat: Option<PathBuf>,
+    /// RADIUS accounting (CSV export with a header row, or FreeRADIUS `detail` file) to name the
+    /// subscriber behind each inside address.
+    #[arg(long)]
+    radius: Vec<PathBuf>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -357,7 +369,50 @@ fn run_lookup(a: LookupArgs) -> anyhow::Result<ExitCode> {
         time_ms,
         window_ms,
     };
-    let ans = resolve(&store, &q, true)?;
+    let det = match &a.detnat {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            Some(
+                warden_attribution::detnat::DetConfigSet::from_json(&text)
+                    .with_context(|| format!("deterministic NAT configuration {}", p.display()))?,
+            )
+        }
+        None => None,
+    };
+    let radius = if a.radius.is_empty() {
+        None
+    } else {
+        let zone = parse_tz(a.tz.as_deref().unwrap_or("UTC"))?;
+        let mut records = Vec::new();
+        for (i, p) in a.radius.iter().enumerate() {
+            let meta = std::fs::metadata(p).with_context(|| format!("reading {}", p.display()))?;
+            if meta.len() > MAX_RADIUS_BYTES {
+                bail!(
+                    "{}: {} bytes is over the {MAX_RADIUS_BYTES}-byte limit for accounting files",
+                    p.display(),
+                    meta.len()
+                );
+            }
+            let data = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+            let file = u32::try_from(i).unwrap_or(u32::MAX);
+            let res = if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+                warden_attribution::radius::read_csv(&data, file, zone)
+            } else {
+                warden_attribution::radius::read_detail(&data, file, zone)
+            };
+            for e in res.errors.iter().take(5) {
+                eprintln!("warden: {}: {e}", p.display());
+            }
+            records.extend(res.records);
+        }
+        Some(warden_attribution::radius::SubscriberIndex::build(records))
+    };
+    let sources = Sources {
+        detnat: det.as_ref(),
+        radius: radius.as_ref(),
+    };
+    let ans = resolve_with(&store, &q, true, sources)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&ans)?);
     } else {
@@ -401,6 +456,24 @@ fn print_attribution(a: &Attribution) {
             end_name(iv.end_kind),
             if c.inferred { "  [inferred]" } else { "" }
         );
+        if let CandidateSource::Deterministic { config } = &c.source {
+            println!(
+                "    deterministic NAT, configuration {config:?} (no log line: the configuration is the evidence)"
+            );
+        }
+        for s in &c.subscribers {
+            println!(
+                "    subscriber {} (session {}, calling station {}) from {}{}",
+                s.user_name.as_deref().unwrap_or("?"),
+                s.session_id.as_deref().unwrap_or("-"),
+                s.calling_station_id.as_deref().unwrap_or("-"),
+                fmt_ms(s.start_ms),
+                s.end_ms.map_or(" (still open)".to_string(), |e| format!(
+                    " to {}",
+                    fmt_ms(e)
+                ))
+            );
+        }
         for e in &c.evidence {
             let path = e.path.as_deref().unwrap_or("?");
             match (&e.text, &e.unreadable) {
@@ -435,6 +508,8 @@ fn print_attribution(a: &Attribution) {
             Doubt::SeveralHolders { holders } => format!("{holders} different holders meet the window: narrow the window or add the protocol"),
             Doubt::InferredBounds => "an interval's end was inferred because its release was lost".to_string(),
             Doubt::NoHolder => "logs cover this time but nobody held this port".to_string(),
+            Doubt::SeveralSubscribers => "accounting names several subscriber sessions for one inside address".to_string(),
+            Doubt::NoSubscriber => "accounting names no subscriber for an inside address".to_string(),
         };
         println!("  - {msg}");
     }
