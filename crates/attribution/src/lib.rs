@@ -8,4 +8,9 @@
 
 pub mod detnat;
 pub mod natlog;
+pub mod export;
+pub mod generator;
+pub mod import;
 pub mod radius;
+pub mod resolve;
+pub mod store;

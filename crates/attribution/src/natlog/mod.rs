@@ -2,6 +2,7 @@
 
 mod event;
 pub mod ipfix;
+pub mod pair;
 pub mod parse;
 pub mod syslog;
 mod vendors;
