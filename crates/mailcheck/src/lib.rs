@@ -2,5 +2,7 @@
 //! Mail (SPF, DKIM, DMARC, MX, PTR, MTA-STS, TLS-RPT, DANE, STARTTLS probe, message lint).
 
 pub mod finding;
+pub mod report;
 
 pub use finding::{Finding, Practice, Status};
+pub use report::Report;
