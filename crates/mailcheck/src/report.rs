@@ -243,7 +243,7 @@ pub fn render_html(reports: &[Report]) -> String {
         h.push_str("<p>None: every scored check passed.</p>\n");
     } else {
         let mut sorted = problems;
-        sorted.sort_by(|a, b| severity(b.1.status).cmp(&severity(a.1.status)));
+        sorted.sort_by_key(|p| std::cmp::Reverse(severity(p.1.status)));
         h.push_str(
             "<table><tr><th>Status</th><th>Subject</th><th>Check</th><th>Finding</th><th>Fix</th></tr>\n",
         );
