@@ -19,6 +19,8 @@ pub struct AuditOptions {
     pub sending_ips: Vec<IpAddr>,
     /// Skip PTR checks of MX addresses (e.g. in bulk runs where only the domain matters).
     pub skip_mx_ptr: bool,
+    /// PEM CA bundle for the MTA-STS policy fetch; `None` uses the system's roots.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// Checks that `domain` is a syntactically valid host name before any query is sent
