@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use futures_util::StreamExt as _;
-use warden_mailcheck::audit::{self, AuditOptions};
+use warden_mailcheck::audit::{self, AuditOptions, Auditor};
 use warden_mailcheck::report::render_html;
 use warden_mailcheck::resolver::{DnsResolver, ResolverSettings};
 
@@ -66,6 +66,12 @@ pub struct Args {
     /// Skip reverse DNS of MX addresses (faster bulk runs).
     #[arg(long)]
     skip_mx_ptr: bool,
+    /// Check only the MTA-STS TXT record, do not fetch the HTTPS policy.
+    #[arg(long)]
+    no_mta_sts_fetch: bool,
+    /// Port of the MTA-STS policy host (RFC 8461 says 443; for labs and tests).
+    #[arg(long, default_value_t = 443, hide = true)]
+    mta_sts_port: u16,
 }
 
 fn parse_resolver(s: &str) -> anyhow::Result<SocketAddr> {
@@ -153,6 +159,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         sending_ips: args.ips.clone(),
         skip_mx_ptr: args.skip_mx_ptr,
         ca_file: args.ca_file.clone(),
+        mta_sts_port: args.mta_sts_port,
+        fetch_mta_sts: !args.no_mta_sts_fetch,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -160,31 +168,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     rt.block_on(async move {
         let resolver = DnsResolver::new(&settings)?;
+        let auditor = Auditor::new(resolver, opts)?;
         if args.file.is_some() {
-            run_batch(
-                &resolver,
-                domains,
-                &opts,
-                args.concurrency,
-                args.html.as_ref(),
-            )
-            .await
+            run_batch(&auditor, domains, args.concurrency, args.html.as_ref()).await
         } else {
-            run_interactive(&resolver, domains, &opts, args.json, args.html.as_ref()).await
+            run_interactive(&auditor, domains, args.json, args.html.as_ref()).await
         }
     })
 }
 
 async fn run_interactive(
-    r: &DnsResolver,
+    a: &Auditor<DnsResolver>,
     domains: Vec<String>,
-    opts: &AuditOptions,
     json: bool,
     html: Option<&PathBuf>,
 ) -> anyhow::Result<ExitCode> {
-    let reports =
-        futures_util::future::join_all(domains.iter().map(|d| audit::audit_domain(r, d, opts)))
-            .await;
+    let reports = futures_util::future::join_all(domains.iter().map(|d| a.audit(d))).await;
     let mut stdout = std::io::stdout().lock();
     if json {
         let v: Vec<serde_json::Value> = reports.iter().map(|r| r.to_json()).collect();
@@ -210,9 +209,8 @@ async fn run_interactive(
 }
 
 async fn run_batch(
-    r: &DnsResolver,
+    a: &Auditor<DnsResolver>,
     domains: Vec<String>,
-    opts: &AuditOptions,
     concurrency: u64,
     html: Option<&PathBuf>,
 ) -> anyhow::Result<ExitCode> {
@@ -229,7 +227,7 @@ async fn run_batch(
     };
     let limit = usize::try_from(concurrency).unwrap_or(64);
     let mut stream = futures_util::stream::iter(domains.iter())
-        .map(|d| audit::audit_domain(r, d, opts))
+        .map(|d| a.audit(d))
         .buffer_unordered(limit);
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let mut problems = false;
