@@ -287,3 +287,52 @@ async fn whole_audit_of_good_domain_passes_and_of_bad_domain_fails() {
     assert!(bad.has_problems());
     assert_eq!(bad.worst(), Some(Status::Fail));
 }
+
+/// A probe that presents a fixed chain, standing in for the SMTP module: the audit must pass
+/// the chain to DANE and keep the probe's own findings.
+struct FixedChain(Vec<u8>);
+
+impl warden_mailcheck::audit::MxProbe for FixedChain {
+    async fn probe(
+        &self,
+        host: &str,
+        _addr: std::net::IpAddr,
+    ) -> warden_mailcheck::audit::ProbeOutcome {
+        warden_mailcheck::audit::ProbeOutcome {
+            findings: vec![Finding::new(
+                "smtp.fake",
+                warden_mailcheck::Practice::Transport,
+                Status::Pass,
+                format!("probed {host}"),
+            )],
+            chain_der: Some(vec![self.0.clone()]),
+        }
+    }
+}
+
+#[tokio::test]
+async fn audit_passes_the_probed_chain_to_dane() {
+    use warden_mailcheck::audit::{AuditOptions, Auditor};
+    let Some(b) = dns_support::bind() else { return };
+    let opts = AuditOptions {
+        fetch_mta_sts: false,
+        ..AuditOptions::default()
+    };
+    let a = Auditor::with_probe(
+        dns_support::resolver(b),
+        Some(FixedChain(cert("mx1.pem"))),
+        opts.clone(),
+    )
+    .unwrap();
+    let rep = a.audit("good.test").await;
+    assert_eq!(status(&rep.findings, "dane.match"), Status::Pass);
+    assert_eq!(status(&rep.findings, "smtp.fake"), Status::Pass);
+    let a = Auditor::with_probe(
+        dns_support::resolver(b),
+        Some(FixedChain(cert("other.pem"))),
+        opts,
+    )
+    .unwrap();
+    let rep = a.audit("good.test").await;
+    assert_eq!(status(&rep.findings, "dane.match"), Status::Fail);
+}
