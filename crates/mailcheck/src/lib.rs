@@ -4,3 +4,4 @@
 pub mod finding;
 
 pub use finding::{Finding, Practice, Status};
+pub mod smtp;
