@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod domain;
 pub mod finding;
+pub mod message;
 pub mod report;
 pub mod resolver;
 pub mod smtp;
