@@ -155,7 +155,7 @@ pub fn start(setup: Setup) -> TestServer {
             let acc = acc.clone();
             let setup = setup.clone();
             std::thread::spawn(move || {
-                let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(3)));
                 let _ = conn.set_nodelay(true);
                 serve(conn, &acc, &setup);
             });
