@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
+use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::NetError;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::dnssec::{Proof, TrustAnchors};
@@ -343,6 +343,8 @@ impl DnsResolver {
         // Names are always absolute: never try search domains (a missing record must not be
         // "found" under the machine's own domain).
         opts.ndots = 0;
+        // The audit judges what the DNS publishes, never the local /etc/hosts.
+        opts.use_hosts_file = ResolveHosts::Never;
         opts.preserve_intermediates = true;
         opts.try_tcp_on_error = true;
         // Serve answers from the cache but do not keep negative answers longer than a minute,
