@@ -4,8 +4,10 @@
 pub mod audit;
 pub mod domain;
 pub mod finding;
+pub mod message;
 pub mod report;
 pub mod resolver;
+pub mod smtp;
 
 pub use finding::{Finding, Practice, Status};
 pub use report::Report;
