@@ -119,3 +119,4 @@ pub fn from_ms(ms: i64) -> DateTime<Utc> {
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
+
