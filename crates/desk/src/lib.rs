@@ -17,6 +17,7 @@ pub mod cases;
 pub mod error;
 pub mod intake;
 pub mod inventory;
+pub mod notify;
 pub mod outbox;
 pub mod policy;
 pub mod rawstore;
