@@ -17,11 +17,13 @@ pub mod cases;
 pub mod error;
 pub mod intake;
 pub mod inventory;
+pub mod maildir;
 pub mod notify;
 pub mod outbox;
 pub mod policy;
 pub mod rawstore;
 pub mod store;
+pub mod tokens;
 
 pub use attribute::{Attribution, Attributor, InventoryAttributor};
 pub use error::{DeskError, Result};
