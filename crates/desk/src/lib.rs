@@ -14,6 +14,7 @@
 pub mod attribute;
 pub mod audit;
 pub mod cases;
+pub mod demo;
 pub mod error;
 pub mod intake;
 pub mod inventory;

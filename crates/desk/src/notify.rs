@@ -90,6 +90,38 @@ impl Mailer for SmtpMailer {
     }
 }
 
+/// Mail written as `.eml` files into a pickup directory instead of being sent: for `--demo`,
+/// for air-gapped desks whose MTA collects the directory, and for reviewing texts.
+#[derive(Debug, Clone)]
+pub struct PickupDirMailer {
+    dir: std::path::PathBuf,
+}
+
+impl PickupDirMailer {
+    /// Writes into `dir` (created if missing).
+    pub fn new(dir: impl Into<std::path::PathBuf>) -> Result<Self> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir).map_err(DeskError::io(&dir))?;
+        Ok(Self { dir })
+    }
+}
+
+impl Mailer for PickupDirMailer {
+    fn send<'a>(&'a self, mail: &'a OutgoingMail) -> BoxFut<'a, ()> {
+        Box::pin(async move {
+            let text = format!(
+                "From: {}\r\nTo: {}\r\nSubject: {}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}",
+                one_line(&mail.from),
+                one_line(&mail.to),
+                one_line(&mail.subject),
+                mail.body.replace('\n', "\r\n")
+            );
+            let path = self.dir.join(format!("{}.eml", uuid::Uuid::now_v7()));
+            tokio::fs::write(&path, text).await.map_err(DeskError::io(&path))
+        })
+    }
+}
+
 /// Webhooks over plain HTTP/1.1 (`http://` URLs: a receiver on the same host or network).
 /// `https://` receivers are refused with a clear error until a TLS client is wired in.
 #[derive(Debug, Clone, Default)]
