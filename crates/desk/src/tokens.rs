@@ -87,3 +87,9 @@ pub async fn verify(store: &Store, token: &str) -> Result<Option<(String, Role)>
     let role: String = row.try_get(1).map_err(DeskError::db("token row"))?;
     Ok(Some((name, role.parse()?)))
 }
+
+/// How many tokens exist (a fresh desk has none and needs a first admin token).
+pub async fn count(store: &Store) -> Result<i64> {
+    let row = sqlx::query("SELECT COUNT(*) FROM api_tokens").fetch_one(store.pool()).await.map_err(DeskError::db("token count"))?;
+    row.try_get(0).map_err(DeskError::db("token count"))
+}
