@@ -372,6 +372,12 @@ fn conntrack_samples() {
     assert_eq!(ev[2][0].ts_utc_ns, 1_763_892_060_500_000_000);
     assert!(ev[3].is_empty(), "not source-NATed");
     assert!(ev[4].is_empty(), "ICMP has no ports");
+    // `-o extended,timestamp`: layer-3 name and number before the protocol.
+    let e = &ev[5][0];
+    assert_eq!(
+        (e.proto, e.outside_ip, e.port_lo),
+        (Some(17), v4("203.0.113.51"), 40001)
+    );
 }
 
 fn ipfix_sample() -> Vec<u8> {
