@@ -511,7 +511,9 @@ impl Rec {
                     (None, Some(n)) if n >= 1 => {
                         let step = self.range_step.unwrap_or(1).max(1);
                         port(
-                            Some(u64::from(lo) + (n - 1) * step),
+                            (n - 1)
+                                .checked_mul(step)
+                                .and_then(|span| span.checked_add(u64::from(lo))),
                             "port range runs past 65535",
                         )?
                     }
