@@ -214,9 +214,10 @@ fn parse_time(s: &str, zone: Tz) -> Result<(i64, bool), String> {
     let s = s.trim();
     if let Ok(secs) = s.parse::<f64>()
         && secs.is_finite()
-        && secs.abs() < 1e11
+        && secs.abs() < 9e9
     {
-        // Rounded to microseconds, the precision accounting systems write.
+        // Rounded to microseconds, the precision accounting systems write. |secs| < 9e9 keeps
+        // the nanosecond count inside i64.
         return Ok(((secs * 1e6).round() as i64 * 1000, false));
     }
     let b = s.as_bytes();

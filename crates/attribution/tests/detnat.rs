@@ -255,3 +255,75 @@ fn configs_load_from_json() {
     let e = DetConfigSet::from_json(r#"[{"id": "x", "algorithm": "warp"}]"#).unwrap_err();
     assert!(e.to_string().contains("config file"), "{e}");
 }
+
+mod random_configs {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn check(cfg: &DetConfig, probes: &[(u32, u16)]) -> Result<(), TestCaseError> {
+        let inside = cfg.spec().inside;
+        let outside = cfg.spec().outside;
+        for &(r, port) in probes {
+            let i = Ipv4Addr::from(
+                u32::from(inside.network()) + r % (1u32 << (32 - inside.prefix_len())),
+            );
+            if let Some(b) = cfg.forward(i) {
+                for p in [
+                    b.port_lo,
+                    b.port_hi,
+                    b.port_lo + (port % (b.port_hi - b.port_lo + 1)),
+                ] {
+                    prop_assert_eq!(cfg.reverse(b.outside_ip, p), Some(i));
+                }
+            }
+            let o = Ipv4Addr::from(
+                u32::from(outside.network()) + r % (1u32 << (32 - outside.prefix_len())),
+            );
+            if let Some(back) = cfg.reverse(o, port) {
+                let b = cfg
+                    .forward(back)
+                    .expect("reverse answers only mapped addresses");
+                prop_assert_eq!(b.outside_ip, o);
+                prop_assert!(b.port_lo <= port && port <= b.port_hi);
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        #[test]
+        fn generic_layouts_round_trip(
+            in_len in 16u8..=30, out_extra in 0u8..=8, first_port in 1u16..=4096,
+            block in 1u16..=4096, rr in any::<bool>(),
+            probes in proptest::collection::vec((any::<u32>(), any::<u16>()), 64),
+        ) {
+            let out_len = (in_len + out_extra).min(32);
+            let fill = if rr { Fill::RoundRobin } else { Fill::Sequential };
+            let alg = Algorithm::Generic { first_port, block_size: block, fill };
+            let s = spec("p", alg, &format!("10.0.0.0/{in_len}"), &format!("198.18.0.0/{out_len}"));
+            // Many random layouts are impossible (too few blocks); they must be refused, not
+            // half-built.
+            if let Ok(cfg) = DetConfig::new(s) {
+                check(&cfg, &probes)?;
+            }
+        }
+
+        #[test]
+        fn vendor_layouts_round_trip(
+            in_len in 16u8..=30, out_extra in 0u8..=10, block in 0u16..=4096, boundary in any::<bool>(),
+            probes in proptest::collection::vec((any::<u32>(), any::<u16>()), 64),
+        ) {
+            let out_len = (in_len + out_extra).min(32);
+            let (i, o) = (format!("10.0.0.0/{in_len}"), format!("198.18.0.0/{out_len}"));
+            if let Ok(cfg) = DetConfig::new(spec("v", Algorithm::Vpp, &i, &o)) {
+                check(&cfg, &probes)?;
+            }
+            let alg = Algorithm::Juniper { block_size: block, include_boundary_addresses: boundary };
+            if let Ok(cfg) = DetConfig::new(spec("j", alg, &i, &o)) {
+                check(&cfg, &probes)?;
+            }
+        }
+    }
+}

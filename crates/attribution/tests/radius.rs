@@ -169,3 +169,24 @@ fn garbage_input_never_panics() {
         let _ = radius::read_csv(input, 0, Tz::UTC);
     }
 }
+
+proptest::proptest! {
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+        let _ = radius::read_detail(&bytes, 0, Tz::UTC);
+        let _ = radius::read_csv(&bytes, 0, Tz::UTC);
+    }
+
+    #[test]
+    fn mutated_samples_never_panic(pos in 0usize..4000, byte in proptest::prelude::any::<u8>()) {
+        for name in ["detail", "accounting.csv"] {
+            let mut d = data(name);
+            let p = pos % d.len();
+            d[p] = byte;
+            let r = radius::read_detail(&d, 0, Tz::UTC);
+            let _ = SubscriberIndex::build(r.records);
+            let r = radius::read_csv(&d, 0, Tz::UTC);
+            let _ = SubscriberIndex::build(r.records);
+        }
+    }
+}

@@ -372,11 +372,21 @@ fn conntrack_samples() {
     assert_eq!(ev[2][0].ts_utc_ns, 1_763_892_060_500_000_000);
     assert!(ev[3].is_empty(), "not source-NATed");
     assert!(ev[4].is_empty(), "ICMP has no ports");
+    // `-o extended,timestamp`: layer-3 name and number before the protocol.
+    let e = &ev[5][0];
+    assert_eq!(
+        (e.proto, e.outside_ip, e.port_lo),
+        (Some(17), v4("203.0.113.51"), 40001)
+    );
 }
 
 fn ipfix_sample() -> Vec<u8> {
+    hex_sample("ipfix-nat.hex")
+}
+
+fn hex_sample(name: &str) -> Vec<u8> {
     let text = std::fs::read_to_string(format!(
-        "{}/tests/data/natlog/ipfix-nat.hex",
+        "{}/tests/data/natlog/{name}",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
@@ -459,13 +469,53 @@ fn ipfix_rfc8158_records_with_per_exporter_numbering() {
     assert_eq!(r.events[3].kind, EventKind::AddressBind);
 }
 
+#[test]
+fn netflow_v9_cisco_hsl() {
+    use warden_attribution::natlog::ExporterProfile;
+    use warden_attribution::natlog::ipfix::{NatEventMap, read_ipfix};
+    let data = hex_sample("netflow9-cisco-hsl.hex");
+    let mut c = ctx(Vendor::Auto);
+    c.exporters.insert(
+        "167772161".into(),
+        ExporterProfile {
+            ipfix_events: Some(NatEventMap::CiscoHsl),
+            ..Default::default()
+        },
+    );
+    let r = read_ipfix(&data, 0, &c, NatEventMap::Iana);
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(r.events.len(), 2);
+    assert_eq!(r.skipped, 1, "pool exhausted");
+    let e = &r.events[0];
+    assert_eq!(e.kind, EventKind::SessionOpen);
+    assert_eq!(
+        (e.inside_ip, e.inside_port),
+        (ip("100.64.3.3"), Some(51000))
+    );
+    assert_eq!(
+        (e.outside_ip, e.port_lo, e.proto, e.inside_vrf),
+        (v4("198.51.100.77"), 1030, Some(6), 2)
+    );
+    assert_eq!(e.dst, Some((ip("93.184.216.34"), 443)));
+    assert_eq!(
+        (e.ts_utc_ns, e.ts_origin),
+        (utc_ns(2026, 11, 23, 10, 0, 5), TsOrigin::DeviceHeader)
+    );
+    assert_eq!(e.seq, Some(1));
+    let e = &r.events[1];
+    assert_eq!(
+        (e.kind, e.ts_utc_ns),
+        (EventKind::SessionClose, utc_ns(2026, 11, 23, 10, 1, 5))
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
 
     #[test]
     fn ipfix_mutations_never_panic(pos in 0usize..2000, byte in any::<u8>(), cut in 0usize..2000) {
         use warden_attribution::natlog::ipfix::{NatEventMap, read_ipfix};
-        let mut data = ipfix_sample();
+        let mut data = if pos % 2 == 0 { ipfix_sample() } else { hex_sample("netflow9-cisco-hsl.hex") };
         let p = pos % data.len();
         data[p] = byte;
         data.truncate(cut.max(p));

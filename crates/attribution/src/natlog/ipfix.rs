@@ -118,132 +118,230 @@ struct Field {
     len: u16,
 }
 
-/// Reads IPFIX messages from `data`. The exporter of a record is its observation domain id in
-/// decimal: that is the key for [`ParseContext::exporters`] (whose `ipfix_events` picks the
-/// natEvent numbering, else `default_map`).
+/// Reads IPFIX messages (and NetFlow v9 packets, RFC 3954, which Cisco IOS-XE NAT High-Speed
+/// Logging and IOS-XR CGN export) from `data`. The exporter of a record is its observation
+/// domain id (v9: source id) in decimal: that is the key for [`ParseContext::exporters`] (whose
+/// `ipfix_events` picks the natEvent numbering, else `default_map`).
 pub fn read_ipfix(
     data: &[u8],
     file: u32,
     ctx: &ParseContext,
     default_map: NatEventMap,
 ) -> IpfixReadResult {
-    let mut out = IpfixReadResult::default();
-    let mut templates: HashMap<(u32, u16), Vec<Field>> = HashMap::new();
+    let mut r = Reader {
+        file,
+        ctx,
+        default_map,
+        templates: HashMap::new(),
+        record_no: 0,
+        out: IpfixReadResult::default(),
+    };
     let mut pos = 0usize;
-    let mut record_no = 0u64;
     while pos < data.len() {
-        let err = |offset: usize, reason| IpfixError {
-            file,
+        let next = match data.get(pos..pos + 2).map(be) {
+            Some(10) => r.ipfix_message(data, pos),
+            Some(9) => r.v9_packet(data, pos),
+            Some(_) => Err((pos, "not an IPFIX (10) or NetFlow v9 message")),
+            None => Err((pos, "truncated message header")),
+        };
+        match next {
+            Ok(n) => pos = n,
+            Err((offset, reason)) => {
+                r.out.errors.push(r.err(offset, reason));
+                break;
+            }
+        }
+    }
+    r.out
+}
+
+/// Message header facts every record of the message shares.
+struct MsgInfo {
+    export_s: u64,
+    seq: u64,
+    domain: u32,
+    label: Label,
+    map: NatEventMap,
+}
+
+struct Reader<'a> {
+    file: u32,
+    ctx: &'a ParseContext,
+    default_map: NatEventMap,
+    templates: HashMap<(u32, u16), Vec<Field>>,
+    record_no: u64,
+    out: IpfixReadResult,
+}
+
+impl Reader<'_> {
+    fn err(&self, offset: usize, reason: &'static str) -> IpfixError {
+        IpfixError {
+            file: self.file,
             offset: offset as u64,
             reason,
-        };
-        let Some(h) = data.get(pos..pos + 16) else {
-            out.errors.push(err(pos, "truncated message header"));
-            break;
-        };
-        let version = be(&h[0..2]);
-        let len = be(&h[2..4]) as usize;
-        if version != 10 {
-            out.errors
-                .push(err(pos, "not an IPFIX message (version is not 10)"));
-            break;
         }
-        if len < 16 || pos + len > data.len() {
-            out.errors
-                .push(err(pos, "message length runs past the end of the file"));
-            break;
-        }
-        let export_s = be(&h[4..8]);
-        let seq = be(&h[8..12]);
-        let domain = be(&h[12..16]) as u32;
-        let domain_label = Label::from(domain.to_string());
-        let map = ctx
+    }
+
+    fn info(&self, export_s: u64, seq: u64, domain: u32) -> MsgInfo {
+        let label = Label::from(domain.to_string());
+        let map = self
+            .ctx
             .exporters
-            .get(domain_label.as_str())
+            .get(label.as_str())
             .and_then(|p| p.ipfix_events)
-            .unwrap_or(default_map);
+            .unwrap_or(self.default_map);
+        MsgInfo {
+            export_s,
+            seq,
+            domain,
+            label,
+            map,
+        }
+    }
+
+    /// RFC 7011 section 3.1: the header carries the message length.
+    fn ipfix_message(&mut self, data: &[u8], pos: usize) -> Result<usize, (usize, &'static str)> {
+        let h = data
+            .get(pos..pos + 16)
+            .ok_or((pos, "truncated message header"))?;
+        let len = be(&h[2..4]) as usize;
+        if len < 16 || pos + len > data.len() {
+            return Err((pos, "message length runs past the end of the file"));
+        }
+        let info = self.info(be(&h[4..8]), be(&h[8..12]), be(&h[12..16]) as u32);
         let msg = &data[pos..pos + len];
         let mut spos = 16;
         while spos + 4 <= msg.len() {
-            let set_id = be(&msg[spos..spos + 2]) as u16;
             let set_len = be(&msg[spos + 2..spos + 4]) as usize;
             if set_len < 4 || spos + set_len > msg.len() {
-                out.errors.push(err(
-                    pos + spos,
-                    "set length runs past the end of its message",
-                ));
+                let e = self.err(pos + spos, "set length runs past the end of its message");
+                self.out.errors.push(e);
                 break;
             }
-            let body = &msg[spos + 4..spos + set_len];
-            let base = pos + spos + 4;
-            match set_id {
-                2 => {
-                    if let Err(e) = read_templates(body, domain, &mut templates) {
-                        out.errors.push(err(base, e));
-                    }
-                }
-                3 => {} // options templates: metadata only
-                0..=255 => out.errors.push(err(pos + spos, "reserved set id")),
-                id => {
-                    match templates.get(&(domain, id)) {
-                        None => {
-                            // Counted per set: record boundaries are unknown without the template.
-                            out.skipped += 1;
-                        }
-                        Some(fields) => {
-                            let mut r = 0usize;
-                            let min_len: usize = fields
-                                .iter()
-                                .map(|f| {
-                                    if f.len == 65_535 {
-                                        1
-                                    } else {
-                                        usize::from(f.len)
-                                    }
-                                })
-                                .sum();
-                            while r < body.len() && body.len() - r >= min_len.max(1) {
-                                record_no += 1;
-                                let raw = RawRef {
-                                    file,
-                                    line: record_no,
-                                    offset: (base + r) as u64,
-                                };
-                                match record(&body[r..], fields) {
-                                    Ok((used, rec)) => {
-                                        r += used;
-                                        match rec.into_event(map, export_s, seq, &domain_label, raw)
-                                        {
-                                            Ok(Some(ev)) => out.events.push(ev),
-                                            Ok(None) => out.skipped += 1,
-                                            Err(reason) => {
-                                                out.errors.push(err(base + r - used, reason))
-                                            }
-                                        }
-                                    }
-                                    Err(reason) => {
-                                        out.errors.push(err(base + r, reason));
-                                        r = body.len();
-                                        break;
-                                    }
-                                }
-                            }
-                            // What is left must be zero padding (RFC 7011 section 3.3.1).
-                            if body
-                                .get(r..)
-                                .is_some_and(|rest| rest.iter().any(|&c| c != 0))
-                            {
-                                out.errors.push(err(base + r, "bytes after the last record are not padding (truncated record?)"));
-                            }
-                        }
-                    }
-                }
-            }
+            let id = be(&msg[spos..spos + 2]) as u16;
+            self.set(
+                id,
+                2,
+                3,
+                false,
+                &msg[spos + 4..spos + set_len],
+                pos + spos,
+                &info,
+            );
             spos += set_len;
         }
-        pos += len;
+        Ok(pos + len)
     }
-    out
+
+    /// RFC 3954 section 5.1: the header has a record count, not a length, so flowsets are read
+    /// until the next packet header (version 9 or 10 where a flowset id would be: ids 2..=255
+    /// are reserved) or the end of the data.
+    fn v9_packet(&mut self, data: &[u8], pos: usize) -> Result<usize, (usize, &'static str)> {
+        let h = data
+            .get(pos..pos + 20)
+            .ok_or((pos, "truncated NetFlow v9 header"))?;
+        let info = self.info(be(&h[8..12]), be(&h[12..16]), be(&h[16..20]) as u32);
+        let mut spos = pos + 20;
+        while let Some(fh) = data.get(spos..spos + 4) {
+            let id = be(&fh[0..2]) as u16;
+            if id == 9 || id == 10 {
+                break;
+            }
+            let set_len = be(&fh[2..4]) as usize;
+            if set_len < 4 || spos + set_len > data.len() {
+                return Err((spos, "flowset length runs past the end of the file"));
+            }
+            self.set(id, 0, 1, true, &data[spos + 4..spos + set_len], spos, &info);
+            spos += set_len;
+        }
+        Ok(spos.max(pos + 20))
+    }
+
+    #[allow(clippy::too_many_arguments)] // one call site per framing; a struct would only rename them
+    fn set(
+        &mut self,
+        id: u16,
+        template_id: u16,
+        options_id: u16,
+        v9: bool,
+        body: &[u8],
+        set_pos: usize,
+        info: &MsgInfo,
+    ) {
+        let base = set_pos + 4;
+        if id == template_id {
+            if let Err(e) = read_templates(body, info.domain, v9, &mut self.templates) {
+                let e = self.err(base, e);
+                self.out.errors.push(e);
+            }
+            return;
+        }
+        if id == options_id {
+            return; // options templates: metadata only
+        }
+        if id < 256 {
+            let e = self.err(set_pos, "reserved set id");
+            self.out.errors.push(e);
+            return;
+        }
+        let Some(fields) = self.templates.get(&(info.domain, id)) else {
+            // Counted per set: record boundaries are unknown without the template.
+            self.out.skipped += 1;
+            return;
+        };
+        let min_len: usize = fields
+            .iter()
+            .map(|f| {
+                if f.len == 65_535 {
+                    1
+                } else {
+                    usize::from(f.len)
+                }
+            })
+            .sum();
+        let mut r = 0usize;
+        while r < body.len() && body.len() - r >= min_len.max(1) {
+            self.record_no += 1;
+            let raw = RawRef {
+                file: self.file,
+                line: self.record_no,
+                offset: (base + r) as u64,
+            };
+            match record(&body[r..], fields) {
+                Ok((used, rec)) => {
+                    match rec.into_event(info.map, info.export_s, info.seq, &info.label, raw) {
+                        Ok(Some(ev)) => self.out.events.push(ev),
+                        Ok(None) => self.out.skipped += 1,
+                        Err(reason) => self.out.errors.push(IpfixError {
+                            file: self.file,
+                            offset: (base + r) as u64,
+                            reason,
+                        }),
+                    }
+                    r += used;
+                }
+                Err(reason) => {
+                    self.out.errors.push(IpfixError {
+                        file: self.file,
+                        offset: (base + r) as u64,
+                        reason,
+                    });
+                    return;
+                }
+            }
+        }
+        // What is left must be zero padding (RFC 7011 section 3.3.1, RFC 3954 section 5.3).
+        if body
+            .get(r..)
+            .is_some_and(|rest| rest.iter().any(|&c| c != 0))
+        {
+            self.out.errors.push(IpfixError {
+                file: self.file,
+                offset: (base + r) as u64,
+                reason: "bytes after the last record are not padding (truncated record?)",
+            });
+        }
+    }
 }
 
 fn be(b: &[u8]) -> u64 {
@@ -253,6 +351,7 @@ fn be(b: &[u8]) -> u64 {
 fn read_templates(
     mut b: &[u8],
     domain: u32,
+    v9: bool,
     templates: &mut HashMap<(u32, u16), Vec<Field>>,
 ) -> Result<(), &'static str> {
     // Records until fewer than 4 bytes remain (set padding, RFC 7011 section 3.3.1).
@@ -270,14 +369,15 @@ fn read_templates(
         for _ in 0..count {
             let f = b.get(..4).ok_or("template record runs past its set")?;
             let raw_ie = be(&f[0..2]) as u16;
-            let enterprise = raw_ie & 0x8000 != 0;
+            // NetFlow v9 has no enterprise bit: its field types are plain 16-bit numbers.
+            let enterprise = !v9 && raw_ie & 0x8000 != 0;
             let len = be(&f[2..4]) as u16;
             b = &b[4..];
             if enterprise {
                 b = b.get(4..).ok_or("template record runs past its set")?;
             }
             fields.push(Field {
-                ie: raw_ie & 0x7fff,
+                ie: if v9 { raw_ie } else { raw_ie & 0x7fff },
                 enterprise,
                 len,
             });
@@ -411,7 +511,9 @@ impl Rec {
                     (None, Some(n)) if n >= 1 => {
                         let step = self.range_step.unwrap_or(1).max(1);
                         port(
-                            Some(u64::from(lo) + (n - 1) * step),
+                            (n - 1)
+                                .checked_mul(step)
+                                .and_then(|span| span.checked_add(u64::from(lo))),
                             "port range runs past 65535",
                         )?
                     }

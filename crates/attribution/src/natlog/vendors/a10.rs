@@ -10,6 +10,7 @@
 //! - `FIXED-NAT-PORTS in->out:lo-hi`: A10's deterministic fixed-NAT, logged once per inside
 //!   address; it becomes an open-ended block allocation.
 
+use super::framing;
 use super::scan;
 use super::{EventParts, Input, bad, bsd_header, label, outside_v4, port_range};
 use crate::natlog::event::{EventKind, NatEvent, TsOrigin};
@@ -162,7 +163,7 @@ fn parse_fixed(
     out: &mut Vec<NatEvent>,
 ) -> Result<(), LineErrorReason> {
     let rest = &input.line[at + FIXED.len()..];
-    let (tok, _) = crate::natlog::syslog::next_token(rest).ok_or(bad("mapping", "missing"))?;
+    let (tok, _) = framing::next_token(rest).ok_or(bad("mapping", "missing"))?;
     let arrow = scan::find(tok, b"->").ok_or(bad("mapping", "expected `in->out:lo-hi`"))?;
     let inside = scan::ip(&tok[..arrow]).ok_or(bad("inside address", "not an IP address"))?;
     let mapped = &tok[arrow + 2..];

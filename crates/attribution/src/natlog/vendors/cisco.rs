@@ -7,6 +7,7 @@
 //! with `-` for fields that do not apply (bulk port allocation has no L4). Huawei puts the event
 //! name before the bracket (`NAT444:SessionbasedA [L4 IP IPv6 XlatIP OrigPort XlatPort -]`).
 
+use super::framing;
 use super::scan;
 use super::{EventParts, Input, bad, label, port_range};
 use crate::natlog::event::{EventKind, NatEvent, TsOrigin};
@@ -38,14 +39,14 @@ fn opt(t: Option<&[u8]>) -> Option<&[u8]> {
 
 pub(super) fn parse(input: &Input<'_>, out: &mut Vec<NatEvent>) -> Result<(), LineErrorReason> {
     let line = input.line;
-    let s = syslog::strip_pri(line);
+    let s = framing::strip_pri(line);
     let s = s.strip_prefix(b"1 ").unwrap_or(s);
     let (t, rest) = syslog::parse_year_month_day_time(s)
         .or_else(|| syslog::parse_bsd_time(s))
         .ok_or(LineErrorReason::Time(
             "expected `YYYY Mmm DD HH:MM:SS` after the priority",
         ))?;
-    let (host, _) = syslog::next_token(rest).ok_or(bad("host", "missing"))?;
+    let (host, _) = framing::next_token(rest).ok_or(bad("host", "missing"))?;
     let stamp = input.stamp(&t, host)?;
     let exporter = label(host);
     let first = memchr::memchr(b'[', rest).ok_or(bad("record", "no `[...]` record"))?;

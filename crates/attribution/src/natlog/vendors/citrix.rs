@@ -9,6 +9,7 @@
 //!
 //! `A&PDM` is an address-and-port-dependent mapping, so these are mapping events.
 
+use super::framing;
 use super::scan;
 use super::{EventParts, Input, bad, outside_v4};
 use crate::natlog::event::{EventKind, NatEvent, TsOrigin, TsPrecision};
@@ -29,7 +30,7 @@ fn time(input: &Input<'_>, line: &[u8]) -> Result<crate::natlog::syslog::Stamp, 
     }
     let ((hour, minute, second), rest) =
         syslog::parse_hms(line.get(11..).ok_or(err)?).ok_or(err)?;
-    let (zone_tok, _) = syslog::next_token(rest).ok_or(err)?;
+    let (zone_tok, _) = framing::next_token(rest).ok_or(err)?;
     let t = LocalTime {
         year: Some(i32::try_from(d(6..10)?).map_err(|_| err)?),
         month: u8::try_from(d(0..2)?).map_err(|_| err)?,

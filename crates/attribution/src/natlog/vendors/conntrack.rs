@@ -69,7 +69,13 @@ pub(super) fn parse(input: &Input<'_>, out: &mut Vec<NatEvent>) -> Result<(), Li
         Some(b"[UPDATE]") => return Ok(()),
         _ => return Err(bad("event type", "expected [NEW], [UPDATE] or [DESTROY]")),
     };
-    let _name = toks.next();
+    // `-o extended` adds the layer-3 name and number first: `ipv4 2 tcp 6 ...`.
+    let mut name = toks.next();
+    if matches!(name, Some(b"ipv4" | b"ipv6")) {
+        let _l3 = toks.next();
+        name = toks.next();
+    }
+    let _ = name;
     let proto = toks
         .next()
         .and_then(scan::byte)

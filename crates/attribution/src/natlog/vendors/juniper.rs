@@ -7,11 +7,12 @@
 //! - per-session `RT_FLOW_SESSION_CREATE` / `_CLOSE` in BSD form (`src/port->dst/port ... nat
 //!   tuple ... protocol`) and in RFC 5424 structured form (`source-address="..."` params).
 
+use super::framing::{self, SdParams};
 use super::scan;
 use super::{EventParts, Input, bad, bsd_header, label, outside_v4, port_range};
 use crate::natlog::event::{EventKind, NatEvent, TsOrigin};
 use crate::natlog::parse::LineErrorReason;
-use crate::natlog::syslog::{self, LocalTime, SdParams};
+use crate::natlog::syslog::{self, LocalTime};
 
 const PBA: &[u8] = b"NAT_PORT_BLOCK_";
 const FLOW: &[u8] = b"RT_FLOW_SESSION_";
@@ -30,7 +31,7 @@ pub(super) fn parse(input: &Input<'_>, out: &mut Vec<NatEvent>) -> Result<(), Li
         return parse_pba(input, p, out);
     }
     if let Some(p) = scan::find(line, FLOW) {
-        if let Some(h) = syslog::parse_rfc5424(line).filter(|h| h.msgid.starts_with(FLOW)) {
+        if let Some(h) = framing::parse_rfc5424(line).filter(|h| h.msgid.starts_with(FLOW)) {
             return parse_flow_structured(input, h, out);
         }
         return parse_flow_bsd(input, p, out);
@@ -198,7 +199,7 @@ fn parse_flow_bsd(
 
 fn parse_flow_structured(
     input: &Input<'_>,
-    h: syslog::Rfc5424<'_>,
+    h: framing::Rfc5424<'_>,
     out: &mut Vec<NatEvent>,
 ) -> Result<(), LineErrorReason> {
     let kind = match flow_kind(&h.msgid[FLOW.len()..]) {

@@ -12,6 +12,7 @@ mod cisco;
 mod citrix;
 mod conntrack;
 mod f5;
+pub(crate) mod framing;
 mod juniper;
 mod nokia;
 pub mod scan;
@@ -149,8 +150,8 @@ pub(crate) fn parse(
 /// Also accepts an RFC 3339 time in place of the BSD one (rsyslog's high-precision template).
 pub(crate) fn bsd_header(line: &[u8]) -> Option<(LocalTime, &[u8], &[u8])> {
     // Nokia writes `<PRI> MMM`, with a space.
-    let s = syslog::strip_pri(line).trim_ascii_start();
+    let s = framing::strip_pri(line).trim_ascii_start();
     let (t, rest) = syslog::parse_bsd_time(s).or_else(|| syslog::parse_iso_time(s))?;
-    let (host, rest) = syslog::next_token(rest)?;
+    let (host, rest) = framing::next_token(rest)?;
     Some((t, host, rest))
 }

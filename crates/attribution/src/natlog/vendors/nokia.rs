@@ -13,6 +13,7 @@
 //! in order inside, outside, destination, each written `ip:port` or `ip port`; a bare number
 //! before the inside or outside address is that side's router (service) id.
 
+use super::framing;
 use super::scan;
 use super::{EventParts, Input, bad, bsd_header, label, outside_v4};
 use crate::natlog::event::{EventKind, Label, NatEvent, TsOrigin, TsPrecision};
@@ -44,7 +45,7 @@ pub(super) fn parse(input: &Input<'_>, out: &mut Vec<NatEvent>) -> Result<(), Li
     // `<log-prefix>: <seq> NAT [<MDA>]: `
     let colon = memchr::memchr(b':', rest).ok_or(bad("log prefix", "missing `<prefix>: <seq>`"))?;
     let (seq_tok, _) =
-        syslog::next_token(&rest[colon + 1..]).ok_or(bad("sequence number", "missing"))?;
+        framing::next_token(&rest[colon + 1..]).ok_or(bad("sequence number", "missing"))?;
     let seq = scan::uint(seq_tok).ok_or(bad("sequence number", "not a number"))?;
     let msg_at = scan::find(rest, b"]: ").ok_or(bad("subject", "missing `NAT [<MDA>]: `"))? + 3;
     let msg = &rest[msg_at..];
@@ -149,7 +150,8 @@ fn event(
     };
     let timed = &body[5..];
     let (stamp, used) = event_time(input, timed, host)?;
-    let (proto_tok, rest) = syslog::next_token(&timed[used..]).ok_or(bad("protocol", "missing"))?;
+    let (proto_tok, rest) =
+        framing::next_token(&timed[used..]).ok_or(bad("protocol", "missing"))?;
     let proto = scan::proto(proto_tok).ok_or(bad("protocol", "not a protocol name or number"))?;
     let mut eps: [Option<Endpoint>; 3] = [None; 3];
     let mut routers = [0u32; 2];

@@ -5,6 +5,7 @@
 //! Only these creation messages are confirmed; their counterparts are not parsed rather than
 //! guessed, so intervals stay open until the pairing closes them.
 
+use super::framing;
 use super::scan;
 use super::{EventParts, Input, bad, bsd_header, label, outside_v4, port_range};
 use crate::natlog::event::{EventKind, NatEvent, TsOrigin};
@@ -29,8 +30,8 @@ pub(super) fn parse(input: &Input<'_>, out: &mut Vec<NatEvent>) -> Result<(), Li
     }
     if let Some(p) = scan::find(msg, b"NEW BLOCK (") {
         let user = scan::find(msg, b"USER ").ok_or(bad("user", "missing `USER <address>`"))?;
-        let (inside, _) = crate::natlog::syslog::next_token(&msg[user + 5..])
-            .ok_or(bad("user", "missing address"))?;
+        let (inside, _) =
+            framing::next_token(&msg[user + 5..]).ok_or(bad("user", "missing address"))?;
         let inside = scan::ip(inside).ok_or(bad("user", "not an IP address"))?;
         let body = &msg[p + 11..];
         let public = value_after(body, b"ip public ").ok_or(bad("ip public", "missing"))?;

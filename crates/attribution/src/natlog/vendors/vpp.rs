@@ -4,18 +4,18 @@
 //! `SV6ENC` DS-Lite B4, `ISADDR`/`ISPORT` inside, `XSADDR`/`XSPORT` translated, `PROTO`,
 //! `XDADDR`/`XDPORT` destination.
 
+use super::framing::{self, SdParams};
 use super::scan;
 use super::{EventParts, Input, bad, label, outside_v4};
 use crate::natlog::event::{EventKind, Label, NatEvent, TsOrigin};
 use crate::natlog::parse::LineErrorReason;
-use crate::natlog::syslog::{self, SdParams};
 
 pub(super) fn sniff(line: &[u8]) -> bool {
     scan::find(line, b"[nsess ").is_some() || scan::find(line, b"[napmap ").is_some()
 }
 
 pub(super) fn parse(input: &Input<'_>, out: &mut Vec<NatEvent>) -> Result<(), LineErrorReason> {
-    let h = syslog::parse_rfc5424(input.line).ok_or(LineErrorReason::NotNat)?;
+    let h = framing::parse_rfc5424(input.line).ok_or(LineErrorReason::NotNat)?;
     let kind = match h.msgid {
         b"SADD" => EventKind::SessionOpen,
         b"SDEL" => EventKind::SessionClose,
