@@ -10,8 +10,8 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use warden_reports::container::{self, MboxFlavor};
 use warden_reports::Limits;
+use warden_reports::container::{self, MboxFlavor};
 
 /// Where one input came from, for messages and JSON output.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,9 +46,15 @@ pub fn collect(paths: &[PathBuf], max_input: usize) -> Vec<Input> {
     for p in paths {
         if p.as_os_str() == "-" {
             let mut buf = Vec::new();
-            let origin = Origin { path: "-".into(), message: None };
+            let origin = Origin {
+                path: "-".into(),
+                message: None,
+            };
             // Read one byte over the limit so an over-sized stdin is detected, not truncated.
-            match std::io::stdin().take(max_input as u64 + 1).read_to_end(&mut buf) {
+            match std::io::stdin()
+                .take(max_input as u64 + 1)
+                .read_to_end(&mut buf)
+            {
                 Ok(_) if buf.len() > max_input => out.push(Input::Error(
                     origin,
                     format!("stdin is over the {max_input} byte limit"),
@@ -64,7 +70,10 @@ pub fn collect(paths: &[PathBuf], max_input: usize) -> Vec<Input> {
 }
 
 fn walk(path: &Path, max_input: usize, out: &mut Vec<Input>) {
-    let origin = || Origin { path: path.display().to_string(), message: None };
+    let origin = || Origin {
+        path: path.display().to_string(),
+        message: None,
+    };
     let meta = match fs::metadata(path) {
         Ok(m) => m,
         Err(e) => return out.push(Input::Error(origin(), format!("cannot read: {e}"))),
@@ -80,7 +89,9 @@ fn walk(path: &Path, max_input: usize, out: &mut Vec<Input>) {
         entries.sort();
         for entry in entries {
             let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if name.starts_with('.') || (is_maildir && name == "tmp") {
+            // Hidden files and the Markdown notes that sit beside sample reports are not
+            // reports; a file named explicitly on the command line is always read.
+            if name.starts_with('.') || name.ends_with(".md") || (is_maildir && name == "tmp") {
                 continue;
             }
             walk(&entry, max_input, out);
@@ -90,7 +101,10 @@ fn walk(path: &Path, max_input: usize, out: &mut Vec<Input>) {
     if meta.len() > max_input as u64 {
         return out.push(Input::Error(
             origin(),
-            format!("file is {} bytes, over the {max_input} byte limit", meta.len()),
+            format!(
+                "file is {} bytes, over the {max_input} byte limit",
+                meta.len()
+            ),
         ));
     }
     match fs::read(path) {
@@ -105,7 +119,10 @@ fn push_file(out: &mut Vec<Input>, origin: Origin, bytes: Vec<u8>) {
         out.push(Input::Report(origin, bytes, None));
         return;
     }
-    let limits = Limits { max_input: bytes.len().max(Limits::default().max_input), ..Limits::default() };
+    let limits = Limits {
+        max_input: bytes.len().max(Limits::default().max_input),
+        ..Limits::default()
+    };
     let mailbox = match container::split_mbox(&bytes, MboxFlavor::Mboxrd, &limits) {
         Ok(m) => m,
         Err(e) => return out.push(Input::Error(origin, format!("not a readable mbox: {e}"))),
@@ -113,11 +130,17 @@ fn push_file(out: &mut Vec<Input>, origin: Origin, bytes: Vec<u8>) {
     for region in &mailbox.skipped {
         out.push(Input::Error(
             origin.clone(),
-            format!("skipped {} bytes at offset {}: {}", region.len, region.offset, region.reason),
+            format!(
+                "skipped {} bytes at offset {}: {}",
+                region.len, region.offset, region.reason
+            ),
         ));
     }
     for (i, msg) in mailbox.messages.iter().enumerate() {
-        let o = Origin { path: origin.path.clone(), message: Some(i + 1) };
+        let o = Origin {
+            path: origin.path.clone(),
+            message: Some(i + 1),
+        };
         out.push(Input::Report(o, msg.data.to_vec(), msg.truncated.clone()));
     }
 }

@@ -7,13 +7,13 @@
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use serde_json::Value;
-use warden_reports::{registry, Limits, ParseError, Record};
+use warden_reports::{Limits, ParseError, Record, registry};
 
 use crate::input::{self, Input, Origin};
 
@@ -26,8 +26,9 @@ pub struct Args {
     /// Print JSON lines (the default when stdout is not a terminal).
     #[arg(long)]
     json: bool,
-    /// Print counts by format, class and missing field instead of the records.
-    #[arg(long, conflicts_with = "json")]
+    /// Print counts by format, class and missing field instead of the records (as one JSON
+    /// object with `--json` or when stdout is not a terminal).
+    #[arg(long)]
     summary: bool,
     /// Force one format instead of detecting it (e.g. `arf`, `shadowserver`).
     #[arg(long, value_name = "NAME")]
@@ -50,11 +51,17 @@ struct Summary {
 
 /// Runs `warden parse`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let limits = Limits { max_input: args.max_size, ..Limits::default() };
+    let limits = Limits {
+        max_input: args.max_size,
+        ..Limits::default()
+    };
     let forced = match &args.format {
         Some(name) => Some(registry::by_name(name).with_context(|| {
             let known: Vec<_> = registry::FORMATS.iter().map(|f| f.name).collect();
-            format!("unknown format {name:?}; known formats: {}", known.join(", "))
+            format!(
+                "unknown format {name:?}; known formats: {}",
+                known.join(", ")
+            )
         })?),
         None => None,
     };
@@ -121,7 +128,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         print_table(&mut out, &table)?;
     }
     out.flush()?;
-    Ok(if summary.failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if summary.failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// The record's JSON with a `source` object naming the input it came from.
@@ -141,7 +152,9 @@ fn json_line(record: &Record, origin: &Origin) -> anyhow::Result<String> {
 fn count(s: &mut Summary, record: &Record) {
     match record {
         Record::Event(e) => {
-            *s.by_format.entry(e.source_format.as_str().into()).or_default() += 1;
+            *s.by_format
+                .entry(e.source_format.as_str().into())
+                .or_default() += 1;
             *s.by_class.entry(e.class.as_str().into()).or_default() += 1;
             for m in &e.missing {
                 let name = serde_json::to_value(m)
@@ -168,7 +181,10 @@ fn table_row(record: &Record, origin: &Origin) -> [String; 7] {
                 .or_else(|| e.subject.domain.clone())
                 .or_else(|| e.subject.email.clone())
                 .unwrap_or_else(|| "-".into()),
-            e.subject.port.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
+            e.subject
+                .port
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "-".into()),
             e.observed
                 .map(|t| {
                     let z = if t.zone_given { "" } else { " (zone?)" };
@@ -207,12 +223,30 @@ fn dash_row(format: &str, what: &str, origin: &Origin) -> [String; 7] {
 /// Prints a plain aligned table. Cells are reporter-controlled: control characters are replaced
 /// so a report cannot drive the terminal (escape sequences) or break the layout.
 fn print_table(out: &mut impl Write, rows: &[[String; 7]]) -> anyhow::Result<()> {
-    const HEAD: [&str; 7] = ["FORMAT", "CLASS", "SUBJECT", "PORT", "OBSERVED (UTC)", "MISSING", "SOURCE"];
+    const HEAD: [&str; 7] = [
+        "FORMAT",
+        "CLASS",
+        "SUBJECT",
+        "PORT",
+        "OBSERVED (UTC)",
+        "MISSING",
+        "SOURCE",
+    ];
     let clean = |s: &str| -> String {
-        let s: String = s.chars().map(|c| if c.is_control() { '?' } else { c }).collect();
-        if s.chars().count() > 60 { s.chars().take(57).chain("...".chars()).collect() } else { s }
+        let s: String = s
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect();
+        if s.chars().count() > 60 {
+            s.chars().take(57).chain("...".chars()).collect()
+        } else {
+            s
+        }
     };
-    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| clean(c)).collect()).collect();
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| clean(c)).collect())
+        .collect();
     let mut widths = HEAD.map(str::len);
     for r in &rows {
         for (w, c) in widths.iter_mut().zip(r) {
@@ -227,7 +261,10 @@ fn print_table(out: &mut impl Write, rows: &[[String; 7]]) -> anyhow::Result<()>
             }
             s.push_str(c);
             if i + 1 < cells.len() {
-                s.extend(std::iter::repeat_n(' ', w.saturating_sub(c.chars().count())));
+                s.extend(std::iter::repeat_n(
+                    ' ',
+                    w.saturating_sub(c.chars().count()),
+                ));
             }
         }
         writeln!(out, "{s}")
