@@ -166,17 +166,22 @@ pub fn parse_with_mapping(
     mapping: &Mapping,
     limits: &Limits,
 ) -> Result<Vec<Record>, ParseError> {
-    let feed = read_feed(input, mapping, limits)?;
-    let class = feed.report.class;
-    let name = &feed.report.name;
-    Ok(feed
-        .rows
-        .into_iter()
-        .map(|row| match row {
-            Ok(ev) => Record::from(ev),
-            Err(r) => rejected_event(r, &feed.sha256, class, name),
-        })
-        .collect())
+    /// Collects records in file order, rejected rows in place.
+    struct Records(Vec<Record>);
+    impl RowSink for Records {
+        fn reserve(&mut self, rows: usize) {
+            self.0.reserve(rows);
+        }
+        fn row(&mut self, ctx: &RowContext<'_>, row: Result<AbuseEvent, RowError>) {
+            self.0.push(match row {
+                Ok(ev) => Record::from(ev),
+                Err(r) => rejected_event(r, ctx.sha256, ctx.report.class, &ctx.report.name),
+            });
+        }
+    }
+    let mut sink = Records(Vec::new());
+    read_feed(input, mapping, limits, &mut sink)?;
+    Ok(sink.0)
 }
 
 fn rejected_event(
@@ -213,34 +218,51 @@ pub fn parse_report(
     mapping: &Mapping,
     limits: &Limits,
 ) -> Result<FeedReport, ParseError> {
-    let feed = read_feed(input, mapping, limits)?;
-    let mut events = Vec::with_capacity(feed.rows.len());
-    let mut rejected = Vec::new();
-    for row in feed.rows {
-        match row {
-            Ok(ev) => events.push(ev),
-            Err(r) => rejected.push(r),
+    /// Splits rows into events and rejected rows.
+    struct Split(Vec<AbuseEvent>, Vec<RowError>);
+    impl RowSink for Split {
+        fn reserve(&mut self, rows: usize) {
+            self.0.reserve(rows);
+        }
+        fn row(&mut self, _: &RowContext<'_>, row: Result<AbuseEvent, RowError>) {
+            match row {
+                Ok(ev) => self.0.push(ev),
+                Err(r) => self.1.push(r),
+            }
         }
     }
+    let mut sink = Split(Vec::new(), Vec::new());
+    let report = read_feed(input, mapping, limits, &mut sink)?;
     Ok(FeedReport {
-        report_type: feed.report.name.clone(),
-        events,
-        rejected,
+        report_type: report.name.clone(),
+        events: sink.0,
+        rejected: sink.1,
     })
 }
 
-/// A read feed: the report type, the file hash and every data row's outcome in file order.
-struct ReadFeed<'m> {
-    report: &'m ReportType,
-    sha256: String,
-    rows: Vec<Result<AbuseEvent, RowError>>,
+/// What every row of one file shares.
+struct RowContext<'a> {
+    report: &'a ReportType,
+    sha256: &'a str,
 }
 
+/// Where [`read_feed`] puts each row's outcome, so that no caller pays for an intermediate
+/// vector of a million events.
+trait RowSink {
+    /// An estimate of the number of rows to come (from the first row's length).
+    fn reserve(&mut self, rows: usize);
+    /// One row's outcome, in file order.
+    fn row(&mut self, ctx: &RowContext<'_>, row: Result<AbuseEvent, RowError>);
+}
+
+/// Reads a feed: recognises its type, then hands every data row's outcome to `sink` in file
+/// order. Returns the report type.
 fn read_feed<'m>(
     input: &[u8],
     mapping: &'m Mapping,
     limits: &Limits,
-) -> Result<ReadFeed<'m>, ParseError> {
+    sink: &mut dyn RowSink,
+) -> Result<&'m ReportType, ParseError> {
     if input.len() > limits.max_input {
         return Err(ParseError::limit(
             NAME,
@@ -287,7 +309,17 @@ fn read_feed<'m>(
         .map_err(|m| ParseError::new(ParseErrorKind::MissingField, NAME, m))?;
 
     let sha = sha256_hex(input);
-    let mut out: Vec<Result<AbuseEvent, RowError>> = Vec::new();
+    let ctx = RowContext {
+        report,
+        sha256: &sha,
+    };
+    // Reserve for the rows to come, estimated from the first row's length (a 20 MB file of
+    // 200-byte rows is ~100,000 rows), so the output is not reallocated and copied as it grows.
+    let first_len = usize::try_from(rdr.position().byte().saturating_sub(header_end)).unwrap_or(0);
+    if has_first && first_len > 0 {
+        sink.reserve((body.len() / first_len).min(limits.max_records));
+    }
+    let mut first_error: Option<(u64, String)> = None;
     let (mut good, mut bad) = (0usize, 0usize);
     let mut rows = 0usize;
     let mut start = header_end;
@@ -329,25 +361,29 @@ fn read_feed<'m>(
         match result {
             Ok(ev) => {
                 good += 1;
-                out.push(Ok(ev));
+                sink.row(&ctx, Ok(ev));
             }
             Err(reason) => {
                 bad += 1;
-                out.push(Err(RowError {
-                    line,
-                    reason,
-                    excerpt: truncate(raw_text, warden_model::EXCERPT_MAX).to_owned(),
-                }));
+                if first_error.is_none() {
+                    first_error = Some((line, reason.clone()));
+                }
+                let excerpt = truncate(raw_text, warden_model::EXCERPT_MAX).to_owned();
+                sink.row(
+                    &ctx,
+                    Err(RowError {
+                        line,
+                        reason,
+                        excerpt,
+                    }),
+                );
             }
         }
         start = end;
         have = next(&mut rdr, &mut rec)?;
     }
     if good == 0 && bad > 0 {
-        let (line, reason) = out
-            .iter()
-            .find_map(|r| r.as_ref().err().map(|e| (e.line, e.reason.as_str())))
-            .unwrap_or((0, ""));
+        let (line, reason) = first_error.unwrap_or_default();
         return Err(ParseError::malformed(
             NAME,
             format!(
@@ -357,11 +393,7 @@ fn read_feed<'m>(
             ),
         ));
     }
-    Ok(ReadFeed {
-        report,
-        sha256: sha,
-        rows: out,
-    })
+    Ok(report)
 }
 
 fn next(rdr: &mut csv::Reader<&[u8]>, rec: &mut csv::ByteRecord) -> Result<bool, ParseError> {
