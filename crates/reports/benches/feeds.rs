@@ -53,13 +53,13 @@ fn dmarc_xml(n: usize) -> Vec<u8> {
          <p>reject</p><sp>reject</sp><pct>100</pct></policy_published>\n",
     );
     for i in 0..n {
-        let _ = write!(
+        let _ = writeln!(
             s,
             "<record><row><source_ip>10.{}.{}.{}</source_ip><count>{}</count><policy_evaluated>\
              <disposition>none</disposition><dkim>pass</dkim><spf>pass</spf></policy_evaluated></row>\
              <identifiers><header_from>example.org</header_from></identifiers><auth_results><dkim>\
              <domain>example.org</domain><selector>sel</selector><result>pass</result></dkim><spf>\
-             <domain>example.org</domain><result>pass</result></spf></auth_results></record>\n",
+             <domain>example.org</domain><result>pass</result></spf></auth_results></record>",
             (i >> 16) & 255,
             (i >> 8) & 255,
             i & 255,

@@ -450,12 +450,14 @@ fn non_empty(s: String) -> Option<String> {
 fn has_dmarc_file_name(b: &[u8]) -> bool {
     b.split(|c| c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b';' | b'='))
         .any(|tok| {
-            let bangs = tok.iter().filter(|&&c| c == b'!').count();
-            let lower = tok.to_ascii_lowercase();
-            bangs >= 3
-                && [&b".xml"[..], b".xml.gz", b".gz", b".zip"]
-                    .iter()
-                    .any(|e| lower.ends_with(e))
+            // Count first: most tokens have no '!', and this runs over 64 KiB of every mail.
+            tok.iter().filter(|&&c| c == b'!').count() >= 3
+                && [&b".xml"[..], b".xml.gz", b".gz", b".zip"].iter().any(|e| {
+                    tok.len() >= e.len()
+                        && tok
+                            .get(tok.len() - e.len()..)
+                            .is_some_and(|t| t.eq_ignore_ascii_case(e))
+                })
         })
 }
 
