@@ -324,7 +324,10 @@ fn bad_ports_and_short_rows_are_row_errors() {
 #[test]
 fn mailed_report_attachment() {
     let input = sample("mailed_scan_ssh.eml");
-    assert_eq!(registry::detect(&input).map(|f| f.name), Some("shadowserver"));
+    assert_eq!(
+        registry::detect(&input).map(|f| f.name),
+        Some("shadowserver")
+    );
     let recs = warden_reports::parse(&input).unwrap();
     assert_eq!(recs.len(), 2);
     let e = recs[0].as_event().unwrap();
