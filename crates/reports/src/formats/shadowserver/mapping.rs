@@ -380,6 +380,30 @@ mod tests {
         assert_eq!(m.recognise(&h, Some(&row)).unwrap().name, "scan_rdp");
     }
 
+    /// Every shipped type is reachable: a header made of the common columns plus the type's own
+    /// `match.columns`, with a matching tag, is recognised as that type and no other. Guards
+    /// against a new `[[report]]` table silently shadowing an old one.
+    #[test]
+    fn every_builtin_type_is_reachable() {
+        let m = Mapping::builtin();
+        for r in m.report_types() {
+            let mut header = cols("timestamp,severity,ip,protocol,port,hostname,tag,asn");
+            for c in &r.recognition.columns {
+                if !header.contains(c) {
+                    header.push(c.clone());
+                }
+            }
+            let tag = match r.recognition.tags.first() {
+                Some(t) => t.replace('*', "-x"),
+                None => "unrelated-tag".to_owned(),
+            };
+            let mut row = vec![""; header.len()];
+            row[6] = &tag;
+            let got = m.recognise(&header, Some(&row)).map(|t| t.name.as_str());
+            assert_eq!(got, Some(r.name.as_str()), "header {header:?} tag {tag}");
+        }
+    }
+
     #[test]
     fn report_type_column_names_the_type() {
         let m = Mapping::builtin();
