@@ -343,10 +343,11 @@ fn read_feed<'m>(
         let raw = raw_row(body, start, end);
         let raw_text = String::from_utf8_lossy(raw);
         let raw_text = raw_text.trim_end_matches(['\r', '\n']);
-        let result = if (end - start) as usize > limits.max_line {
+        let row_len = usize::try_from(end.saturating_sub(start)).unwrap_or(usize::MAX);
+        let result = if row_len > limits.max_line {
             Err(format!(
                 "row is {} bytes, over the {} byte line limit",
-                end - start,
+                row_len,
                 limits.max_line
             ))
         } else if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
