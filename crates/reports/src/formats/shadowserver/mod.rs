@@ -43,6 +43,9 @@ pub const FORMAT: Format = Format {
     parse,
 };
 
+/// Most rows reserved for up front; beyond this the output grows by doubling as usual.
+const MAX_RESERVE_ROWS: usize = 200_000;
+
 /// How far into the input `sniff` looks for the header row.
 const SNIFF_WINDOW: usize = 16 * 1024;
 
@@ -316,8 +319,13 @@ fn read_feed<'m>(
     // Reserve for the rows to come, estimated from the first row's length (a 20 MB file of
     // 200-byte rows is ~100,000 rows), so the output is not reallocated and copied as it grows.
     let first_len = usize::try_from(rdr.position().byte().saturating_sub(header_end)).unwrap_or(0);
+    // Capped: a crafted file with a 10-byte first row must not make us reserve for millions.
     if has_first && first_len > 0 {
-        sink.reserve((body.len() / first_len).min(limits.max_records));
+        sink.reserve(
+            (body.len() / first_len)
+                .min(limits.max_records)
+                .min(MAX_RESERVE_ROWS),
+        );
     }
     let mut first_error: Option<(u64, String)> = None;
     let (mut good, mut bad) = (0usize, 0usize);
@@ -347,8 +355,7 @@ fn read_feed<'m>(
         let result = if row_len > limits.max_line {
             Err(format!(
                 "row is {} bytes, over the {} byte line limit",
-                row_len,
-                limits.max_line
+                row_len, limits.max_line
             ))
         } else if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             // A blank line (often the last one) is not a row.
