@@ -4,7 +4,7 @@
 use chrono::{TimeZone, Utc};
 use std::net::IpAddr;
 use warden_reports::formats::dmarc::{Alignment, Disposition, DmarcReport, Policy, Verdict};
-use warden_reports::{registry, ParseErrorKind, Record};
+use warden_reports::{ParseErrorKind, Record, registry};
 
 fn sample(name: &str) -> Vec<u8> {
     let p = format!("{}/tests/data/dmarc/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -15,7 +15,11 @@ fn sample(name: &str) -> Vec<u8> {
 /// format on the way.
 fn reports(name: &str, format: &str) -> Vec<DmarcReport> {
     let input = sample(name);
-    assert_eq!(registry::detect(&input).map(|f| f.name), Some(format), "{name}");
+    assert_eq!(
+        registry::detect(&input).map(|f| f.name),
+        Some(format),
+        "{name}"
+    );
     warden_reports::parse(&input)
         .unwrap_or_else(|e| panic!("{name}: {e}"))
         .into_iter()
@@ -37,26 +41,48 @@ fn ip(s: &str) -> Option<IpAddr> {
 }
 
 fn check_period(r: &DmarcReport) {
-    assert_eq!(r.begin, Some(Utc.with_ymd_and_hms(2025, 11, 20, 0, 0, 0).unwrap()));
-    assert_eq!(r.end, Some(Utc.with_ymd_and_hms(2025, 11, 20, 23, 59, 59).unwrap()));
+    assert_eq!(
+        r.begin,
+        Some(Utc.with_ymd_and_hms(2025, 11, 20, 0, 0, 0).unwrap())
+    );
+    assert_eq!(
+        r.end,
+        Some(Utc.with_ymd_and_hms(2025, 11, 20, 23, 59, 59).unwrap())
+    );
 }
 
 fn check_google(r: &DmarcReport) {
     assert_eq!(r.org_name, "google.com");
     assert_eq!(r.email, "noreply-dmarc-support@google.com");
-    assert_eq!(r.extra_contact_info.as_deref(), Some("https://support.google.com/a/answer/2466580"));
+    assert_eq!(
+        r.extra_contact_info.as_deref(),
+        Some("https://support.google.com/a/answer/2466580")
+    );
     assert_eq!(r.report_id, "9391651994964116463");
     check_period(r);
     let p = &r.policy_published;
     assert_eq!(p.domain, "example.org");
-    assert_eq!((p.adkim, p.aspf), (Some(Alignment::Relaxed), Some(Alignment::Relaxed)));
-    assert_eq!((p.p, p.sp, p.np), (Some(Policy::Reject), Some(Policy::Reject), Some(Policy::Reject)));
+    assert_eq!(
+        (p.adkim, p.aspf),
+        (Some(Alignment::Relaxed), Some(Alignment::Relaxed))
+    );
+    assert_eq!(
+        (p.p, p.sp, p.np),
+        (
+            Some(Policy::Reject),
+            Some(Policy::Reject),
+            Some(Policy::Reject)
+        )
+    );
     assert_eq!(r.records.len(), 2);
     assert_eq!(r.message_count, 15);
     let good = &r.records[0];
     assert_eq!(good.source_ip, ip("192.0.2.25"));
     assert_eq!(good.count, 12);
-    assert_eq!((good.dkim, good.spf), (Some(Verdict::Pass), Some(Verdict::Pass)));
+    assert_eq!(
+        (good.dkim, good.spf),
+        (Some(Verdict::Pass), Some(Verdict::Pass))
+    );
     assert_eq!(good.dkim_results[0].selector.as_deref(), Some("sel2025"));
     assert_eq!(good.spf_results[0].scope, None);
     let spoof = &r.records[1];
@@ -73,7 +99,10 @@ fn google_plain() {
 
 #[test]
 fn google_gzip_file() {
-    check_google(&one("google.com!example.org!1763596800!1763683199.xml.gz", "compressed"));
+    check_google(&one(
+        "google.com!example.org!1763596800!1763683199.xml.gz",
+        "compressed",
+    ));
 }
 
 #[test]
@@ -85,7 +114,10 @@ fn check_outlook(r: &DmarcReport) {
     assert_eq!(r.org_name, "Enterprise Outlook");
     assert_eq!(r.report_id, "a3f1c2e4b5d6478899aabbccddeeff00");
     let p = &r.policy_published;
-    assert_eq!((p.adkim, p.aspf), (Some(Alignment::Strict), Some(Alignment::Strict)));
+    assert_eq!(
+        (p.adkim, p.aspf),
+        (Some(Alignment::Strict), Some(Alignment::Strict))
+    );
     assert_eq!(p.p, Some(Policy::Quarantine));
     assert_eq!(p.fo.as_deref(), Some("1"));
     let q = &r.records[0];
@@ -107,7 +139,11 @@ fn check_yahoo(r: &DmarcReport) {
     assert_eq!(r.org_name, "Yahoo");
     assert_eq!(r.extra_contact_info, None);
     let p = &r.policy_published;
-    assert_eq!((p.adkim, p.aspf, p.sp), (None, None, None), "absent stays absent");
+    assert_eq!(
+        (p.adkim, p.aspf, p.sp),
+        (None, None, None),
+        "absent stays absent"
+    );
     assert_eq!(p.p, Some(Policy::None));
     let rec = &r.records[0];
     assert_eq!(rec.envelope_from, None);
@@ -145,7 +181,13 @@ fn many_records_add_up() {
     assert_eq!(r.records.len(), 50);
     assert_eq!(r.message_count, (1..=50).sum::<u64>());
     assert_eq!(r.records[49].source_ip, ip("198.51.100.50"));
-    assert_eq!(r.records.iter().filter(|x| x.dkim == Some(Verdict::Fail)).count(), 17);
+    assert_eq!(
+        r.records
+            .iter()
+            .filter(|x| x.dkim == Some(Verdict::Fail))
+            .count(),
+        17
+    );
 }
 
 #[test]
@@ -154,7 +196,10 @@ fn override_reasons() {
     let reasons = &r.records[0].override_reasons;
     assert_eq!(reasons.len(), 2);
     assert_eq!(reasons[0].kind, "mailing_list");
-    assert_eq!(reasons[0].comment.as_deref(), Some("list.example.com rewrote the message"));
+    assert_eq!(
+        reasons[0].comment.as_deref(),
+        Some("list.example.com rewrote the message")
+    );
     assert_eq!(reasons[1].comment, None);
 }
 

@@ -3,12 +3,15 @@
 
 use std::io::Write;
 use warden_reports::formats::compressed::{self, MAX_ZIP_ENTRIES};
-use warden_reports::{registry, Limits, ParseErrorKind, Record};
+use warden_reports::{Limits, ParseErrorKind, Record, registry};
 
 const MIB: usize = 1024 * 1024;
 
 fn sample(name: &str) -> Vec<u8> {
-    let p = format!("{}/tests/data/compressed/{name}", env!("CARGO_MANIFEST_DIR"));
+    let p = format!(
+        "{}/tests/data/compressed/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
 }
 
@@ -60,7 +63,10 @@ fn events(records: &[Record]) -> usize {
 fn gzip_bomb_single_member_hits_the_limit() {
     let bomb = zeros_gz(16);
     assert!(bomb.len() < 64 * 1024, "bomb is {} bytes", bomb.len());
-    let limits = Limits { max_decompressed: MIB, ..Limits::default() };
+    let limits = Limits {
+        max_decompressed: MIB,
+        ..Limits::default()
+    };
     let err = registry::parse_with(&bomb, &limits).unwrap_err();
     assert_eq!(err.kind, ParseErrorKind::LimitExceeded, "{err}");
     assert!(err.message.contains("decompression limit"), "{err}");
@@ -71,8 +77,16 @@ fn gzip_bomb_of_concatenated_members_hits_the_limit() {
     // 512 members of 1 MiB each: 512 MiB from ~500 KiB. The decoder stops at the 32 MiB budget,
     // so the test inflates 32 MiB at most and never holds more than that in memory.
     let member = zeros_gz(1);
-    let bomb: Vec<u8> = member.iter().copied().cycle().take(member.len() * 512).collect();
-    let limits = Limits { max_decompressed: 32 * MIB, ..Limits::default() };
+    let bomb: Vec<u8> = member
+        .iter()
+        .copied()
+        .cycle()
+        .take(member.len() * 512)
+        .collect();
+    let limits = Limits {
+        max_decompressed: 32 * MIB,
+        ..Limits::default()
+    };
     let err = registry::parse_with(&bomb, &limits).unwrap_err();
     assert_eq!(err.kind, ParseErrorKind::LimitExceeded, "{err}");
 }
@@ -82,7 +96,10 @@ fn zip_bomb_hits_the_shared_budget() {
     // Each entry alone (2 MiB) is under the 8 MiB budget; together (64 MiB) they are not.
     let bomb = zip_bomb(2, 32);
     assert!(bomb.len() < 256 * 1024, "bomb is {} bytes", bomb.len());
-    let limits = Limits { max_decompressed: 8 * MIB, ..Limits::default() };
+    let limits = Limits {
+        max_decompressed: 8 * MIB,
+        ..Limits::default()
+    };
     let err = registry::parse_with(&bomb, &limits).unwrap_err();
     assert_eq!(err.kind, ParseErrorKind::LimitExceeded, "{err}");
     assert!(err.message.contains("zeros"), "names the entry: {err}");
@@ -103,11 +120,21 @@ fn nesting_is_limited_by_depth() {
     // gzip(zip(gzip(zip(gzip(csv))))) = 5 container levels.
     let mut nested = csv.clone();
     for level in 0..4 {
-        nested = if level % 2 == 0 { zip_of(&[("inner", &nested)]) } else { gzip(&nested) };
+        nested = if level % 2 == 0 {
+            zip_of(&[("inner", &nested)])
+        } else {
+            gzip(&nested)
+        };
     }
-    let deep_ok = Limits { max_depth: 6, ..Limits::default() };
+    let deep_ok = Limits {
+        max_depth: 6,
+        ..Limits::default()
+    };
     assert_eq!(events(&registry::parse_with(&nested, &deep_ok).unwrap()), 2);
-    let shallow = Limits { max_depth: 3, ..Limits::default() };
+    let shallow = Limits {
+        max_depth: 3,
+        ..Limits::default()
+    };
     let err = registry::parse_with(&nested, &shallow).unwrap_err();
     assert_eq!(err.kind, ParseErrorKind::LimitExceeded, "{err}");
     assert!(err.message.contains("nested"), "{err}");
@@ -128,20 +155,36 @@ fn self_similar_quine_like_nesting_stops() {
 fn bundle_of_two_shadowserver_reports() {
     let recs = registry::parse(&sample("shadowserver_two_reports.zip")).unwrap();
     assert_eq!(events(&recs), 4);
-    let types: Vec<_> =
-        recs.iter().filter_map(|r| r.as_event()).map(|e| e.extra["report_type"].as_str()).collect();
+    let types: Vec<_> = recs
+        .iter()
+        .filter_map(|r| r.as_event())
+        .map(|e| e.extra["report_type"].as_str())
+        .collect();
     assert_eq!(types, ["scan_rdp", "scan_rdp", "scan_ssh", "scan_ssh"]);
 }
 
 #[test]
 fn stored_zip_gzip_and_multi_member() {
-    for name in ["shadowserver_stored.zip", "scan_rdp.csv.gz", "multi_member.csv.gz", "zip_in_gzip.zip.gz"] {
+    for name in [
+        "shadowserver_stored.zip",
+        "scan_rdp.csv.gz",
+        "multi_member.csv.gz",
+        "zip_in_gzip.zip.gz",
+    ] {
         let input = sample(name);
-        assert_eq!(registry::detect(&input).map(|f| f.name), Some("compressed"), "{name}");
+        assert_eq!(
+            registry::detect(&input).map(|f| f.name),
+            Some("compressed"),
+            "{name}"
+        );
         let recs = registry::parse(&input).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(events(&recs), 2, "{name}");
         let first = recs[0].as_event().unwrap();
-        assert_eq!(first.subject.ip, Some("192.0.2.10".parse().unwrap()), "{name}");
+        assert_eq!(
+            first.subject.ip,
+            Some("192.0.2.10".parse().unwrap()),
+            "{name}"
+        );
         assert_eq!(first.subject.port, Some(3389), "{name}");
     }
 }

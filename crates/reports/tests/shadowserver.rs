@@ -5,16 +5,23 @@ use chrono::{TimeZone, Utc};
 use std::net::IpAddr;
 use warden_model::{AbuseClass, AbuseEvent, MissingField, Protocol, Severity};
 use warden_reports::formats::shadowserver::{self, Mapping};
-use warden_reports::{registry, Limits, ParseErrorKind, Record};
+use warden_reports::{Limits, ParseErrorKind, Record, registry};
 
 fn sample(name: &str) -> Vec<u8> {
-    let p = format!("{}/tests/data/shadowserver/{name}", env!("CARGO_MANIFEST_DIR"));
+    let p = format!(
+        "{}/tests/data/shadowserver/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
 }
 
 fn events(name: &str) -> Vec<AbuseEvent> {
     let input = sample(name);
-    assert_eq!(registry::detect(&input).map(|f| f.name), Some("shadowserver"), "{name}");
+    assert_eq!(
+        registry::detect(&input).map(|f| f.name),
+        Some("shadowserver"),
+        "{name}"
+    );
     warden_reports::parse(&input)
         .unwrap_or_else(|e| panic!("{name}: {e}"))
         .into_iter()
@@ -63,19 +70,43 @@ fn every_sample_parses_to_the_expected_first_event() {
         let evs = events(w.file);
         assert_eq!(evs.len(), w.rows, "{}", w.file);
         let e = &evs[0];
-        assert_eq!(e.extra.get("report_type").map(String::as_str), Some(w.report), "{}", w.file);
-        assert_eq!(e.subject.ip, Some(w.ip.parse::<IpAddr>().unwrap()), "{}", w.file);
+        assert_eq!(
+            e.extra.get("report_type").map(String::as_str),
+            Some(w.report),
+            "{}",
+            w.file
+        );
+        assert_eq!(
+            e.subject.ip,
+            Some(w.ip.parse::<IpAddr>().unwrap()),
+            "{}",
+            w.file
+        );
         assert_eq!(e.subject.port, w.port, "{}", w.file);
         let (d, h, m, s) = w.time;
         let t = e.observed.expect(w.file);
-        assert_eq!(t.utc.with_nanosecond_zero(), Utc.with_ymd_and_hms(2026, 11, d, h, m, s).unwrap(), "{}", w.file);
-        assert!(t.zone_given, "{}: Shadowserver times are UTC by definition", w.file);
+        assert_eq!(
+            t.utc.with_nanosecond_zero(),
+            Utc.with_ymd_and_hms(2026, 11, d, h, m, s).unwrap(),
+            "{}",
+            w.file
+        );
+        assert!(
+            t.zone_given,
+            "{}: Shadowserver times are UTC by definition",
+            w.file
+        );
         assert_eq!(e.class, w.class, "{}", w.file);
         assert_eq!(e.severity, Some(w.severity), "{}", w.file);
         assert_eq!(e.confidence, 1.0, "{}", w.file);
         assert_eq!(e.reporter.domain.as_deref(), Some("shadowserver.org"));
         assert_eq!(e.evidence.sha256.len(), 64);
-        assert!(e.evidence.excerpt.contains(w.ip), "{}: excerpt {:?}", w.file, e.evidence.excerpt);
+        assert!(
+            e.evidence.excerpt.contains(w.ip),
+            "{}: excerpt {:?}",
+            w.file,
+            e.evidence.excerpt
+        );
     }
 }
 
@@ -98,7 +129,10 @@ fn at_least_twelve_report_types_are_covered() {
 #[test]
 fn multi_line_quoted_banner_is_one_row() {
     let evs = events("scan_telnet.csv");
-    assert_eq!(evs[0].extra["banner"], "Welcome, \"admin\"\r\nBusyBox v1.19 login:");
+    assert_eq!(
+        evs[0].extra["banner"],
+        "Welcome, \"admin\"\r\nBusyBox v1.19 login:"
+    );
     assert_eq!(evs[1].subject.port, Some(2323));
     assert_eq!(evs[0].subject.protocol, Some(Protocol::Tcp));
     assert_eq!(evs[0].subject.domain.as_deref(), Some("cam-30.example.org"));
@@ -112,7 +146,11 @@ fn row_severity_overrides_and_empty_falls_back() {
     assert_eq!(smb[1].severity, Some(Severity::Medium));
     assert_eq!(smb[0].extra["smb_implant"], "Y");
     // Redis has no severity column at all: the mapping's default (high) applies.
-    assert!(events("scan_redis.csv").iter().all(|e| e.severity == Some(Severity::High)));
+    assert!(
+        events("scan_redis.csv")
+            .iter()
+            .all(|e| e.severity == Some(Severity::High))
+    );
 }
 
 #[test]
@@ -122,20 +160,31 @@ fn fractional_seconds_keep_their_precision() {
     assert_eq!(t.precision, warden_model::TimePrecision::Subsecond);
     assert_eq!(t.utc.timestamp_subsec_millis(), 500);
     let bf = events("event4_honeypot_brute_force.csv");
-    assert_eq!(bf[0].observed.unwrap().utc.timestamp_subsec_micros(), 123_456);
-    assert!(!bf[0].extra.contains_key("password"), "credentials are not copied");
+    assert_eq!(
+        bf[0].observed.unwrap().utc.timestamp_subsec_micros(),
+        123_456
+    );
+    assert!(
+        !bf[0].extra.contains_key("password"),
+        "credentials are not copied"
+    );
     assert_eq!(bf[0].extra["client_version"], "SSH-2.0-Go");
 }
 
 #[test]
 fn bad_row_is_rejected_alone_and_kept() {
     let input = sample("event4_sinkhole.csv");
-    let report = shadowserver::parse_report(&input, Mapping::builtin(), &Limits::default()).unwrap();
+    let report =
+        shadowserver::parse_report(&input, Mapping::builtin(), &Limits::default()).unwrap();
     assert_eq!(report.report_type, "event4_sinkhole");
     assert_eq!(report.events.len(), 2);
     assert_eq!(report.rejected.len(), 1);
     assert_eq!(report.rejected[0].line, 3);
-    assert!(report.rejected[0].reason.contains("999.64.12.35"), "{}", report.rejected[0].reason);
+    assert!(
+        report.rejected[0].reason.contains("999.64.12.35"),
+        "{}",
+        report.rejected[0].reason
+    );
     assert!(report.rejected[0].excerpt.contains("999.64.12.35"));
 
     // Through the registry the bad row stays in place as a zero-confidence event.
@@ -155,13 +204,20 @@ fn sinkhole_request_url_is_not_the_subject() {
     let e = &events("event4_sinkhole_http.csv")[0];
     assert_eq!(e.subject.url, None);
     assert_eq!(e.extra["http_url"], "/gate.php?id=abc");
-    assert_eq!(e.subject.protocol, Some(Protocol::Tcp), "default protocol from the mapping");
+    assert_eq!(
+        e.subject.protocol,
+        Some(Protocol::Tcp),
+        "default protocol from the mapping"
+    );
 }
 
 #[test]
 fn website_and_blocklist_fields() {
     let w = &events("compromised_website.csv")[0];
-    assert_eq!(w.subject.url.as_deref(), Some("https://shop.example/checkout/"));
+    assert_eq!(
+        w.subject.url.as_deref(),
+        Some("https://shop.example/checkout/")
+    );
     assert_eq!(w.subject.domain.as_deref(), Some("shop.example"));
     let b = &events("blocklist.csv")[0];
     assert_eq!(b.missing, vec![MissingField::SourcePort]);
@@ -202,7 +258,10 @@ keep = ["toast_level"]
     assert_eq!(e.subject.protocol, Some(Protocol::Udp));
     assert_eq!(e.severity, Some(Severity::Low));
     assert_eq!(e.extra["toast_level"], "11");
-    assert_eq!(e.observed.unwrap().utc, Utc.with_ymd_and_hms(2026, 11, 22, 1, 2, 3).unwrap());
+    assert_eq!(
+        e.observed.unwrap().utc,
+        Utc.with_ymd_and_hms(2026, 11, 22, 1, 2, 3).unwrap()
+    );
 }
 
 #[test]
@@ -213,13 +272,35 @@ fn whole_file_errors() {
     let e = shadowserver::parse_report(all_bad, m, &l).unwrap_err();
     assert_eq!(e.kind, ParseErrorKind::Malformed);
     assert!(e.message.contains("bad timestamp"), "{e}");
-    assert_eq!(shadowserver::parse_report(b"", m, &l).unwrap_err().kind, ParseErrorKind::Malformed);
+    assert_eq!(
+        shadowserver::parse_report(b"", m, &l).unwrap_err().kind,
+        ParseErrorKind::Malformed
+    );
     let many = "timestamp,ip,port,tag,rdp_protocol\n".to_string()
         + &"2026-11-20 00:00:00,192.0.2.1,3389,rdp,RDP\n".repeat(5);
-    let e = shadowserver::parse_report(many.as_bytes(), m, &Limits { max_records: 4, ..l }).unwrap_err();
+    let e = shadowserver::parse_report(
+        many.as_bytes(),
+        m,
+        &Limits {
+            max_records: 4,
+            ..l
+        },
+    )
+    .unwrap_err();
     assert_eq!(e.kind, ParseErrorKind::LimitExceeded);
-    let long = format!("timestamp,ip,port,tag,rdp_protocol\n2026-11-20 00:00:00,192.0.2.1,3389,rdp,{}\n2026-11-20 00:00:00,192.0.2.2,3389,rdp,RDP\n", "x".repeat(5000));
-    let r = shadowserver::parse_report(long.as_bytes(), m, &Limits { max_line: 4096, ..l }).unwrap();
+    let long = format!(
+        "timestamp,ip,port,tag,rdp_protocol\n2026-11-20 00:00:00,192.0.2.1,3389,rdp,{}\n2026-11-20 00:00:00,192.0.2.2,3389,rdp,RDP\n",
+        "x".repeat(5000)
+    );
+    let r = shadowserver::parse_report(
+        long.as_bytes(),
+        m,
+        &Limits {
+            max_line: 4096,
+            ..l
+        },
+    )
+    .unwrap();
     assert_eq!((r.events.len(), r.rejected.len()), (1, 1));
     assert!(r.rejected[0].reason.contains("line limit"));
 }
@@ -232,6 +313,25 @@ fn bad_ports_and_short_rows_are_row_errors() {
         2026-11-20 00:00:00,192.0.2.3,3389,rdp,RDP\n";
     let r = shadowserver::parse_report(csv, Mapping::builtin(), &Limits::default()).unwrap();
     assert_eq!(r.events.len(), 1);
-    assert!(r.rejected[0].reason.contains("bad port"), "{:?}", r.rejected);
+    assert!(
+        r.rejected[0].reason.contains("bad port"),
+        "{:?}",
+        r.rejected
+    );
     assert!(r.rejected[1].reason.contains("fields"), "{:?}", r.rejected);
+}
+
+#[test]
+fn mailed_report_attachment() {
+    let input = sample("mailed_scan_ssh.eml");
+    assert_eq!(
+        registry::detect(&input).map(|f| f.name),
+        Some("shadowserver")
+    );
+    let recs = warden_reports::parse(&input).unwrap();
+    assert_eq!(recs.len(), 2);
+    let e = recs[0].as_event().unwrap();
+    assert_eq!(e.extra["report_type"], "scan_ssh");
+    assert_eq!(e.subject.ip, Some("192.0.2.40".parse().unwrap()));
+    assert_eq!(e.subject.port, Some(22));
 }

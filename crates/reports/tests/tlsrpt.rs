@@ -4,7 +4,7 @@
 use chrono::{TimeZone, Utc};
 use std::net::IpAddr;
 use warden_reports::formats::tlsrpt::{PolicyType, TlsRptReport};
-use warden_reports::{registry, ParseErrorKind, Record};
+use warden_reports::{ParseErrorKind, Record, registry};
 
 fn sample(name: &str) -> Vec<u8> {
     let p = format!("{}/tests/data/tlsrpt/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -13,7 +13,11 @@ fn sample(name: &str) -> Vec<u8> {
 
 fn one(name: &str, format: &str) -> TlsRptReport {
     let input = sample(name);
-    assert_eq!(registry::detect(&input).map(|f| f.name), Some(format), "{name}");
+    assert_eq!(
+        registry::detect(&input).map(|f| f.name),
+        Some(format),
+        "{name}"
+    );
     let mut v: Vec<TlsRptReport> = warden_reports::parse(&input)
         .unwrap_or_else(|e| panic!("{name}: {e}"))
         .into_iter()
@@ -32,10 +36,19 @@ fn ip(s: &str) -> Option<IpAddr> {
 
 fn check_google(r: &TlsRptReport) {
     assert_eq!(r.organization_name.as_deref(), Some("Google Inc."));
-    assert_eq!(r.contact_info.as_deref(), Some("smtp-tls-reporting@google.com"));
+    assert_eq!(
+        r.contact_info.as_deref(),
+        Some("smtp-tls-reporting@google.com")
+    );
     assert_eq!(r.report_id, "2025-11-20T00:00:00Z_example.org");
-    assert_eq!(r.begin, Some(Utc.with_ymd_and_hms(2025, 11, 20, 0, 0, 0).unwrap()));
-    assert_eq!(r.end, Some(Utc.with_ymd_and_hms(2025, 11, 20, 23, 59, 59).unwrap()));
+    assert_eq!(
+        r.begin,
+        Some(Utc.with_ymd_and_hms(2025, 11, 20, 0, 0, 0).unwrap())
+    );
+    assert_eq!(
+        r.end,
+        Some(Utc.with_ymd_and_hms(2025, 11, 20, 23, 59, 59).unwrap())
+    );
     let p = &r.policies[0];
     assert_eq!(p.policy_type, PolicyType::Sts);
     assert_eq!(p.policy_domain, "example.org");
@@ -48,7 +61,10 @@ fn check_google(r: &TlsRptReport) {
 #[test]
 fn google_plain_gzip_and_mailed() {
     check_google(&one("google.json", "tlsrpt"));
-    check_google(&one("google.com!example.org!1763596800!1763683199!001.json.gz", "compressed"));
+    check_google(&one(
+        "google.com!example.org!1763596800!1763683199!001.json.gz",
+        "compressed",
+    ));
     check_google(&one("mailed_google_gz.eml", "tlsrpt"));
 }
 
@@ -60,7 +76,10 @@ fn microsoft_style() {
     assert_eq!(f.result_type, "certificate-host-mismatch");
     assert_eq!(f.sending_mta_ip, ip("203.0.113.17"));
     assert_eq!(f.receiving_ip, ip("192.0.2.112"));
-    assert_eq!(f.failure_reason_code.as_deref(), Some("TLS-CERT-NAME-MISMATCH"));
+    assert_eq!(
+        f.failure_reason_code.as_deref(),
+        Some("TLS-CERT-NAME-MISMATCH")
+    );
     assert_eq!(f.failed_sessions, 4);
     assert_eq!(r.policies[0].mx_hosts, ["*.example.org"]);
 }
@@ -69,9 +88,15 @@ fn check_sts_failures(r: &TlsRptReport) {
     let p = &r.policies[0];
     assert_eq!((p.successful_sessions, p.failed_sessions), (0, 37));
     assert_eq!(p.failures[0].result_type, "sts-policy-fetch-error");
-    assert_eq!(p.failures[0].additional_information.as_deref(), Some("https://mail-sender.example/tls/why?id=1"));
+    assert_eq!(
+        p.failures[0].additional_information.as_deref(),
+        Some("https://mail-sender.example/tls/why?id=1")
+    );
     assert_eq!(p.failures[1].result_type, "certificate-expired");
-    assert_eq!(p.failures[1].receiving_mx_helo.as_deref(), Some("mx1.example.org"));
+    assert_eq!(
+        p.failures[1].receiving_mx_helo.as_deref(),
+        Some("mx1.example.org")
+    );
     assert_eq!(p.failures[1].failed_sessions, 7);
 }
 
@@ -95,9 +120,19 @@ fn dane() {
 fn no_policy_found_and_bom() {
     for (name, format) in [("no_policy_found.json", "tlsrpt"), ("bom.json", "tlsrpt")] {
         let r = one(name, format);
-        assert_eq!(r.policies[0].policy_type, PolicyType::NoPolicyFound, "{name}");
-        assert_eq!(r.policies[0].failures[0].result_type, "starttls-not-supported");
-        assert_eq!(r.policies[0].failures[0].receiving_mx_hostname.as_deref(), Some("mail.example.com"));
+        assert_eq!(
+            r.policies[0].policy_type,
+            PolicyType::NoPolicyFound,
+            "{name}"
+        );
+        assert_eq!(
+            r.policies[0].failures[0].result_type,
+            "starttls-not-supported"
+        );
+        assert_eq!(
+            r.policies[0].failures[0].receiving_mx_hostname.as_deref(),
+            Some("mail.example.com")
+        );
     }
 }
 

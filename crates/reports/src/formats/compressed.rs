@@ -22,7 +22,11 @@ use crate::{Limits, ParseError, ParseErrorKind, Record};
 const NAME: &str = "compressed";
 
 /// Registry entry.
-pub const FORMAT: Format = Format { name: NAME, sniff, parse };
+pub const FORMAT: Format = Format {
+    name: NAME,
+    sniff,
+    parse,
+};
 
 /// Bytes read from a decompressor at a time.
 pub const CHUNK: usize = 64 * 1024;
@@ -69,7 +73,11 @@ pub struct Member {
 
 fn sniff(input: &[u8]) -> u8 {
     // Magic numbers are certain; nothing else in the registry starts with these bytes.
-    if Container::detect(input).is_some() { 100 } else { 0 }
+    if Container::detect(input).is_some() {
+        100
+    } else {
+        0
+    }
 }
 
 /// Unpacks `input` and parses every member through the registry, within `limits`.
@@ -86,7 +94,10 @@ fn parse(input: &[u8], limits: &Limits) -> Result<Vec<Record>, ParseError> {
         if out.len() + records.len() > limits.max_records {
             return Err(ParseError::limit(
                 NAME,
-                format!("more than {} records from one container", limits.max_records),
+                format!(
+                    "more than {} records from one container",
+                    limits.max_records
+                ),
             ));
         }
         out.append(&mut records);
@@ -114,12 +125,19 @@ pub fn inner_limits(limits: &Limits, used: usize) -> Result<Limits, ParseError> 
 /// [`MAX_ZIP_ENTRIES`]. Costs one level of `limits.max_depth`.
 pub fn unpack(input: &[u8], limits: &Limits) -> Result<Vec<Member>, ParseError> {
     if limits.max_depth == 0 {
-        return Err(ParseError::limit(NAME, "containers are nested deeper than the depth limit"));
+        return Err(ParseError::limit(
+            NAME,
+            "containers are nested deeper than the depth limit",
+        ));
     }
     if input.len() > limits.max_input {
         return Err(ParseError::limit(
             NAME,
-            format!("input is {} bytes, over the {} byte limit", input.len(), limits.max_input),
+            format!(
+                "input is {} bytes, over the {} byte limit",
+                input.len(),
+                limits.max_input
+            ),
         ));
     }
     match Container::detect(input) {
@@ -128,7 +146,10 @@ pub fn unpack(input: &[u8], limits: &Limits) -> Result<Vec<Member>, ParseError> 
             Ok(vec![Member { name, data }])
         }
         Some(Container::Zip) => unzip(input, limits.max_decompressed),
-        None => Err(ParseError::malformed(NAME, "not a gzip or zip file (no magic number)")),
+        None => Err(ParseError::malformed(
+            NAME,
+            "not a gzip or zip file (no magic number)",
+        )),
     }
 }
 
@@ -152,15 +173,18 @@ pub fn unzip(input: &[u8], max_total: usize) -> Result<Vec<Member>, ParseError> 
     if archive.len() > MAX_ZIP_ENTRIES {
         return Err(ParseError::limit(
             NAME,
-            format!("zip has {} entries, over the limit of {MAX_ZIP_ENTRIES}", archive.len()),
+            format!(
+                "zip has {} entries, over the limit of {MAX_ZIP_ENTRIES}",
+                archive.len()
+            ),
         ));
     }
     let mut members = Vec::new();
     let mut used = 0usize;
     for i in 0..archive.len() {
-        let mut file = archive
-            .by_index(i)
-            .map_err(|e| ParseError::malformed(NAME, format!("zip entry {i} cannot be read: {e}")))?;
+        let mut file = archive.by_index(i).map_err(|e| {
+            ParseError::malformed(NAME, format!("zip entry {i} cannot be read: {e}"))
+        })?;
         let name = file.name().to_owned();
         if file.is_dir() || name.starts_with("__MACOSX/") {
             continue;
@@ -177,7 +201,10 @@ pub fn unzip(input: &[u8], max_total: usize) -> Result<Vec<Member>, ParseError> 
             ParseError::new(e.kind, NAME, format!("zip entry {name:?}: {}", e.message))
         })?;
         used += data.len();
-        members.push(Member { name: Some(name), data });
+        members.push(Member {
+            name: Some(name),
+            data,
+        });
     }
     if members.is_empty() {
         return Err(ParseError::malformed(NAME, "the zip file holds no files"));
@@ -197,14 +224,19 @@ pub fn read_bounded(reader: &mut impl Read, max: usize, what: &str) -> Result<Ve
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
-                return Err(ParseError::malformed(NAME, format!("{what} data is corrupt: {e}")));
+                return Err(ParseError::malformed(
+                    NAME,
+                    format!("{what} data is corrupt: {e}"),
+                ));
             }
         };
         let Some(piece) = chunk.get(..n) else { break };
         if out.len() + n > max {
             return Err(ParseError::limit(
                 NAME,
-                format!("{what} content is over the {max} byte decompression limit (a compression bomb?)"),
+                format!(
+                    "{what} content is over the {max} byte decompression limit (a compression bomb?)"
+                ),
             ));
         }
         if out.capacity() < out.len() + n {
@@ -216,8 +248,8 @@ pub fn read_bounded(reader: &mut impl Read, max: usize, what: &str) -> Result<Ve
     Ok(out)
 }
 
-/// The attachments of a mail that look like a packed or plain report (`.xml`, `.json`, `.gz`,
-/// `.zip`, or the matching media types), unpacked, within `limits`. This is how DMARC and
+/// The attachments of a mail that look like a packed or plain report (`.xml`, `.json`, `.csv`,
+/// `.gz`, `.zip`, or the matching media types), unpacked, within `limits`. This is how DMARC and
 /// TLS-RPT reports usually travel (RFC 7489 §7.2.1.1, RFC 8460 §5.3): a mail is the third
 /// container. Costs one level of depth for the mail and one per compressed attachment.
 pub fn mail_attachments(input: &[u8], limits: &Limits) -> Result<Vec<Member>, ParseError> {
@@ -226,7 +258,11 @@ pub fn mail_attachments(input: &[u8], limits: &Limits) -> Result<Vec<Member>, Pa
     if input.len() > limits.max_input {
         return Err(ParseError::limit(
             NAME,
-            format!("mail is {} bytes, over the {} byte limit", input.len(), limits.max_input),
+            format!(
+                "mail is {} bytes, over the {} byte limit",
+                input.len(),
+                limits.max_input
+            ),
         ));
     }
     let inner = inner_limits(limits, 0)?;
@@ -252,8 +288,10 @@ pub fn mail_attachments(input: &[u8], limits: &Limits) -> Result<Vec<Member>, Pa
         let packed = Container::detect(body).is_some();
         let plain_report = ctype.ends_with("/xml")
             || ctype == "application/tlsrpt+json"
+            || ctype == "text/csv"
             || lname.ends_with(".xml")
-            || lname.ends_with(".json");
+            || lname.ends_with(".json")
+            || lname.ends_with(".csv");
         if !packed && !plain_report {
             continue;
         }
@@ -266,10 +304,16 @@ pub fn mail_attachments(input: &[u8], limits: &Limits) -> Result<Vec<Member>, Pa
         if packed {
             for m in unpack(body, &budget)? {
                 used += m.data.len();
-                out.push(Member { name: m.name.or_else(|| name.clone()), data: m.data });
+                out.push(Member {
+                    name: m.name.or_else(|| name.clone()),
+                    data: m.data,
+                });
             }
         } else {
-            out.push(Member { name: name.clone(), data: body.to_vec() });
+            out.push(Member {
+                name: name.clone(),
+                data: body.to_vec(),
+            });
         }
     }
     Ok(out)
@@ -299,13 +343,22 @@ mod tests {
         let mut g = gz(&[7u8; 1000]);
         let n = g.len();
         g.truncate(n / 2);
-        assert_eq!(gunzip(&g, 1 << 20).unwrap_err().kind, ParseErrorKind::Malformed);
+        assert_eq!(
+            gunzip(&g, 1 << 20).unwrap_err().kind,
+            ParseErrorKind::Malformed
+        );
     }
 
     #[test]
     fn depth_zero_is_refused() {
-        let l = Limits { max_depth: 0, ..Limits::default() };
-        assert_eq!(unpack(&gz(b"x"), &l).unwrap_err().kind, ParseErrorKind::LimitExceeded);
+        let l = Limits {
+            max_depth: 0,
+            ..Limits::default()
+        };
+        assert_eq!(
+            unpack(&gz(b"x"), &l).unwrap_err().kind,
+            ParseErrorKind::LimitExceeded
+        );
     }
 
     #[test]

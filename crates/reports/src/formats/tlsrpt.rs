@@ -17,7 +17,11 @@ use crate::{Limits, ParseError, Record};
 const NAME: &str = "tlsrpt";
 
 /// Registry entry.
-pub const FORMAT: Format = Format { name: NAME, sniff, parse };
+pub const FORMAT: Format = Format {
+    name: NAME,
+    sniff,
+    parse,
+};
 
 const SNIFF_WINDOW: usize = 64 * 1024;
 
@@ -113,9 +117,14 @@ pub struct TlsFailure {
 /// Whether the start of a mail says it carries a TLS report (RFC 8460 §5.3: the
 /// `TLS-Report-Domain` header, `report-type="tlsrpt"`, or the `application/tlsrpt+*` types).
 pub(crate) fn mentions_tlsrpt(window: &[u8]) -> bool {
-    [&b"tls-report-domain:"[..], b"report-type=\"tlsrpt\"", b"report-type=tlsrpt", b"application/tlsrpt+"]
-        .iter()
-        .any(|n| find_ci(window, n).is_some())
+    [
+        &b"tls-report-domain:"[..],
+        b"report-type=\"tlsrpt\"",
+        b"report-type=tlsrpt",
+        b"application/tlsrpt+",
+    ]
+    .iter()
+    .any(|n| find_ci(window, n).is_some())
 }
 
 /// Scores `input`: JSON with `policies` and `date-range` (95) or a mail marked as TLS-RPT (90).
@@ -141,7 +150,11 @@ fn parse(input: &[u8], limits: &Limits) -> Result<Vec<Record>, ParseError> {
     if input.len() > limits.max_input {
         return Err(ParseError::limit(
             NAME,
-            format!("input is {} bytes, over the {} byte limit", input.len(), limits.max_input),
+            format!(
+                "input is {} bytes, over the {} byte limit",
+                input.len(),
+                limits.max_input
+            ),
         ));
     }
     if skip_bom_ws(input).first() == Some(&b'{') {
@@ -158,7 +171,11 @@ fn parse(input: &[u8], limits: &Limits) -> Result<Vec<Record>, ParseError> {
             Ok(r) => out.push(Record::TlsRpt(Box::new(r))),
             Err(e) => {
                 let what = m.name.unwrap_or_else(|| "the attachment".into());
-                last_err = Some(ParseError::new(e.kind, NAME, format!("{what}: {}", e.message)));
+                last_err = Some(ParseError::new(
+                    e.kind,
+                    NAME,
+                    format!("{what}: {}", e.message),
+                ));
             }
         }
     }
@@ -175,15 +192,26 @@ fn parse(input: &[u8], limits: &Limits) -> Result<Vec<Record>, ParseError> {
 /// Parses one TLS report document (JSON, already unpacked).
 pub fn parse_json(json: &[u8], limits: &Limits) -> Result<TlsRptReport, ParseError> {
     if json.len() > limits.max_input.max(limits.max_decompressed) {
-        return Err(ParseError::limit(NAME, format!("report JSON is {} bytes, over the limit", json.len())));
+        return Err(ParseError::limit(
+            NAME,
+            format!("report JSON is {} bytes, over the limit", json.len()),
+        ));
     }
-    let r = ma::TlsReport::parse_json(skip_bom_ws(json))
-        .map_err(|e| ParseError::malformed(NAME, format!("not an RFC 8460 TLS report: {}", describe(&e))))?;
+    let r = ma::TlsReport::parse_json(skip_bom_ws(json)).map_err(|e| {
+        ParseError::malformed(
+            NAME,
+            format!("not an RFC 8460 TLS report: {}", describe(&e)),
+        )
+    })?;
     let failures: usize = r.policies.iter().map(|p| p.failure_details.len()).sum();
     if r.policies.len() + failures > limits.max_records {
         return Err(ParseError::limit(
             NAME,
-            format!("report has {} policies and failures, over the limit of {}", r.policies.len() + failures, limits.max_records),
+            format!(
+                "report has {} policies and failures, over the limit of {}",
+                r.policies.len() + failures,
+                limits.max_records
+            ),
         ));
     }
     Ok(convert(r))
@@ -191,7 +219,8 @@ pub fn parse_json(json: &[u8], limits: &Limits) -> Result<TlsRptReport, ParseErr
 
 fn describe(e: &mail_auth::report::Error) -> String {
     match e {
-        mail_auth::report::Error::ReportParseError(s) | mail_auth::report::Error::UncompressError(s) => s.clone(),
+        mail_auth::report::Error::ReportParseError(s)
+        | mail_auth::report::Error::UncompressError(s) => s.clone(),
         other => format!("{other:?}"),
     }
 }
@@ -204,7 +233,10 @@ fn convert(r: ma::TlsReport) -> TlsRptReport {
         report_id: r.report_id,
         begin: datetime(&r.date_range.start_datetime),
         end: datetime(&r.date_range.end_datetime),
-        total_successful: policies.iter().map(|p| u64::from(p.successful_sessions)).sum(),
+        total_successful: policies
+            .iter()
+            .map(|p| u64::from(p.successful_sessions))
+            .sum(),
         total_failed: policies.iter().map(|p| u64::from(p.failed_sessions)).sum(),
         policies,
     }

@@ -184,7 +184,9 @@ impl Mapping {
     }
 
     fn empty() -> Mapping {
-        Mapping { reports: Vec::new() }
+        Mapping {
+            reports: Vec::new(),
+        }
     }
 
     /// Parses a mapping text (the format of `data/shadowserver.toml`). This is how a new
@@ -198,7 +200,10 @@ impl Mapping {
         let mut seen = BTreeSet::new();
         let mut reports = Vec::with_capacity(raw.reports.len());
         for r in raw.reports {
-            let invalid = |reason: String| MappingError::Invalid { report: r.name.clone(), reason };
+            let invalid = |reason: String| MappingError::Invalid {
+                report: r.name.clone(),
+                reason,
+            };
             if r.name.trim().is_empty() {
                 return Err(invalid("the name is empty".into()));
             }
@@ -206,7 +211,12 @@ impl Mapping {
                 return Err(invalid("the name is used twice".into()));
             }
             let class = r.class.parse::<AbuseClass>().map_err(invalid)?;
-            let severity = r.severity.as_deref().map(str::parse::<Severity>).transpose().map_err(invalid)?;
+            let severity = r
+                .severity
+                .as_deref()
+                .map(str::parse::<Severity>)
+                .transpose()
+                .map_err(invalid)?;
             let protocol = match r.protocol.as_deref() {
                 None => None,
                 Some(p) => Some(
@@ -215,7 +225,9 @@ impl Mapping {
             };
             let fields = raw.fields.overlaid(&r.fields);
             if fields.timestamp.as_ref().is_none_or(Vec::is_empty) {
-                return Err(invalid("no timestamp column is named (fields.timestamp)".into()));
+                return Err(invalid(
+                    "no timestamp column is named (fields.timestamp)".into(),
+                ));
             }
             let recognition = Recognition {
                 columns: r.recognition.columns.iter().map(|c| norm(c)).collect(),
@@ -316,7 +328,9 @@ fn lowercase_fields(f: FieldColumns) -> FieldColumns {
 
 /// The index of the first of `names` present in `header`.
 pub(crate) fn find_column(header: &[String], names: &[String]) -> Option<usize> {
-    names.iter().find_map(|n| header.iter().position(|h| h == n))
+    names
+        .iter()
+        .find_map(|n| header.iter().position(|h| h == n))
 }
 
 /// Whether a row's tag matches one of the accepted tags. Shadowserver tags can be lists
@@ -349,9 +363,45 @@ mod tests {
     #[test]
     fn most_specific_type_wins() {
         let m = Mapping::builtin();
-        let h = cols("timestamp,severity,ip,protocol,port,hostname,tag,asn,rdp_protocol,cert_length");
-        let row = ["2026-11-20 03:14:15", "high", "192.0.2.1", "tcp", "3389", "", "rdp", "64500", "", ""];
+        let h =
+            cols("timestamp,severity,ip,protocol,port,hostname,tag,asn,rdp_protocol,cert_length");
+        let row = [
+            "2026-11-20 03:14:15",
+            "high",
+            "192.0.2.1",
+            "tcp",
+            "3389",
+            "",
+            "rdp",
+            "64500",
+            "",
+            "",
+        ];
         assert_eq!(m.recognise(&h, Some(&row)).unwrap().name, "scan_rdp");
+    }
+
+    /// Every shipped type is reachable: a header made of the common columns plus the type's own
+    /// `match.columns`, with a matching tag, is recognised as that type and no other. Guards
+    /// against a new `[[report]]` table silently shadowing an old one.
+    #[test]
+    fn every_builtin_type_is_reachable() {
+        let m = Mapping::builtin();
+        for r in m.report_types() {
+            let mut header = cols("timestamp,severity,ip,protocol,port,hostname,tag,asn");
+            for c in &r.recognition.columns {
+                if !header.contains(c) {
+                    header.push(c.clone());
+                }
+            }
+            let tag = match r.recognition.tags.first() {
+                Some(t) => t.replace('*', "-x"),
+                None => "unrelated-tag".to_owned(),
+            };
+            let mut row = vec![""; header.len()];
+            row[6] = &tag;
+            let got = m.recognise(&header, Some(&row)).map(|t| t.name.as_str());
+            assert_eq!(got, Some(r.name.as_str()), "header {header:?} tag {tag}");
+        }
     }
 
     #[test]
@@ -373,12 +423,20 @@ mod tests {
     #[test]
     fn bad_mappings_name_the_report() {
         let e = Mapping::from_toml("[[report]]\nname='x'\nclass='nope'\n").unwrap_err();
-        assert!(matches!(e, MappingError::Invalid { ref report, .. } if report == "x"), "{e}");
+        assert!(
+            matches!(e, MappingError::Invalid { ref report, .. } if report == "x"),
+            "{e}"
+        );
         let e = Mapping::from_toml("[[report]]\nname='x'\nclass='spam'\n").unwrap_err();
         assert!(e.to_string().contains("timestamp"), "{e}");
         let e = Mapping::from_toml("[[report]\n").unwrap_err();
         assert!(matches!(e, MappingError::Syntax(_)));
         let dup = "[fields]\ntimestamp=['t']\n[[report]]\nname='x'\nclass='spam'\n[[report]]\nname='x'\nclass='spam'\n";
-        assert!(Mapping::from_toml(dup).unwrap_err().to_string().contains("twice"));
+        assert!(
+            Mapping::from_toml(dup)
+                .unwrap_err()
+                .to_string()
+                .contains("twice")
+        );
     }
 }

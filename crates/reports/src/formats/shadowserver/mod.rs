@@ -25,19 +25,26 @@ mod mapping;
 mod row;
 
 pub use mapping::{
-    FieldColumns, Mapping, MappingError, Recognition, ReportType, BUILTIN_TOML, MAX_MAPPING_TEXT,
+    BUILTIN_TOML, FieldColumns, MAX_MAPPING_TEXT, Mapping, MappingError, Recognition, ReportType,
 };
 
 use crate::registry::Format;
 use crate::{Limits, ParseError, ParseErrorKind, Record};
 use mapping::norm;
 use row::ColumnPlan;
-use warden_model::{sha256_hex, AbuseEvent, Evidence, Reporter, SourceFormat};
+use warden_model::{AbuseEvent, Evidence, Reporter, SourceFormat, sha256_hex};
 
 const NAME: &str = "shadowserver";
 
 /// Registry entry (uses the built-in mapping).
-pub const FORMAT: Format = Format { name: NAME, sniff, parse };
+pub const FORMAT: Format = Format {
+    name: NAME,
+    sniff,
+    parse,
+};
+
+/// Most rows reserved for up front; beyond this the output grows by doubling as usual.
+const MAX_RESERVE_ROWS: usize = 200_000;
 
 /// How far into the input `sniff` looks for the header row.
 const SNIFF_WINDOW: usize = 16 * 1024;
@@ -64,23 +71,95 @@ pub struct RowError {
     pub excerpt: String,
 }
 
-/// Scores `input` as a Shadowserver CSV: a header row with a `timestamp` column and an address
-/// column (`ip` or `src_ip`), recognised by the built-in mapping (90) or only CSV-shaped (40).
+/// Scores `input` as a Shadowserver report: a bare CSV (see [`sniff_csv`]) or a mail from
+/// Shadowserver carrying one (80).
 fn sniff(input: &[u8]) -> u8 {
+    let csv = sniff_csv(input);
+    if csv > 0 {
+        return csv;
+    }
+    if is_mailed_report(input) { 80 } else { 0 }
+}
+
+/// Whether `input` is a mail from Shadowserver with a CSV (or packed CSV) attached: how reports
+/// arrive when a subscription is set to e-mail delivery.
+fn is_mailed_report(input: &[u8]) -> bool {
+    use super::dmarc::{find_ci, looks_like_mail, skip_bom_ws};
+    let window = input.get(..SNIFF_WINDOW).unwrap_or(input);
+    looks_like_mail(skip_bom_ws(window))
+        && find_ci(window, b"shadowserver").is_some()
+        && [&b".csv"[..], b"text/csv", b".zip", b"application/zip"]
+            .iter()
+            .any(|n| find_ci(window, n).is_some())
+}
+
+/// Scores a bare CSV: a header row with a `timestamp` column and an address column
+/// (`ip` or `src_ip`), recognised by the built-in mapping (90) or only CSV-shaped (40).
+fn sniff_csv(input: &[u8]) -> u8 {
     let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
     let window = input.get(..SNIFF_WINDOW).unwrap_or(input);
-    let Some(end) = window.iter().position(|&b| b == b'\n') else { return 0 };
-    let Ok(line) = std::str::from_utf8(window.get(..end).unwrap_or_default()) else { return 0 };
-    let header: Vec<String> = line.split(',').map(|c| norm(c.trim().trim_matches('"'))).collect();
+    let Some(end) = window.iter().position(|&b| b == b'\n') else {
+        return 0;
+    };
+    let Ok(line) = std::str::from_utf8(window.get(..end).unwrap_or_default()) else {
+        return 0;
+    };
+    let header: Vec<String> = line
+        .split(',')
+        .map(|c| norm(c.trim().trim_matches('"')))
+        .collect();
     let has = |n: &str| header.iter().any(|h| h == n);
     if !has("timestamp") || !(has("ip") || has("src_ip")) {
         return 0;
     }
-    if Mapping::builtin().recognise(&header, None).is_some() { 90 } else { 40 }
+    if Mapping::builtin().recognise(&header, None).is_some() {
+        90
+    } else {
+        40
+    }
 }
 
 fn parse(input: &[u8], limits: &Limits) -> Result<Vec<Record>, ParseError> {
+    if sniff_csv(input) == 0 && is_mailed_report(input) {
+        return parse_mailed(input, Mapping::builtin(), limits);
+    }
     parse_with_mapping(input, Mapping::builtin(), limits)
+}
+
+/// Parses every CSV attached to a Shadowserver mail (zips are unpacked on the way).
+pub fn parse_mailed(
+    input: &[u8],
+    mapping: &Mapping,
+    limits: &Limits,
+) -> Result<Vec<Record>, ParseError> {
+    let members = super::compressed::mail_attachments(input, limits)?;
+    let mut out = Vec::new();
+    let mut found = false;
+    for m in members {
+        if sniff_csv(&m.data) == 0 {
+            continue;
+        }
+        found = true;
+        let mut records = parse_with_mapping(&m.data, mapping, limits).map_err(|e| {
+            let what = m.name.as_deref().unwrap_or("the attachment");
+            ParseError::new(e.kind, NAME, format!("{what}: {}", e.message))
+        })?;
+        if out.len() + records.len() > limits.max_records {
+            return Err(ParseError::limit(
+                NAME,
+                format!("more than {} records from one mail", limits.max_records),
+            ));
+        }
+        out.append(&mut records);
+    }
+    if !found {
+        return Err(ParseError::missing(
+            NAME,
+            "this Shadowserver mail has no report CSV attached (reports delivered as download \
+             links must be fetched first)",
+        ));
+    }
+    Ok(out)
 }
 
 /// Parses a feed with `mapping` and returns records the way the registry does: rejected rows
@@ -90,17 +169,22 @@ pub fn parse_with_mapping(
     mapping: &Mapping,
     limits: &Limits,
 ) -> Result<Vec<Record>, ParseError> {
-    let feed = read_feed(input, mapping, limits)?;
-    let class = feed.report.class;
-    let name = &feed.report.name;
-    Ok(feed
-        .rows
-        .into_iter()
-        .map(|row| match row {
-            Ok(ev) => Record::from(ev),
-            Err(r) => rejected_event(r, &feed.sha256, class, name),
-        })
-        .collect())
+    /// Collects records in file order, rejected rows in place.
+    struct Records(Vec<Record>);
+    impl RowSink for Records {
+        fn reserve(&mut self, rows: usize) {
+            self.0.reserve(rows);
+        }
+        fn row(&mut self, ctx: &RowContext<'_>, row: Result<AbuseEvent, RowError>) {
+            self.0.push(match row {
+                Ok(ev) => Record::from(ev),
+                Err(r) => rejected_event(r, ctx.sha256, ctx.report.class, &ctx.report.name),
+            });
+        }
+    }
+    let mut sink = Records(Vec::new());
+    read_feed(input, mapping, limits, &mut sink)?;
+    Ok(sink.0)
 }
 
 fn rejected_event(
@@ -120,7 +204,8 @@ fn rejected_event(
         domain: Some("shadowserver.org".to_owned()),
     };
     ev.confidence = 0.0;
-    ev.extra.insert("report_type".to_owned(), report_type.to_owned());
+    ev.extra
+        .insert("report_type".to_owned(), report_type.to_owned());
     ev.extra.insert("row_error".to_owned(), r.reason);
     ev.extra.insert("row_line".to_owned(), r.line.to_string());
     Record::from(ev.finish())
@@ -131,31 +216,64 @@ fn rejected_event(
 ///
 /// Errors for the whole file: not CSV-shaped, no header, a header no report type recognises
 /// ([`ParseErrorKind::Unsupported`]), more rows than `limits.max_records`, or no good row at all.
-pub fn parse_report(input: &[u8], mapping: &Mapping, limits: &Limits) -> Result<FeedReport, ParseError> {
-    let feed = read_feed(input, mapping, limits)?;
-    let mut events = Vec::with_capacity(feed.rows.len());
-    let mut rejected = Vec::new();
-    for row in feed.rows {
-        match row {
-            Ok(ev) => events.push(ev),
-            Err(r) => rejected.push(r),
+pub fn parse_report(
+    input: &[u8],
+    mapping: &Mapping,
+    limits: &Limits,
+) -> Result<FeedReport, ParseError> {
+    /// Splits rows into events and rejected rows.
+    struct Split(Vec<AbuseEvent>, Vec<RowError>);
+    impl RowSink for Split {
+        fn reserve(&mut self, rows: usize) {
+            self.0.reserve(rows);
+        }
+        fn row(&mut self, _: &RowContext<'_>, row: Result<AbuseEvent, RowError>) {
+            match row {
+                Ok(ev) => self.0.push(ev),
+                Err(r) => self.1.push(r),
+            }
         }
     }
-    Ok(FeedReport { report_type: feed.report.name.clone(), events, rejected })
+    let mut sink = Split(Vec::new(), Vec::new());
+    let report = read_feed(input, mapping, limits, &mut sink)?;
+    Ok(FeedReport {
+        report_type: report.name.clone(),
+        events: sink.0,
+        rejected: sink.1,
+    })
 }
 
-/// A read feed: the report type, the file hash and every data row's outcome in file order.
-struct ReadFeed<'m> {
-    report: &'m ReportType,
-    sha256: String,
-    rows: Vec<Result<AbuseEvent, RowError>>,
+/// What every row of one file shares.
+struct RowContext<'a> {
+    report: &'a ReportType,
+    sha256: &'a str,
 }
 
-fn read_feed<'m>(input: &[u8], mapping: &'m Mapping, limits: &Limits) -> Result<ReadFeed<'m>, ParseError> {
+/// Where [`read_feed`] puts each row's outcome, so that no caller pays for an intermediate
+/// vector of a million events.
+trait RowSink {
+    /// An estimate of the number of rows to come (from the first row's length).
+    fn reserve(&mut self, rows: usize);
+    /// One row's outcome, in file order.
+    fn row(&mut self, ctx: &RowContext<'_>, row: Result<AbuseEvent, RowError>);
+}
+
+/// Reads a feed: recognises its type, then hands every data row's outcome to `sink` in file
+/// order. Returns the report type.
+fn read_feed<'m>(
+    input: &[u8],
+    mapping: &'m Mapping,
+    limits: &Limits,
+    sink: &mut dyn RowSink,
+) -> Result<&'m ReportType, ParseError> {
     if input.len() > limits.max_input {
         return Err(ParseError::limit(
             NAME,
-            format!("feed is {} bytes, over the {} byte limit", input.len(), limits.max_input),
+            format!(
+                "feed is {} bytes, over the {} byte limit",
+                input.len(),
+                limits.max_input
+            ),
         ));
     }
     let body = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
@@ -173,8 +291,10 @@ fn read_feed<'m>(input: &[u8], mapping: &'m Mapping, limits: &Limits) -> Result<
     let has_first = rdr
         .read_byte_record(&mut first)
         .map_err(|e| ParseError::malformed(NAME, format!("cannot read the first data row: {e}")))?;
-    let first_cells: Vec<&str> =
-        first.iter().map(|c| std::str::from_utf8(c).unwrap_or("")).collect();
+    let first_cells: Vec<&str> = first
+        .iter()
+        .map(|c| std::str::from_utf8(c).unwrap_or(""))
+        .collect();
     let report = mapping
         .recognise(&header, has_first.then_some(first_cells.as_slice()))
         .ok_or_else(|| {
@@ -192,7 +312,22 @@ fn read_feed<'m>(input: &[u8], mapping: &'m Mapping, limits: &Limits) -> Result<
         .map_err(|m| ParseError::new(ParseErrorKind::MissingField, NAME, m))?;
 
     let sha = sha256_hex(input);
-    let mut out: Vec<Result<AbuseEvent, RowError>> = Vec::new();
+    let ctx = RowContext {
+        report,
+        sha256: &sha,
+    };
+    // Reserve for the rows to come, estimated from the first row's length (a 20 MB file of
+    // 200-byte rows is ~100,000 rows), so the output is not reallocated and copied as it grows.
+    let first_len = usize::try_from(rdr.position().byte().saturating_sub(header_end)).unwrap_or(0);
+    // Capped: a crafted file with a 10-byte first row must not make us reserve for millions.
+    if has_first && first_len > 0 {
+        sink.reserve(
+            (body.len() / first_len)
+                .min(limits.max_records)
+                .min(MAX_RESERVE_ROWS),
+        );
+    }
+    let mut first_error: Option<(u64, String)> = None;
     let (mut good, mut bad) = (0usize, 0usize);
     let mut rows = 0usize;
     let mut start = header_end;
@@ -207,14 +342,21 @@ fn read_feed<'m>(input: &[u8], mapping: &'m Mapping, limits: &Limits) -> Result<
         if rows > limits.max_records {
             return Err(ParseError::limit(
                 NAME,
-                format!("feed has more than {} rows, the record limit", limits.max_records),
+                format!(
+                    "feed has more than {} rows, the record limit",
+                    limits.max_records
+                ),
             ));
         }
         let raw = raw_row(body, start, end);
         let raw_text = String::from_utf8_lossy(raw);
         let raw_text = raw_text.trim_end_matches(['\r', '\n']);
-        let result = if (end - start) as usize > limits.max_line {
-            Err(format!("row is {} bytes, over the {} byte line limit", end - start, limits.max_line))
+        let row_len = usize::try_from(end.saturating_sub(start)).unwrap_or(usize::MAX);
+        let result = if row_len > limits.max_line {
+            Err(format!(
+                "row is {} bytes, over the {} byte line limit",
+                row_len, limits.max_line
+            ))
         } else if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             // A blank line (often the last one) is not a row.
             start = end;
@@ -227,25 +369,29 @@ fn read_feed<'m>(input: &[u8], mapping: &'m Mapping, limits: &Limits) -> Result<
         match result {
             Ok(ev) => {
                 good += 1;
-                out.push(Ok(ev));
+                sink.row(&ctx, Ok(ev));
             }
             Err(reason) => {
                 bad += 1;
-                out.push(Err(RowError {
-                    line,
-                    reason,
-                    excerpt: truncate(raw_text, warden_model::EXCERPT_MAX).to_owned(),
-                }));
+                if first_error.is_none() {
+                    first_error = Some((line, reason.clone()));
+                }
+                let excerpt = truncate(raw_text, warden_model::EXCERPT_MAX).to_owned();
+                sink.row(
+                    &ctx,
+                    Err(RowError {
+                        line,
+                        reason,
+                        excerpt,
+                    }),
+                );
             }
         }
         start = end;
         have = next(&mut rdr, &mut rec)?;
     }
     if good == 0 && bad > 0 {
-        let (line, reason) = out
-            .iter()
-            .find_map(|r| r.as_ref().err().map(|e| (e.line, e.reason.as_str())))
-            .unwrap_or((0, ""));
+        let (line, reason) = first_error.unwrap_or_default();
         return Err(ParseError::malformed(
             NAME,
             format!(
@@ -255,7 +401,7 @@ fn read_feed<'m>(input: &[u8], mapping: &'m Mapping, limits: &Limits) -> Result<
             ),
         ));
     }
-    Ok(ReadFeed { report, sha256: sha, rows: out })
+    Ok(report)
 }
 
 fn next(rdr: &mut csv::Reader<&[u8]>, rec: &mut csv::ByteRecord) -> Result<bool, ParseError> {
@@ -270,12 +416,18 @@ fn read_header(
 ) -> Result<Vec<String>, ParseError> {
     let got = next(rdr, rec)?;
     if !got {
-        return Err(ParseError::malformed(NAME, "the feed is empty: no header row"));
+        return Err(ParseError::malformed(
+            NAME,
+            "the feed is empty: no header row",
+        ));
     }
     if rdr.position().byte() as usize > limits.max_line {
         return Err(ParseError::limit(
             NAME,
-            format!("the header row is over the {} byte line limit", limits.max_line),
+            format!(
+                "the header row is over the {} byte line limit",
+                limits.max_line
+            ),
         ));
     }
     let mut header = Vec::with_capacity(rec.len());
@@ -289,7 +441,10 @@ fn read_header(
 
 fn raw_row(body: &[u8], start: u64, end: u64) -> &[u8] {
     let s = usize::try_from(start).unwrap_or(usize::MAX).min(body.len());
-    let e = usize::try_from(end).unwrap_or(usize::MAX).min(body.len()).max(s);
+    let e = usize::try_from(end)
+        .unwrap_or(usize::MAX)
+        .min(body.len())
+        .max(s);
     body.get(s..e).unwrap_or_default()
 }
 

@@ -4,14 +4,14 @@
 //! lookup per row, so [`ColumnPlan`] turns the mapping's column names into indices once, and
 //! [`ColumnPlan::event`] only reads fields by index.
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{NaiveDate, TimeDelta};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use warden_model::{
     AbuseEvent, Evidence, ObservedTime, Protocol, Reporter, Severity, SourceFormat, TimePrecision,
 };
 
-use super::mapping::{find_column, ReportType};
+use super::mapping::{ReportType, find_column};
 
 /// Column indices for one file and one report type.
 #[derive(Debug)]
@@ -38,7 +38,8 @@ impl<'m> ColumnPlan<'m> {
     /// header lacks a timestamp column or any column that could name the subject.
     pub(crate) fn new(report: &'m ReportType, header: &[String]) -> Result<Self, String> {
         let f = &report.fields;
-        let col = |names: &Option<Vec<String>>| names.as_deref().and_then(|n| find_column(header, n));
+        let col =
+            |names: &Option<Vec<String>>| names.as_deref().and_then(|n| find_column(header, n));
         let timestamp = col(&f.timestamp).ok_or_else(|| {
             format!(
                 "report type {} needs a timestamp column ({}) and the header has none",
@@ -83,11 +84,18 @@ impl<'m> ColumnPlan<'m> {
         sha256: &str,
     ) -> Result<AbuseEvent, RowFault> {
         if row.len() != self.width {
-            return Err(format!("has {} fields, the header has {}", row.len(), self.width));
+            return Err(format!(
+                "has {} fields, the header has {}",
+                row.len(),
+                self.width
+            ));
         }
         let cell = |i: Option<usize>| -> Result<Option<&str>, RowFault> {
-            let Some(bytes) = i.and_then(|i| row.get(i)) else { return Ok(None) };
-            let s = std::str::from_utf8(bytes).map_err(|_| "a field is not valid UTF-8".to_owned())?;
+            let Some(bytes) = i.and_then(|i| row.get(i)) else {
+                return Ok(None);
+            };
+            let s =
+                std::str::from_utf8(bytes).map_err(|_| "a field is not valid UTF-8".to_owned())?;
             let s = s.trim();
             Ok((!s.is_empty()).then_some(s))
         };
@@ -119,10 +127,14 @@ impl<'m> ColumnPlan<'m> {
             None => self.report.protocol,
         };
         if let Some(a) = cell(self.asn)? {
-            let a = a.strip_prefix("AS").or_else(|| a.strip_prefix("as")).unwrap_or(a);
+            let a = a
+                .strip_prefix("AS")
+                .or_else(|| a.strip_prefix("as"))
+                .unwrap_or(a);
             ev.subject.asn = Some(a.parse().map_err(|_| format!("bad ASN {a:?}"))?);
         }
-        ev.subject.domain = cell(self.hostname)?.map(|h| h.trim_end_matches('.').to_ascii_lowercase());
+        ev.subject.domain =
+            cell(self.hostname)?.map(|h| h.trim_end_matches('.').to_ascii_lowercase());
         ev.subject.url = cell(self.url)?.map(str::to_owned);
         if ev.subject.ip.is_none() && ev.subject.domain.is_none() && ev.subject.url.is_none() {
             return Err("no IP address, host name or URL in this row".to_owned());
@@ -191,14 +203,17 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<ObservedTime> {
         precision = TimePrecision::Subsecond;
         rest = frac.get(digits..)?;
     }
-    let time = chrono::NaiveTime::from_hms_nano_opt(num(11..13)?, num(14..16)?, num(17..19)?, nanos)?;
+    let time =
+        chrono::NaiveTime::from_hms_nano_opt(num(11..13)?, num(14..16)?, num(17..19)?, nanos)?;
     let naive = date.and_time(time);
     let offset_secs: i64 = match rest.trim() {
         "" | "Z" | "z" | "UTC" | "utc" => 0,
         off => parse_offset(off)?,
     };
-    let utc = naive.and_utc().checked_sub_signed(TimeDelta::seconds(offset_secs))?;
-    Some(ObservedTime::zoned(DateTime::<Utc>::from(utc), precision))
+    let utc = naive
+        .and_utc()
+        .checked_sub_signed(TimeDelta::seconds(offset_secs))?;
+    Some(ObservedTime::zoned(utc, precision))
 }
 
 /// `+01:00`, `-0500`, `+02` to seconds east of UTC.
@@ -214,7 +229,10 @@ fn parse_offset(s: &str) -> Option<i64> {
     }
     let (h, m) = match digits.len() {
         2 => (digits.parse::<i64>().ok()?, 0),
-        4 => (digits.get(..2)?.parse::<i64>().ok()?, digits.get(2..)?.parse::<i64>().ok()?),
+        4 => (
+            digits.get(..2)?.parse::<i64>().ok()?,
+            digits.get(2..)?.parse::<i64>().ok()?,
+        ),
         _ => return None,
     };
     if h > 23 || m > 59 {
@@ -226,12 +244,17 @@ fn parse_offset(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Utc};
 
     #[test]
     fn timestamp_styles() {
         let want = Utc.with_ymd_and_hms(2026, 11, 20, 3, 14, 15).unwrap();
-        for s in ["2026-11-20 03:14:15", "2026-11-20T03:14:15Z", "2026-11-20T04:14:15+01:00", "2026-11-19 22:14:15-0500"] {
+        for s in [
+            "2026-11-20 03:14:15",
+            "2026-11-20T03:14:15Z",
+            "2026-11-20T04:14:15+01:00",
+            "2026-11-19 22:14:15-0500",
+        ] {
             let t = parse_timestamp(s).unwrap();
             assert_eq!(t.utc, want, "{s}");
             assert!(t.zone_given);
@@ -244,8 +267,17 @@ mod tests {
 
     #[test]
     fn bad_timestamps() {
-        for s in ["", "2026-11-20", "2026-13-20 03:14:15", "2026-11-20 25:14:15", "2026/11/20 03:14:15",
-                  "2026-11-20 03:14:15 CET", "2026-11-20 03:14:15.", "2026-11-20 03:14:15+99:00", "２０２６-11-20 03:14:15"] {
+        for s in [
+            "",
+            "2026-11-20",
+            "2026-13-20 03:14:15",
+            "2026-11-20 25:14:15",
+            "2026/11/20 03:14:15",
+            "2026-11-20 03:14:15 CET",
+            "2026-11-20 03:14:15.",
+            "2026-11-20 03:14:15+99:00",
+            "２０２６-11-20 03:14:15",
+        ] {
             assert!(parse_timestamp(s).is_none(), "{s}");
         }
     }
