@@ -818,4 +818,25 @@ body\r\n\
         );
         assert_eq!(url_host("not a url"), None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn field_helpers_never_panic(s in "\\PC{0,120}") {
+            let _ = ip_from_text(&s);
+            let _ = received_from_ip(&s);
+            let _ = addr_spec(&s);
+            let _ = url_host(&s);
+            let _ = contains_ci(s.as_bytes(), b"feedback");
+            let _ = FieldBlock::parse_all(s.as_bytes(), &Limits::default(), "t");
+        }
+
+        #[test]
+        fn mail_shaped_input_never_panics(s in "[A-Za-z-]{1,12}: [ -~]{0,40}\r?\n(--b\r?\n|[ -~]{0,40}\r?\n){0,20}") {
+            if let Ok(m) = Mail::parse(s.as_bytes(), &Limits::default(), "t") {
+                for p in m.view().leaves() {
+                    let _ = (p.content_type(), p.text(), p.message().map(|v| v.raw_headers()));
+                }
+            }
+        }
+    }
 }
