@@ -14,7 +14,7 @@
 //!
 //! The 2025 rewrite of the format (`"xarf_version": "4.x"` with snake_case `category`, `type`,
 //! `timestamp`, `source_identifier`, `source_port`) is read too, by rewriting it into the classic
-//! shape first ([`classic_from_snake`]); its events carry `extra["xarf_variant"] = "snake_case"`.
+//! shape first (`classic_from_snake`); its events carry `extra["xarf_variant"] = "snake_case"`.
 //!
 //! Classes and types map onto [`AbuseClass`] by the type first (it is the precise word:
 //! `Activity/LoginAttack`, `Content/Phishing`), then by the class (`Infected/<anything>` is an
