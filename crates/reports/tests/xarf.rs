@@ -330,6 +330,14 @@ fn xarf_v4_details() {
         wrapped.received.unwrap().to_rfc3339(),
         "2023-05-12T08:00:00+00:00"
     );
+    let snake = one("xarf", "snake-case-2025.json");
+    assert_eq!(snake.extra["xarf_variant"], "snake_case");
+    assert_eq!(
+        snake.reporter.email.as_deref(),
+        Some("abuse@security.example")
+    );
+    assert_eq!(snake.reporter.org.as_deref(), Some("Example Security"));
+    assert_eq!(snake.subject.protocol, Some(Protocol::Tcp));
     let spam = one("xarf", "abuse-spam-trap.json");
     assert_eq!(spam.subject.email.as_deref(), Some("bulk@sender.example"));
     assert_eq!(spam.extra["samples"], "1");

@@ -470,11 +470,18 @@ pub(crate) fn skip_bom_ws(b: &[u8]) -> &[u8] {
 
 /// Case-insensitive (ASCII) search of `needle` in `hay`.
 pub(crate) fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || hay.len() < needle.len() {
+    let (&first, rest) = needle.split_first()?;
+    if hay.len() < needle.len() {
         return None;
     }
-    hay.windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
+    // Every format sniffs every input, so this is hot: find candidates for the first byte in
+    // both cases with memchr's vectorised search, then compare the rest.
+    let candidates = hay.get(..=hay.len() - needle.len())?;
+    memchr::memchr2_iter(first.to_ascii_lowercase(), first.to_ascii_uppercase(), candidates)
+        .find(|&i| {
+            hay.get(i + 1..i + needle.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(rest))
+        })
 }
 
 /// Whether `b` starts like an RFC 5322 message: a first line `Name: value` (or an mbox `From `

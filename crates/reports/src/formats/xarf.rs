@@ -12,6 +12,10 @@
 //! or a string; `Date` as RFC 3339, another date style or a Unix epoch; a top-level array of
 //! reports (one event each, bounded by `Limits::max_records`).
 //!
+//! The 2025 rewrite of the format (`"xarf_version": "4.x"` with snake_case `category`, `type`,
+//! `timestamp`, `source_identifier`, `source_port`) is read too, by rewriting it into the classic
+//! shape first (`classic_from_snake`); its events carry `extra["xarf_variant"] = "snake_case"`.
+//!
 //! Classes and types map onto [`AbuseClass`] by the type first (it is the precise word:
 //! `Activity/LoginAttack`, `Content/Phishing`), then by the class (`Infected/<anything>` is an
 //! infected host, `Vulnerability/<anything>` a vulnerable service). The seven classes of the
@@ -46,7 +50,10 @@ fn sniff(input: &[u8]) -> u8 {
         .unwrap_or(head)
         .trim_ascii_start();
     if trimmed.starts_with(b"{") || trimmed.starts_with(b"[") {
-        if contains_ci(head, b"\"ReportClass\"") || contains_ci(head, b"\"ReporterInfo\"") {
+        if contains_ci(head, b"\"ReportClass\"")
+            || contains_ci(head, b"\"ReporterInfo\"")
+            || contains_ci(head, b"\"xarf_version\"")
+        {
             return 95;
         }
         return 0;
@@ -152,6 +159,12 @@ impl XarfDocument<'_, '_> {
                 format!("X-ARF report #{} is not a JSON object", index + 1),
             )
         })?;
+        if obj.contains_key("xarf_version") {
+            let classic = classic_from_snake(obj);
+            let mut ev = self.event(&classic, index)?;
+            ev.extra.insert("xarf_variant".into(), "snake_case".into());
+            return Ok(ev);
+        }
         let report = get_ci(obj, "Report")
             .and_then(Value::as_object)
             .ok_or_else(|| {
@@ -236,6 +249,51 @@ impl XarfDocument<'_, '_> {
         let org = field("ReporterOrg").or_else(|| self.mail.and_then(|m| m.from_name()));
         Reporter { org, email, domain }
     }
+}
+
+/// The 2025 rewrite of X-ARF v4 (`"xarf_version": "4.x"`, snake_case fields: `category`,
+/// `type`, `timestamp`, `source_identifier`, `source_port`, `reporter {org, contact, domain}`)
+/// rewritten into the classic shape, so both spellings share one mapping.
+fn classic_from_snake(obj: &Map<String, Value>) -> Value {
+    let mut report = Map::new();
+    for (snake, classic) in [
+        ("category", "ReportClass"),
+        ("class", "ReportClass"),
+        ("type", "ReportType"),
+        ("timestamp", "Date"),
+        ("source_identifier", "Source"),
+        ("source_port", "SourcePort"),
+        ("url", "Url"),
+        ("destination_ip", "DestinationIp"),
+        ("destination_port", "DestinationPort"),
+        ("protocol", "Protocol"),
+        ("service", "Service"),
+    ] {
+        if let Some(v) = obj.get(snake)
+            && !report.contains_key(classic)
+        {
+            report.insert(classic.to_owned(), v.clone());
+        }
+    }
+    let mut info = Map::new();
+    if let Some(Value::Object(r)) = obj.get("reporter") {
+        for (snake, classic) in [
+            ("org", "ReporterOrg"),
+            ("contact", "ReporterContactEmail"),
+            ("domain", "ReporterOrgDomain"),
+        ] {
+            if let Some(v) = r.get(snake) {
+                info.insert(classic.to_owned(), v.clone());
+            }
+        }
+    }
+    let mut out = Map::new();
+    if let Some(v) = obj.get("xarf_version") {
+        out.insert("Version".into(), v.clone());
+    }
+    out.insert("ReporterInfo".into(), Value::Object(info));
+    out.insert("Report".into(), Value::Object(report));
+    Value::Object(out)
 }
 
 /// SourceIp/SourcePort, or a `Source` object or string; URLs and domains; the protocol.
@@ -390,6 +448,11 @@ pub fn class_of(class: &str, report_type: &str) -> (AbuseClass, Option<Severity>
         "informational" | "info" => (AbuseClass::Other, Some(Severity::Info)),
         "vulnerability" => (AbuseClass::VulnerableService, Some(Severity::Medium)),
         "content" => (AbuseClass::Other, Some(Severity::Medium)),
+        // Categories of the 2025 snake_case rewrite.
+        "messaging" => (AbuseClass::Spam, Some(Severity::Medium)),
+        "connection" => (AbuseClass::Other, Some(Severity::Medium)),
+        "infrastructure" => (AbuseClass::InfectedHost, Some(Severity::Medium)),
+        "reputation" => (AbuseClass::Blocklisting, Some(Severity::Low)),
         _ => (AbuseClass::Other, None),
     }
 }
