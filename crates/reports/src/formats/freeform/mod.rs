@@ -45,8 +45,8 @@
 //! no source.
 //!
 //! Known gaps: a forwarded message pasted inline (not attached) is read as text only; quoted
-//! reply text is read like any other; ambiguous abbreviations (`IST`) are not
-//! read as zones; a time written before its date (`03:14 UTC on 20 Nov`) keeps only the date.
+//! reply text is read like any other; ambiguous abbreviations (`IST`) are not read as zones;
+//! Unix epoch numbers are not read as times (too easily confused with other numbers).
 
 pub mod body;
 pub mod classify;
