@@ -132,7 +132,7 @@ const CLOCK_DATE_JOINERS: &[&str] = &[
 
 /// Prose often puts the time first: `at 03:14:15 UTC on 2026-11-20`. The date alone was found
 /// (day precision); a clock right before it, with its zone and a joining word, completes it.
-fn join_clock_before_date(line: &str, found: &mut Vec<FoundTime>) {
+fn join_clock_before_date(line: &str, found: &mut [FoundTime]) {
     if !found.iter().any(|f| f.time.precision == TimePrecision::Day) {
         return;
     }
