@@ -153,6 +153,23 @@ fn spanish_prose_and_iso_log() {
 }
 
 #[test]
+fn portuguese_iptables_with_negative_offset() {
+    let e = one("portuguese-iptables.eml");
+    assert_eq!(e.subject.ip, ip("198.51.100.81"));
+    // The earliest line with both time and port: its own port, not the other line's.
+    assert_eq!(e.subject.port, Some(52811));
+    assert_eq!(e.subject.protocol, Some(Protocol::Tcp));
+    assert_eq!(e.class, AbuseClass::LoginAttack);
+    let t = e.observed.unwrap();
+    assert_eq!(t.utc, utc(2026, 11, 20, 6, 14, 15));
+    assert!(t.zone_given);
+    assert!(e.missing.is_empty());
+    assert_eq!(e.extra["destination_ips"], "203.0.113.33");
+    assert_eq!(e.extra["last_seen"], "2026-11-20T06:14:19+00:00");
+    assert!(e.extra["class_cues"].contains("força bruta"));
+}
+
+#[test]
 fn russian_spam() {
     let e = one("russian-spam.eml");
     assert_eq!(e.subject.ip, ip("198.51.100.30"));
