@@ -92,11 +92,22 @@ fn re(pattern: &str) -> Regex {
 /// Every time in `line`, left to right, without overlaps.
 pub fn find_times(line: &str, ctx: &TimeContext) -> Vec<FoundTime> {
     let mut found: Vec<FoundTime> = Vec::new();
-    for caps in ISO.captures_iter(line) {
-        push(&mut found, line, &caps, iso(&caps));
+    // Cheap byte tests first: most prose lines have no digit, and each shape needs its own
+    // separator, so most of the expressions need not run at all.
+    if !line.bytes().any(|b| b.is_ascii_digit()) {
+        return found;
     }
-    for caps in APACHE.captures_iter(line) {
-        push(&mut found, line, &caps, apache(&caps));
+    let has = |c: u8| line.as_bytes().contains(&c);
+    let (dash, slash, colon, dot) = (has(b'-'), has(b'/'), has(b':'), has(b'.'));
+    if dash {
+        for caps in ISO.captures_iter(line) {
+            push(&mut found, line, &caps, iso(&caps));
+        }
+    }
+    if slash && colon {
+        for caps in APACHE.captures_iter(line) {
+            push(&mut found, line, &caps, apache(&caps));
+        }
     }
     for caps in DAY_MONTH_NAME.captures_iter(line) {
         push(&mut found, line, &caps, day_month_name(&caps));
@@ -104,17 +115,23 @@ pub fn find_times(line: &str, ctx: &TimeContext) -> Vec<FoundTime> {
     for caps in MONTH_NAME_DAY.captures_iter(line) {
         push(&mut found, line, &caps, month_name_day(&caps));
     }
-    for caps in NUMERIC.captures_iter(line) {
-        push(&mut found, line, &caps, numeric(&caps, line, ctx));
+    if dash || slash || dot {
+        for caps in NUMERIC.captures_iter(line) {
+            push(&mut found, line, &caps, numeric(&caps, line, ctx));
+        }
     }
-    for caps in ASCTIME.captures_iter(line) {
-        push(&mut found, line, &caps, asctime(&caps));
+    if colon {
+        for caps in ASCTIME.captures_iter(line) {
+            push(&mut found, line, &caps, asctime(&caps));
+        }
+        for caps in SYSLOG.captures_iter(line) {
+            push(&mut found, line, &caps, syslog(&caps, ctx));
+        }
     }
-    for caps in SYSLOG.captures_iter(line) {
-        push(&mut found, line, &caps, syslog(&caps, ctx));
-    }
-    for caps in ISO_DATE.captures_iter(line) {
-        push(&mut found, line, &caps, iso_date(&caps));
+    if dash {
+        for caps in ISO_DATE.captures_iter(line) {
+            push(&mut found, line, &caps, iso_date(&caps));
+        }
     }
     found.sort_by_key(|f| f.start);
     join_clock_before_date(line, &mut found);
