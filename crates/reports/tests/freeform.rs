@@ -337,6 +337,22 @@ fn forwarded_spam_attachment_uses_the_received_chain() {
 }
 
 #[test]
+fn quoted_reply_text() {
+    let v = events("reply-with-quoted-report.eml");
+    let by_ip = |s: &str| v.iter().find(|e| e.subject.ip == ip(s)).unwrap();
+    // The reporter's own new words win over the quote for the same address.
+    let e = by_ip("198.51.100.77");
+    assert_eq!(e.subject.port, Some(50200));
+    assert_eq!(e.observed.unwrap().utc, utc(2026, 11, 25, 7, 55, 1));
+    assert!(!e.extra.contains_key("quoted_only"));
+    // A doubly quoted DenyHosts line: the leading `>` is quoting, not an arrow to a victim.
+    let q = by_ip("198.51.100.88");
+    assert_eq!(q.extra["subject_role"], "source");
+    assert_eq!(q.extra["quoted_only"], "true");
+    assert!(q.confidence < e.confidence);
+}
+
+#[test]
 fn nothing_to_act_on_is_an_error() {
     let err = freeform::parse(&sample("nothing-to-act-on.eml"), &Limits::default()).unwrap_err();
     assert_eq!(err.kind, ParseErrorKind::MissingField);

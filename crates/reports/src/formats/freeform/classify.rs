@@ -133,7 +133,9 @@ fn floor_char_boundary(s: &str, max: usize) -> usize {
 /// the gist there.
 pub fn classify(subject: &str, body: &str) -> Classification {
     let subject = subject.to_lowercase();
-    let body = body.get(..floor_char_boundary(body, CLASSIFY_WINDOW)).unwrap_or(body);
+    let body = body
+        .get(..floor_char_boundary(body, CLASSIFY_WINDOW))
+        .unwrap_or(body);
     let body = body.to_lowercase();
     let mut scores: Vec<(AbuseClass, u32, Vec<&'static str>)> = Vec::new();
     for (class, cues) in CUES {
