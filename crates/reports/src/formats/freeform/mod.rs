@@ -45,8 +45,9 @@
 //! first public client address of its `Received` chain, used when the reporter's own words name
 //! no source.
 //!
-//! Known gaps: a forwarded message pasted inline (not attached) is read as text only; ambiguous abbreviations (`IST`) are not read as zones;
-//! Unix epoch numbers are not read as times (too easily confused with other numbers).
+//! Known gaps: a forwarded message pasted inline (not attached) is read as text only;
+//! ambiguous abbreviations (`IST`) are not read as zones; Unix epoch numbers are not read as
+//! times (too easily confused with other numbers).
 
 pub mod body;
 pub mod classify;
