@@ -10,28 +10,8 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// Temporary mbox splitting until `warden_reports::container` lands (rep-free branch).
-mod container {
-    use std::borrow::Cow;
-
-    pub fn is_mbox(b: &[u8]) -> bool {
-        b.starts_with(b"From ")
-    }
-
-    pub fn split_mbox(b: &[u8]) -> Vec<Result<Cow<'_, [u8]>, String>> {
-        let mut out = Vec::new();
-        let mut start = 0;
-        let mut i = 0;
-        while let Some(pos) = b[i..].windows(6).position(|w| w == b"\nFrom ") {
-            let end = i + pos + 1;
-            out.push(Ok(Cow::Borrowed(&b[start..end])));
-            start = end;
-            i = end;
-        }
-        out.push(Ok(Cow::Borrowed(&b[start..])));
-        out
-    }
-}
+use warden_reports::container::{self, MboxFlavor};
+use warden_reports::Limits;
 
 /// Where one input came from, for messages and JSON output.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,8 +33,9 @@ impl fmt::Display for Origin {
 
 /// One report to parse, or the reason it could not be read.
 pub enum Input {
-    /// The bytes of one report.
-    Report(Origin, Vec<u8>),
+    /// The bytes of one report, with a warning when it looks damaged (a cut-short last mbox
+    /// message): it is still parsed, and the warning is reported.
+    Report(Origin, Vec<u8>, Option<String>),
     /// Something that could not be read or split; reported, not dropped silently.
     Error(Origin, String),
 }
@@ -120,15 +101,23 @@ fn walk(path: &Path, max_input: usize, out: &mut Vec<Input>) {
 
 /// Splits an mbox into its messages; anything else is one input.
 fn push_file(out: &mut Vec<Input>, origin: Origin, bytes: Vec<u8>) {
-    if !container::is_mbox(&bytes) {
-        out.push(Input::Report(origin, bytes));
+    if !container::looks_like_mbox(&bytes) {
+        out.push(Input::Report(origin, bytes, None));
         return;
     }
-    for (i, item) in container::split_mbox(&bytes).into_iter().enumerate() {
+    let limits = Limits { max_input: bytes.len().max(Limits::default().max_input), ..Limits::default() };
+    let mailbox = match container::split_mbox(&bytes, MboxFlavor::Mboxrd, &limits) {
+        Ok(m) => m,
+        Err(e) => return out.push(Input::Error(origin, format!("not a readable mbox: {e}"))),
+    };
+    for region in &mailbox.skipped {
+        out.push(Input::Error(
+            origin.clone(),
+            format!("skipped {} bytes at offset {}: {}", region.len, region.offset, region.reason),
+        ));
+    }
+    for (i, msg) in mailbox.messages.iter().enumerate() {
         let o = Origin { path: origin.path.clone(), message: Some(i + 1) };
-        match item {
-            Ok(msg) => out.push(Input::Report(o, msg.into_owned())),
-            Err(reason) => out.push(Input::Error(o, reason.to_string())),
-        }
+        out.push(Input::Report(o, msg.data.to_vec(), msg.truncated.clone()));
     }
 }

@@ -67,7 +67,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for input in input::collect(&args.paths, limits.max_input) {
         summary.inputs += 1;
         let (origin, bytes) = match input {
-            Input::Report(o, b) => (o, b),
+            Input::Report(o, b, warning) => {
+                if let Some(w) = warning {
+                    // Parsed all the same (nothing dropped), but the batch is not clean.
+                    summary.failed += 1;
+                    *summary.errors.entry("truncated".into()).or_default() += 1;
+                    eprintln!("warden parse: {o}: {w}");
+                }
+                (o, b)
+            }
             Input::Error(o, reason) => {
                 summary.failed += 1;
                 *summary.errors.entry("unreadable".into()).or_default() += 1;
