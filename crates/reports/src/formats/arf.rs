@@ -125,8 +125,9 @@ fn parse(input: &[u8], limits: &Limits) -> Result<Vec<Record>, ParseError> {
     } else {
         fields
             .get("Feedback-Type")
+            // `abuse; comment` and `Abuse (user complaint)` are seen: the first word counts.
             .map(|t| {
-                t.split_whitespace()
+                t.split(|c: char| c.is_whitespace() || c == ';' || c == '(')
                     .next()
                     .unwrap_or_default()
                     .to_ascii_lowercase()
@@ -496,6 +497,18 @@ mod tests {
         let t = received_date("from a ([192.0.2.1]) by b; Thu, 5 Jan 2023 10:00:00 +0000").unwrap();
         assert_eq!(t.utc.to_rfc3339(), "2023-01-05T10:00:00+00:00");
         assert!(received_date("from a by b").is_none());
+    }
+
+    #[test]
+    fn feedback_type_first_word() {
+        let raw =
+            b"From: a@b.example\nContent-Type: multipart/report; report-type=feedback-report; \
+boundary=\"x\"\n\n--x\nContent-Type: message/feedback-report\n\nFeedback-Type: Abuse; user \
+complaint\nSource-IP: 192.0.2.1\n--x--\n";
+        let records = parse(raw, &Limits::default()).unwrap();
+        let ev = records[0].as_event().unwrap();
+        assert_eq!(ev.extra["feedback_type"], "abuse");
+        assert_eq!(ev.class, AbuseClass::Spam);
     }
 
     #[test]

@@ -764,4 +764,19 @@ mod tests {
         let long = "1".repeat(MAX_DATE_LEN + 1);
         assert!(parse_datetime(&long).is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_a_date_or_an_error(s in "\\PC{0,80}") {
+            let _ = parse_datetime(&s);
+        }
+
+        #[test]
+        fn date_shaped_noise_is_a_date_or_an_error(s in "[0-9A-Za-z:+./, ()TZ-]{0,60}") {
+            if let Ok(t) = parse_datetime(&s) {
+                // Whatever was read is a real instant in a sane range.
+                proptest::prop_assert!(t.utc.timestamp() > -62_000_000_000);
+            }
+        }
+    }
 }

@@ -523,14 +523,16 @@ pub fn contains_ci(haystack: &[u8], needle: &[u8]) -> bool {
     let Some((&first, rest)) = needle.split_first() else {
         return true;
     };
-    let first = first.to_ascii_lowercase();
     if haystack.len() < needle.len() {
         return false;
     }
-    (0..=haystack.len() - needle.len()).any(|i| {
-        haystack[i].to_ascii_lowercase() == first
-            && haystack[i + 1..i + needle.len()].eq_ignore_ascii_case(rest)
-    })
+    // Every registered format sniffs every input, so this runs often: find candidates for the
+    // first byte (both cases) with memchr's vectorised search, then compare the rest.
+    let last_start = haystack.len() - needle.len();
+    let candidates = &haystack[..=last_start];
+    let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    memchr::memchr2_iter(lo, up, candidates)
+        .any(|i| haystack[i + 1..i + needle.len()].eq_ignore_ascii_case(rest))
 }
 
 /// Reads an IP address in the spellings reports use: `192.0.2.1`, `[192.0.2.1]`,
@@ -728,6 +730,19 @@ body\r\n\
     }
 
     #[test]
+    fn deep_attached_messages_are_refused_or_bounded() {
+        // message/rfc822 inside message/rfc822, 2000 levels: a mail bomb shape.
+        let mut msg = String::from("From: x@example.net\r\nSubject: inner\r\n\r\nbody\r\n");
+        for _ in 0..2000 {
+            msg = format!("From: x@example.net\r\nContent-Type: message/rfc822\r\n\r\n{msg}");
+        }
+        match Mail::parse(msg.as_bytes(), &Limits::default(), "t") {
+            Err(e) => assert_eq!(e.kind, crate::ParseErrorKind::LimitExceeded, "{e}"),
+            Ok(m) => assert!(m.view().leaves().len() <= MAX_PARTS),
+        }
+    }
+
+    #[test]
     fn not_a_mail() {
         for bad in [
             &b""[..],
@@ -802,5 +817,26 @@ body\r\n\
             Some("2001:db8::1")
         );
         assert_eq!(url_host("not a url"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn field_helpers_never_panic(s in "\\PC{0,120}") {
+            let _ = ip_from_text(&s);
+            let _ = received_from_ip(&s);
+            let _ = addr_spec(&s);
+            let _ = url_host(&s);
+            let _ = contains_ci(s.as_bytes(), b"feedback");
+            let _ = FieldBlock::parse_all(s.as_bytes(), &Limits::default(), "t");
+        }
+
+        #[test]
+        fn mail_shaped_input_never_panics(s in "[A-Za-z-]{1,12}: [ -~]{0,40}\r?\n(--b\r?\n|[ -~]{0,40}\r?\n){0,20}") {
+            if let Ok(m) = Mail::parse(s.as_bytes(), &Limits::default(), "t") {
+                for p in m.view().leaves() {
+                    let _ = (p.content_type(), p.text(), p.message().map(|v| v.raw_headers()));
+                }
+            }
+        }
     }
 }

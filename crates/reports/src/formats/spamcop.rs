@@ -199,7 +199,7 @@ fn excerpt(lines: &[&str]) -> String {
             "Return-Path:",
         ]
         .iter()
-        .any(|h| l.len() >= h.len() && l[..h.len()].eq_ignore_ascii_case(h))
+        .any(|h| l.get(..h.len()).is_some_and(|p| p.eq_ignore_ascii_case(h)))
         {
             out.push(l);
         }
@@ -378,6 +378,19 @@ mod tests {
         assert_eq!(ip.to_string(), "203.0.113.7");
         assert_eq!(date.as_deref(), Some("Thu, 05 Jan 2023 15:03:11 GMT"));
         assert!(resolution("http://b.example/ is 203.0.113.7", "http://a.example/").is_none());
+    }
+
+    #[test]
+    fn excerpt_survives_multibyte_header_names() {
+        // A byte cut inside 'é' at the length of "Received:" must not panic.
+        let out = excerpt(&[
+            "Email from 192.0.2.1",
+            "[ Offending message ]",
+            "Receivéd: x",
+            "Fromé",
+        ]);
+        assert!(out.contains("Email from"));
+        assert!(!out.contains("Receivéd"));
     }
 
     #[test]
