@@ -153,6 +153,23 @@ fn spanish_prose_and_iso_log() {
 }
 
 #[test]
+fn portuguese_iptables_with_negative_offset() {
+    let e = one("portuguese-iptables.eml");
+    assert_eq!(e.subject.ip, ip("198.51.100.81"));
+    // The earliest line with both time and port: its own port, not the other line's.
+    assert_eq!(e.subject.port, Some(52811));
+    assert_eq!(e.subject.protocol, Some(Protocol::Tcp));
+    assert_eq!(e.class, AbuseClass::LoginAttack);
+    let t = e.observed.unwrap();
+    assert_eq!(t.utc, utc(2026, 11, 20, 6, 14, 15));
+    assert!(t.zone_given);
+    assert!(e.missing.is_empty());
+    assert_eq!(e.extra["destination_ips"], "203.0.113.33");
+    assert_eq!(e.extra["last_seen"], "2026-11-20T06:14:19+00:00");
+    assert!(e.extra["class_cues"].contains("força bruta"));
+}
+
+#[test]
 fn russian_spam() {
     let e = one("russian-spam.eml");
     assert_eq!(e.subject.ip, ip("198.51.100.30"));
@@ -317,6 +334,22 @@ fn forwarded_spam_attachment_uses_the_received_chain() {
     assert_eq!(e.missing, vec![MissingField::SourcePort]);
     // A guessed class (no cue word) keeps the confidence low.
     in_range(&e, 0.3, 0.6);
+}
+
+#[test]
+fn quoted_reply_text() {
+    let v = events("reply-with-quoted-report.eml");
+    let by_ip = |s: &str| v.iter().find(|e| e.subject.ip == ip(s)).unwrap();
+    // The reporter's own new words win over the quote for the same address.
+    let e = by_ip("198.51.100.77");
+    assert_eq!(e.subject.port, Some(50200));
+    assert_eq!(e.observed.unwrap().utc, utc(2026, 11, 25, 7, 55, 1));
+    assert!(!e.extra.contains_key("quoted_only"));
+    // A doubly quoted DenyHosts line: the leading `>` is quoting, not an arrow to a victim.
+    let q = by_ip("198.51.100.88");
+    assert_eq!(q.extra["subject_role"], "source");
+    assert_eq!(q.extra["quoted_only"], "true");
+    assert!(q.confidence < e.confidence);
 }
 
 #[test]

@@ -112,11 +112,30 @@ const CUES: &[(AbuseClass, &[&str])] = &[
     (AbuseClass::Csam, &["child sexual abuse", "csam", "child abuse material"]),
 ];
 
+/// How much of the text is read for cue words, in bytes. The gist of a report is in its first
+/// paragraphs; a long log attached below repeats itself, and scanning every cue over megabytes
+/// of it costs more than the rest of parsing together.
+pub const CLASSIFY_WINDOW: usize = 64 * 1024;
+
+fn floor_char_boundary(s: &str, max: usize) -> usize {
+    if s.len() <= max {
+        return s.len();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
+}
+
 /// Classifies a mail from its subject line and its body text (already lower-cased by the
 /// caller is not required; this lower-cases both). Cues in the subject count double: people put
 /// the gist there.
 pub fn classify(subject: &str, body: &str) -> Classification {
     let subject = subject.to_lowercase();
+    let body = body
+        .get(..floor_char_boundary(body, CLASSIFY_WINDOW))
+        .unwrap_or(body);
     let body = body.to_lowercase();
     let mut scores: Vec<(AbuseClass, u32, Vec<&'static str>)> = Vec::new();
     for (class, cues) in CUES {

@@ -157,7 +157,8 @@ pub fn scan_line(raw: &str, table: Option<&TableHeader>) -> LineItems {
     let mut masked = line.clone();
 
     let mut spans = Vec::new();
-    for m in URL.find_iter(&line) {
+    let has = |needle: &str| line.contains(needle);
+    for m in URL.find_iter(if has("://") { &line } else { "" }) {
         if items.urls.len() >= MAX_ITEMS_PER_LINE {
             items.capped = true;
             break;
@@ -172,7 +173,7 @@ pub fn scan_line(raw: &str, table: Option<&TableHeader>) -> LineItems {
     }
     blank_all(&mut masked, &spans);
     spans.clear();
-    for m in EMAIL.find_iter(&masked) {
+    for m in EMAIL.find_iter(if has("@") { &masked } else { "" }) {
         if items.emails.len() >= MAX_ITEMS_PER_LINE {
             items.capped = true;
             break;
@@ -181,8 +182,12 @@ pub fn scan_line(raw: &str, table: Option<&TableHeader>) -> LineItems {
         spans.push((m.start(), m.end()));
     }
     blank_all(&mut masked, &spans);
-    scan_ipv6(&line, &mut masked, &mut items);
-    scan_ipv4(&line, &mut masked, &mut items);
+    if line.bytes().filter(|&b| b == b':').nth(1).is_some() {
+        scan_ipv6(&line, &mut masked, &mut items);
+    }
+    if has(".") {
+        scan_ipv4(&line, &mut masked, &mut items);
+    }
     items.ips.sort_by_key(|m| m.start);
     for ip_index in 0..items.ips.len() {
         if items.ips[ip_index].role == Role::Unstated {
@@ -193,7 +198,9 @@ pub fn scan_line(raw: &str, table: Option<&TableHeader>) -> LineItems {
     if let Some(table) = table {
         apply_table(&line, table, &mut items);
     }
-    scan_domains(&masked, &mut items);
+    if has(".") {
+        scan_domains(&masked, &mut items);
+    }
     items
 }
 

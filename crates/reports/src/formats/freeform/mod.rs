@@ -37,6 +37,7 @@
 //! | `skipped_ips` | non-public addresses seen and why they were skipped, up to 10 |
 //! | `urls` | URLs in a mail whose subjects are addresses, up to 10 |
 //! | `defanged` | `true` when the reporter defanged the subject |
+//! | `quoted_only` | `true` when the subject appears only in quoted reply text (`> ...`) |
 //! | `mail_subject` | the Subject header, up to 200 characters |
 //! | `limits` | what was not read because a limit was hit |
 //!
@@ -44,9 +45,9 @@
 //! first public client address of its `Received` chain, used when the reporter's own words name
 //! no source.
 //!
-//! Known gaps: a forwarded message pasted inline (not attached) is read as text only; quoted
-//! reply text is read like any other; ambiguous abbreviations (`IST`) are not
-//! read as zones; a time written before its date (`03:14 UTC on 20 Nov`) keeps only the date.
+//! Known gaps: a forwarded message pasted inline (not attached) is read as text only;
+//! ambiguous abbreviations (`IST`) are not read as zones; Unix epoch numbers are not read as
+//! times (too easily confused with other numbers).
 
 pub mod body;
 pub mod classify;

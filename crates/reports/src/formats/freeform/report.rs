@@ -28,6 +28,8 @@ pub const MAX_LINES: usize = 200_000;
 /// One scanned line of the mail's text.
 pub(super) struct Line<'a> {
     pub(super) text: &'a str,
+    /// The line was quoted reply text (`> ...`).
+    pub(super) quoted: bool,
     pub(super) paragraph: usize,
     pub(super) items: LineItems,
     pub(super) times: Vec<FoundTime>,
@@ -184,14 +186,18 @@ fn scan_lines<'a>(text: &'a str, ctx: &TimeContext, notes: &mut Vec<String>) -> 
     let mut lines = Vec::new();
     let mut paragraph = 0usize;
     let mut table: Option<TableHeader> = None;
-    for (n, text) in text.lines().enumerate() {
+    for (n, raw) in text.lines().enumerate() {
         if n >= MAX_LINES {
             notes.push(format!("only the first {MAX_LINES} lines were scanned"));
             break;
         }
-        let trimmed = text.trim();
-        // Quoted reply markers (`> `) do not end a paragraph; a blank line does.
-        if trimmed.trim_start_matches('>').trim().is_empty() {
+        // Reply quoting (`> `, `> > `) is taken off before scanning: a quoted log line is still
+        // a log line, and a leading `>` must not read as an arrow to a destination.
+        let unquoted = raw.trim_start_matches(['>', ' ', '\t']);
+        let quoted = unquoted.len() < raw.len() && raw.trim_start().starts_with('>');
+        let text = if quoted { unquoted } else { raw };
+        // A blank (or only quote markers) line ends a paragraph.
+        if text.trim().is_empty() {
             paragraph += 1;
             table = None;
             continue;
@@ -225,6 +231,7 @@ fn scan_lines<'a>(text: &'a str, ctx: &TimeContext, notes: &mut Vec<String>) -> 
         }
         lines.push(Line {
             text,
+            quoted,
             paragraph,
             items,
             times,
@@ -304,9 +311,11 @@ fn ip_event(
     // same connection), then one with a time, then the first; earliest time among equals.
     let rank = |s: &Sighting<'_>| {
         let same_line_time = matches!(s.time, Some((_, "same line", _)));
+        let own_words = lines.get(s.line).is_some_and(|l| !l.quoted);
         (
             u8::from(s.port.is_some() && same_line_time),
             u8::from(s.time.is_some()),
+            u8::from(own_words),
         )
     };
     let best = group.iter().copied().max_by(|a, b| {
@@ -391,6 +400,15 @@ fn ip_event(
     }
     if lines.get(best.line).is_some_and(|l| l.items.defanged) {
         event.extra.insert("defanged".into(), "true".into());
+    }
+    if group
+        .iter()
+        .all(|s| lines.get(s.line).is_some_and(|l| l.quoted))
+    {
+        // Named only in quoted reply text: possibly our own earlier mail quoted back.
+        event.extra.insert("quoted_only".into(), "true".into());
+        reasons.push("named only in quoted reply text".into());
+        confidence -= 0.1;
     }
     finish_common(&mut event, mail, class, confidence, reasons);
     event

@@ -92,11 +92,22 @@ fn re(pattern: &str) -> Regex {
 /// Every time in `line`, left to right, without overlaps.
 pub fn find_times(line: &str, ctx: &TimeContext) -> Vec<FoundTime> {
     let mut found: Vec<FoundTime> = Vec::new();
-    for caps in ISO.captures_iter(line) {
-        push(&mut found, line, &caps, iso(&caps));
+    // Cheap byte tests first: most prose lines have no digit, and each shape needs its own
+    // separator, so most of the expressions need not run at all.
+    if !line.bytes().any(|b| b.is_ascii_digit()) {
+        return found;
     }
-    for caps in APACHE.captures_iter(line) {
-        push(&mut found, line, &caps, apache(&caps));
+    let has = |c: u8| line.as_bytes().contains(&c);
+    let (dash, slash, colon, dot) = (has(b'-'), has(b'/'), has(b':'), has(b'.'));
+    if dash {
+        for caps in ISO.captures_iter(line) {
+            push(&mut found, line, &caps, iso(&caps));
+        }
+    }
+    if slash && colon {
+        for caps in APACHE.captures_iter(line) {
+            push(&mut found, line, &caps, apache(&caps));
+        }
     }
     for caps in DAY_MONTH_NAME.captures_iter(line) {
         push(&mut found, line, &caps, day_month_name(&caps));
@@ -104,20 +115,99 @@ pub fn find_times(line: &str, ctx: &TimeContext) -> Vec<FoundTime> {
     for caps in MONTH_NAME_DAY.captures_iter(line) {
         push(&mut found, line, &caps, month_name_day(&caps));
     }
-    for caps in NUMERIC.captures_iter(line) {
-        push(&mut found, line, &caps, numeric(&caps, line, ctx));
+    if dash || slash || dot {
+        for caps in NUMERIC.captures_iter(line) {
+            push(&mut found, line, &caps, numeric(&caps, line, ctx));
+        }
     }
-    for caps in ASCTIME.captures_iter(line) {
-        push(&mut found, line, &caps, asctime(&caps));
+    if colon {
+        for caps in ASCTIME.captures_iter(line) {
+            push(&mut found, line, &caps, asctime(&caps));
+        }
+        for caps in SYSLOG.captures_iter(line) {
+            push(&mut found, line, &caps, syslog(&caps, ctx));
+        }
     }
-    for caps in SYSLOG.captures_iter(line) {
-        push(&mut found, line, &caps, syslog(&caps, ctx));
-    }
-    for caps in ISO_DATE.captures_iter(line) {
-        push(&mut found, line, &caps, iso_date(&caps));
+    if dash {
+        for caps in ISO_DATE.captures_iter(line) {
+            push(&mut found, line, &caps, iso_date(&caps));
+        }
     }
     found.sort_by_key(|f| f.start);
+    join_clock_before_date(line, &mut found);
     found
+}
+
+static CLOCK: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\b(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([ap]\.?m\.?)(?:\W|$))?"));
+
+/// Words between a time and the date after it: `03:14 UTC on 20 Nov 2026`, `03:14 Uhr am
+/// 20.11.2026`, `03h14 le 20/11/2026`.
+const CLOCK_DATE_JOINERS: &[&str] = &[
+    "on", "the", "am", "le", "el", "del", "du", "de", "op", "em", "uhr", "of",
+];
+
+/// Prose often puts the time first: `at 03:14:15 UTC on 2026-11-20`. The date alone was found
+/// (day precision); a clock right before it, with its zone and a joining word, completes it.
+fn join_clock_before_date(line: &str, found: &mut [FoundTime]) {
+    if !found.iter().any(|f| f.time.precision == TimePrecision::Day) {
+        return;
+    }
+    for caps in CLOCK.captures_iter(line) {
+        let Some(m) = caps.get(0) else { continue };
+        if found.iter().any(|f| m.start() < f.end && f.start < m.end()) {
+            continue;
+        }
+        let mut pos = m.end();
+        let zone = read_zone(line.get(pos..).unwrap_or(""));
+        if let Some((_, used)) = zone {
+            pos += used;
+        }
+        let rest = line.get(pos..).unwrap_or("");
+        let mut after = rest.trim_start_matches([' ', ',', '\t']);
+        // Up to two joining words (`Uhr am`, `on the`).
+        for _ in 0..2 {
+            let lower = after.to_ascii_lowercase();
+            let Some(joiner) = CLOCK_DATE_JOINERS
+                .iter()
+                .find(|j| lower.strip_prefix(**j).is_some_and(|t| t.starts_with(' ')))
+            else {
+                break;
+            };
+            after = after
+                .get(joiner.len()..)
+                .unwrap_or("")
+                .trim_start_matches([' ', ',']);
+        }
+        let date_start = line.len() - after.len();
+        let Some(entry) = found
+            .iter_mut()
+            .find(|f| f.start == date_start && f.time.precision == TimePrecision::Day)
+        else {
+            continue;
+        };
+        let date = entry.time.utc.date_naive();
+        let ampm = caps.get(4).map(|a| a.as_str());
+        let frac = None;
+        let Some((local, precision)) = build(
+            date,
+            num(&caps, 1),
+            num(&caps, 2),
+            num(&caps, 3),
+            frac,
+            ampm,
+        ) else {
+            continue;
+        };
+        entry.start = m.start();
+        entry.time = match zone {
+            Some((offset, _)) => ObservedTime::zoned(
+                Utc.from_utc_datetime(&(local - Duration::seconds(i64::from(offset)))),
+                precision,
+            ),
+            None => ObservedTime::assumed_utc(Utc.from_utc_datetime(&local), precision),
+        };
+    }
 }
 
 /// A parsed wall-clock reading before the zone is applied.
@@ -697,6 +787,22 @@ mod tests {
         assert!(!t.time.zone_given);
         let t = one("2026-11-20 03:14:15 Not/AZone");
         assert!(!t.time.zone_given);
+    }
+
+    #[test]
+    fn clock_before_date() {
+        let t = one("seen at 03:14:15 UTC on 2026-11-20 from 198.51.100.2");
+        assert_eq!(t.time.utc, utc(2026, 11, 20, 3, 14, 15));
+        assert!(t.time.zone_given);
+        assert_eq!(t.time.precision, TimePrecision::Second);
+        let t = one("um 03:14 Uhr am 20.11.2026");
+        assert_eq!(t.time.utc, utc(2026, 11, 20, 3, 14, 0));
+        assert!(!t.time.zone_given);
+        let t = one("at 3:14 PM EST, November 20, 2026");
+        assert_eq!(t.time.utc, utc(2026, 11, 20, 20, 14, 0));
+        // A clock far from any date stays unread; the date keeps day precision.
+        let t = one("03:14 was the hour; the date was 2026-11-20");
+        assert_eq!(t.time.precision, TimePrecision::Day);
     }
 
     #[test]
