@@ -147,6 +147,10 @@ impl Evidence {
     }
 }
 
+fn serialize_confidence<S: serde::Serializer>(c: &f32, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((f64::from(*c) * 1000.0).round() / 1000.0)
+}
+
 /// SHA-256 of `raw` as lower-case hex.
 pub fn sha256_hex(raw: &[u8]) -> String {
     hex::encode(Sha256::digest(raw))
@@ -190,7 +194,9 @@ pub struct AbuseEvent {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<MissingField>,
     /// How sure the parser is of this event, 0.0 to 1.0: 1.0 for structured formats, lower for
-    /// items extracted from prose.
+    /// items extracted from prose. Serialised rounded to three decimals so JSON shows `0.74`,
+    /// not the f32 widening artefact `0.7400000095367432`.
+    #[serde(serialize_with = "serialize_confidence")]
     pub confidence: f32,
     /// Format-specific fields worth keeping (feedback type, Shadowserver report type and tag,
     /// X-ARF type) under stable keys.
