@@ -7,10 +7,10 @@
 //! rule 5).
 
 pub mod detnat;
-pub mod natlog;
 pub mod export;
 pub mod generator;
 pub mod import;
+pub mod natlog;
 pub mod radius;
 pub mod resolve;
 pub mod store;

@@ -363,12 +363,12 @@ mod tests {
             end_kind: EndKind::NextAlloc,
             record: RecordKind::Block,
             inside_ip: IpAddr::from([100, 64, 0, (port % 250) as u8]),
-            b4_ipv6: if port % 2 == 0 {
+            b4_ipv6: if port.is_multiple_of(2) {
                 Some(Ipv6Addr::LOCALHOST)
             } else {
                 None
             },
-            subscriber_id: if port % 3 == 0 {
+            subscriber_id: if port.is_multiple_of(3) {
                 Some(format!("sub{port}"))
             } else {
                 None
@@ -377,7 +377,7 @@ mod tests {
                 file: 1,
                 line: u64::from(port) * 3,
             },
-            close_ref: if port % 5 == 0 {
+            close_ref: if port.is_multiple_of(5) {
                 None
             } else {
                 Some(LineRef {
