@@ -6,6 +6,7 @@
 //! accounting. Every answer carries candidates with their evidence, never a guess (DESIGN.md
 //! rule 5).
 
+pub mod bench;
 pub mod detnat;
 pub mod export;
 pub mod generator;
