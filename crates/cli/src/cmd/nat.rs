@@ -224,8 +224,9 @@ fn parse_time(s: &str, tz: Option<&str>) -> anyhow::Result<Millis> {
         if let Ok(naive) = NaiveDateTime::parse_from_str(s, fmt) {
             let Some(tz) = tz else {
                 bail!(
-                    "time {s:?} has no UTC offset: give one (e.g. {s}Z) or name the reporter's zone with --tz; \
-                     a zone-less time behind CGN cannot be attributed safely"
+                    "time {s:?} has no UTC offset: give one (e.g. {}Z) or name the reporter's zone with --tz; \
+                     a zone-less time behind CGN cannot be attributed safely",
+                    s.replace(' ', "T")
                 );
             };
             let zone = parse_tz(tz)?;
@@ -529,7 +530,7 @@ fn print_attribution(a: &Attribution) {
                 exporter.as_deref().unwrap_or("an exporter")
             ),
             Doubt::SeveralHolders { holders } => format!("{holders} different holders meet the window: narrow the window or add the protocol"),
-            Doubt::InferredBounds => "an interval's end was inferred because its release was lost".to_string(),
+            Doubt::InferredBounds => "an interval's end was inferred (its release was lost, or it is still open at the end of the imported logs)".to_string(),
             Doubt::NoHolder => "logs cover this time but nobody held this port".to_string(),
             Doubt::SeveralSubscribers => "accounting names several subscriber sessions for one inside address".to_string(),
             Doubt::NoSubscriber => "accounting names no subscriber for an inside address".to_string(),
