@@ -250,8 +250,8 @@ fn parse_time(s: &str, zone: Tz) -> Result<(i64, bool), String> {
         offset_s: None,
     };
     if let Some(tz) = parts.next() {
-        t.offset_s = syslog::abbrev_offset_in_zone(zone, &t, tz.as_bytes())
-            .or_else(|| syslog::fixed_abbrev_offset(tz.as_bytes()));
+        t.offset_s = syslog::fixed_abbrev_offset(tz.as_bytes())
+            .or_else(|| syslog::abbrev_offset_in_zone(zone, &t, tz.as_bytes()));
     }
     resolve(&t, zone)
 }

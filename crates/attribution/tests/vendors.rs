@@ -374,6 +374,149 @@ fn conntrack_samples() {
     assert!(ev[4].is_empty(), "ICMP has no ports");
 }
 
+fn ipfix_sample() -> Vec<u8> {
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/data/natlog/ipfix-nat.hex",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let hex: String = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
+        .collect();
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn ipfix_rfc8158_records_with_per_exporter_numbering() {
+    use warden_attribution::natlog::ExporterProfile;
+    use warden_attribution::natlog::ipfix::{NatEventMap, read_ipfix};
+    let data = ipfix_sample();
+    let mut c = ctx(Vendor::Auto);
+    c.exporters.insert(
+        "9".into(),
+        ExporterProfile {
+            ipfix_events: Some(NatEventMap::Juniper),
+            ..Default::default()
+        },
+    );
+    let r = read_ipfix(&data, 3, &c, NatEventMap::Iana);
+    let t0 = utc_ns(2026, 11, 23, 10, 0, 0);
+    assert_eq!(r.events.len(), 5, "{:?}", r.errors);
+    let e = &r.events[0];
+    assert_eq!(e.kind, EventKind::BlockAlloc);
+    assert_eq!(
+        (e.inside_ip, e.outside_ip, e.port_lo, e.port_hi),
+        (ip("100.64.0.5"), v4("198.51.100.9"), 1024, 1535)
+    );
+    assert_eq!(
+        (e.ts_utc_ns, e.ts_precision, e.tz_assumed),
+        (t0 + 250_000_000, TsPrecision::MilliSec, false)
+    );
+    assert_eq!(
+        (e.inside_vrf, e.seq, e.exporter.as_deref()),
+        (3, Some(100), Some("7"))
+    );
+    assert_eq!((e.raw.file, e.raw.line), (3, 1));
+    assert_eq!(r.events[1].kind, EventKind::BlockRelease);
+    let e = &r.events[2];
+    assert_eq!(e.kind, EventKind::SessionOpen);
+    assert_eq!(
+        (e.inside_port, e.port_lo, e.proto),
+        (Some(40000), 2000, Some(6))
+    );
+    assert_eq!(e.dst, Some((ip("93.184.216.34"), 443)));
+    // Juniper numbering: 14/15 are port blocks there; stepped block from start, step, count.
+    let e = &r.events[3];
+    assert_eq!(e.kind, EventKind::BlockAlloc);
+    assert_eq!(
+        (e.port_lo, e.port_hi, e.port_step),
+        (2048, 2048 + 63 * 4, 4)
+    );
+    assert_eq!(
+        (e.ts_utc_ns, e.ts_precision),
+        (t0 + 60_000_000_000, TsPrecision::Sec)
+    );
+    assert_eq!(r.events[4].kind, EventKind::BlockRelease);
+    // Exhaustion record and the template-less set.
+    assert_eq!(r.skipped, 2);
+    // The cut record and the truncated header, each with its byte offset.
+    assert_eq!(r.errors.len(), 2, "{:?}", r.errors);
+    assert!(
+        r.errors[0].reason.contains("not padding"),
+        "{}",
+        r.errors[0]
+    );
+    assert!(r.errors[1].reason.contains("truncated message header"));
+    assert!(r.errors[1].to_string().contains("IPFIX file #3 at byte"));
+
+    // Without the profile, IANA reads 14/15 as address binding: the numbering matters.
+    let r = read_ipfix(&data, 3, &ctx(Vendor::Auto), NatEventMap::Iana);
+    assert_eq!(r.events[3].kind, EventKind::AddressBind);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    #[test]
+    fn ipfix_mutations_never_panic(pos in 0usize..2000, byte in any::<u8>(), cut in 0usize..2000) {
+        use warden_attribution::natlog::ipfix::{NatEventMap, read_ipfix};
+        let mut data = ipfix_sample();
+        let p = pos % data.len();
+        data[p] = byte;
+        data.truncate(cut.max(p));
+        let _ = read_ipfix(&data, 0, &ctx(Vendor::Auto), NatEventMap::Iana);
+    }
+}
+
+#[test]
+fn sixwind_samples() {
+    let ev = parse_sample("sixwind.log", Vendor::SixWind);
+    let e = &ev[0][0];
+    assert_eq!(e.kind, EventKind::SessionOpen);
+    assert_eq!((e.inside_ip, e.inside_port), (ip("10.100.0.1"), Some(4241)));
+    assert_eq!(
+        (e.outside_ip, e.port_lo, e.proto),
+        (v4("10.175.0.3"), 10752, Some(6))
+    );
+    assert_eq!(e.dst, Some((ip("10.200.0.1"), 33815)));
+    assert_eq!(e.exporter.as_deref(), Some("dut-vm"));
+    let e = &ev[1][0];
+    assert_eq!(e.kind, EventKind::BlockAlloc);
+    assert_eq!(
+        (e.inside_ip, e.outside_ip, e.port_lo, e.port_hi, e.proto),
+        (ip("100.64.0.1"), v4("192.0.2.33"), 1, 512, Some(6))
+    );
+    assert_eq!(e.ts_utc_ns, utc_ns(2026, 11, 11, 8, 3, 9));
+    assert!(ev[2].is_empty());
+}
+
+#[test]
+fn citrix_samples_default_and_compact() {
+    let ev = parse_sample("citrix.log", Vendor::Citrix);
+    let e = &ev[0][0];
+    assert_eq!(e.kind, EventKind::MappingOpen);
+    assert_eq!((e.inside_ip, e.inside_port), (ip("100.64.1.1"), Some(6500)));
+    assert_eq!(
+        (e.outside_ip, e.port_lo, e.proto),
+        (v4("203.0.113.8"), 47902, Some(6))
+    );
+    assert_eq!(e.dst, Some((ip("192.0.2.2"), 80)));
+    assert_eq!(e.ts_utc_ns, utc_ns(2026, 11, 23, 1, 13, 1));
+    assert!(!e.tz_assumed);
+    let e = &ev[1][0];
+    assert_eq!(
+        (e.kind, e.outside_ip, e.port_lo, e.inside_vrf, e.proto),
+        (EventKind::MappingOpen, v4("203.0.113.9"), 51066, 2, Some(6))
+    );
+    assert_eq!(ev[2][0].kind, EventKind::MappingClose);
+    assert_eq!(ev[2][0].proto, Some(17));
+}
+
 /// Lines each vendor recognises but must reject, with the field the error must name.
 #[test]
 fn bad_lines_give_reasons() {
@@ -496,7 +639,7 @@ proptest! {
 
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
-        for v in [Vendor::Auto, Vendor::Juniper, Vendor::Cisco, Vendor::A10, Vendor::F5, Vendor::Nokia, Vendor::Vpp, Vendor::Conntrack] {
+        for v in std::iter::once(Vendor::Auto).chain(Vendor::ALL) {
             let mut out = Vec::new();
             let _ = parse_line(&bytes, RawRef::default(), &ctx(v), &mut out);
         }
@@ -506,7 +649,7 @@ proptest! {
     /// random bytes, which rarely get past the vendor markers.
     #[test]
     fn mutated_samples_never_panic(idx in 0usize..1000, pos in 0usize..400, byte in any::<u8>(), cut in 0usize..400) {
-        let lines: Vec<String> = ["juniper.log", "cisco.log", "a10.log", "f5.log", "nokia.log", "vpp.log", "conntrack.log"].iter().flat_map(|f| sample(f)).collect();
+        let lines: Vec<String> = ["juniper.log", "cisco.log", "a10.log", "f5.log", "nokia.log", "vpp.log", "conntrack.log", "sixwind.log", "citrix.log"].iter().flat_map(|f| sample(f)).collect();
         let mut line = lines[idx % lines.len()].clone().into_bytes();
         if !line.is_empty() {
             let p = pos % line.len();

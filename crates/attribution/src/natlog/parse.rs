@@ -13,6 +13,7 @@
 
 use super::event::{NatEvent, RawRef};
 use super::ipfix::NatEventMap;
+use super::syslog::ZoneCache;
 use super::vendors;
 use chrono_tz::Tz;
 use std::collections::HashMap;
@@ -43,11 +44,15 @@ pub enum Vendor {
     Vpp = 6,
     /// Linux `conntrack -E -o timestamp` event lines.
     Conntrack = 7,
+    /// 6WIND vSR `fp-cgnat`: `NEW CONN`, `NEW BLOCK`.
+    SixWind = 8,
+    /// Citrix ADC LSN `A&PDM` mappings, default and compact forms.
+    Citrix = 9,
 }
 
 impl Vendor {
     /// Every concrete vendor, in the order Auto probes them.
-    pub const ALL: [Vendor; 7] = [
+    pub const ALL: [Vendor; 9] = [
         Vendor::Juniper,
         Vendor::Cisco,
         Vendor::A10,
@@ -55,6 +60,8 @@ impl Vendor {
         Vendor::Nokia,
         Vendor::Vpp,
         Vendor::Conntrack,
+        Vendor::SixWind,
+        Vendor::Citrix,
     ];
 
     /// The lower-case name used on the command line and in messages.
@@ -68,6 +75,8 @@ impl Vendor {
             Vendor::Nokia => "nokia",
             Vendor::Vpp => "vpp",
             Vendor::Conntrack => "conntrack",
+            Vendor::SixWind => "6wind",
+            Vendor::Citrix => "citrix",
         }
     }
 
@@ -80,6 +89,8 @@ impl Vendor {
             5 => Vendor::Nokia,
             6 => Vendor::Vpp,
             7 => Vendor::Conntrack,
+            8 => Vendor::SixWind,
+            9 => Vendor::Citrix,
             _ => Vendor::Auto,
         }
     }
@@ -104,9 +115,11 @@ impl std::str::FromStr for Vendor {
             "nokia" | "alcatel" => Vendor::Nokia,
             "vpp" => Vendor::Vpp,
             "conntrack" | "linux" => Vendor::Conntrack,
+            "6wind" | "sixwind" => Vendor::SixWind,
+            "citrix" | "netscaler" => Vendor::Citrix,
             _ => {
                 return Err(format!(
-                    "unknown NAT log vendor {s:?}: expected auto, juniper, cisco, a10, f5, nokia, vpp or conntrack"
+                    "unknown NAT log vendor {s:?}: expected auto, juniper, cisco, a10, f5, nokia, vpp, conntrack, 6wind or citrix"
                 ));
             }
         };
@@ -138,6 +151,8 @@ pub struct ParseContext {
     pub exporters: HashMap<String, ExporterProfile>,
     /// Last vendor Auto matched: probed first next time (logs come in runs of one dialect).
     last_hit: AtomicU8,
+    /// Offset of the last zone and day resolved (see [`ZoneCache`]).
+    pub(crate) zone_cache: ZoneCache,
 }
 
 impl Clone for ParseContext {
@@ -148,6 +163,7 @@ impl Clone for ParseContext {
             reference_s: self.reference_s,
             exporters: self.exporters.clone(),
             last_hit: AtomicU8::new(self.last_hit.load(Ordering::Relaxed)),
+            zone_cache: ZoneCache::default(),
         }
     }
 }
@@ -161,6 +177,7 @@ impl ParseContext {
             reference_s,
             exporters: HashMap::new(),
             last_hit: AtomicU8::new(0),
+            zone_cache: ZoneCache::default(),
         }
     }
 

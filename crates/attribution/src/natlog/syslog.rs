@@ -10,6 +10,7 @@
 use super::event::TsPrecision;
 use chrono::{NaiveDate, Offset, TimeZone};
 use chrono_tz::Tz;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A wall-clock time as written in a log, before any zone is applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +136,16 @@ fn civil_year(days: i64) -> i32 {
 /// earlier instant is taken (the log cannot say which); a time in the spring gap is an error,
 /// since it means the assumed zone is wrong for this exporter.
 pub fn resolve(t: &LocalTime, zone: Tz, reference_s: i64) -> Result<Stamp, TimeError> {
+    resolve_cached(t, zone, reference_s, None)
+}
+
+/// [`resolve`] with a [`ZoneCache`], for the hot path of an import.
+pub fn resolve_cached(
+    t: &LocalTime,
+    zone: Tz,
+    reference_s: i64,
+    cache: Option<&ZoneCache>,
+) -> Result<Stamp, TimeError> {
     let year = match t.year {
         Some(y) => y,
         None => infer_year(t, reference_s)?,
@@ -143,7 +154,20 @@ pub fn resolve(t: &LocalTime, zone: Tz, reference_s: i64) -> Result<Stamp, TimeE
     let (utc_s, tz_assumed) = match t.offset_s {
         Some(off) => (naive_s - i64::from(off), false),
         None if zone == Tz::UTC => (naive_s, true),
-        None => (naive_s - zone_offset_s(zone, t, year)?, true),
+        None => {
+            let day = naive_s.div_euclid(86_400);
+            let off = match cache.and_then(|c| c.get(zone, day)) {
+                Some(off) => off,
+                None => {
+                    let off = zone_offset_s(zone, t, year)?;
+                    if let Some(c) = cache {
+                        c.fill(zone, day, off, t, year);
+                    }
+                    off
+                }
+            };
+            (naive_s - off, true)
+        }
     };
     let utc_ns = utc_s
         .checked_mul(1_000_000_000)
@@ -154,6 +178,58 @@ pub fn resolve(t: &LocalTime, zone: Tz, reference_s: i64) -> Result<Stamp, TimeE
         precision: t.precision,
         tz_assumed,
     })
+}
+
+/// Remembers the UTC offset of one zone on one local day that has no DST change, so that an
+/// import does not search the zone's transition table for every line (logs come in time order,
+/// so nearly every line hits). One atomic word: safe to share between threads, and a racing
+/// overwrite only costs a lookup. Days with a transition are never cached, so the answer is
+/// always the exact chrono-tz one.
+#[derive(Debug, Default)]
+pub struct ZoneCache {
+    /// bit 63 valid, bits 32..63 local day + 2^30, bits 16..32 zone id, bits 0..16 offset
+    /// in minutes (two's complement).
+    slot: AtomicU64,
+}
+
+impl ZoneCache {
+    fn key(zone: Tz, day: i64) -> Option<u64> {
+        let day = u64::try_from(day + (1 << 30))
+            .ok()
+            .filter(|d| *d < (1 << 31))?;
+        Some((1 << 63) | (day << 32) | (u64::from(zone as u16) << 16))
+    }
+
+    fn get(&self, zone: Tz, day: i64) -> Option<i64> {
+        let key = Self::key(zone, day)?;
+        let v = self.slot.load(Ordering::Relaxed);
+        (v & !0xFFFF == key).then(|| i64::from((v & 0xFFFF) as u16 as i16) * 60)
+    }
+
+    fn fill(&self, zone: Tz, day: i64, off: i64, t: &LocalTime, year: i32) {
+        let Some(key) = Self::key(zone, day) else {
+            return;
+        };
+        if off % 60 != 0 {
+            return;
+        }
+        let at = |h, m, s| LocalTime {
+            hour: h,
+            minute: m,
+            second: s,
+            ..*t
+        };
+        let same_all_day = [at(0, 0, 0), at(23, 59, 59)]
+            .iter()
+            .all(|x| zone_offset_s(zone, x, year).ok() == Some(off));
+        let Ok(mins) = i16::try_from(off / 60) else {
+            return;
+        };
+        if same_all_day {
+            self.slot
+                .store(key | u64::from(mins as u16), Ordering::Relaxed);
+        }
+    }
 }
 
 /// UTC offset (seconds east) of `zone` at the given local wall-clock time.
@@ -479,7 +555,7 @@ impl<'a> Iterator for SdParams<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            let eq = memchr::memmem::find(self.s, b"=\"")?;
+            let eq = super::vendors::scan::find(self.s, b"=\"")?;
             let name_start = self.s[..eq]
                 .iter()
                 .rposition(|&c| c == b' ' || c == b'[' || c == b']')
@@ -585,6 +661,44 @@ mod tests {
         // The CET designator picks the later one.
         assert_eq!(abbrev_offset_in_zone(zone, &t, b"CET"), Some(3600));
         assert_eq!(abbrev_offset_in_zone(zone, &t, b"CEST"), Some(7200));
+    }
+
+    #[test]
+    fn zone_cache_never_changes_an_answer() {
+        let cache = ZoneCache::default();
+        for name in [
+            "Europe/Berlin",
+            "America/Sao_Paulo",
+            "Australia/Lord_Howe",
+            "Asia/Kolkata",
+        ] {
+            let zone: Tz = name.parse().unwrap();
+            let start = days_from_civil(2026, 1, 1) * 86_400;
+            for step in 0..(365 * 48) {
+                let s = start + step * 1800 + 17;
+                let days = s.div_euclid(86_400);
+                let secs = s.rem_euclid(86_400);
+                let d =
+                    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Days::new(days as u64);
+                use chrono::Datelike;
+                let t = LocalTime {
+                    year: Some(d.year()),
+                    month: d.month() as u8,
+                    day: d.day() as u8,
+                    hour: (secs / 3600) as u8,
+                    minute: (secs / 60 % 60) as u8,
+                    second: (secs % 60) as u8,
+                    nanos: 0,
+                    precision: TsPrecision::Sec,
+                    offset_s: None,
+                };
+                assert_eq!(
+                    resolve(&t, zone, 0),
+                    resolve_cached(&t, zone, 0, Some(&cache)),
+                    "{name} {t:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -28,13 +28,21 @@ pub(super) fn sniff(line: &[u8]) -> bool {
 
 /// Finds `NAT-<PROTO>-<EV>: ` and returns (tag start, proto, event letter, rest).
 fn ascii_tag(line: &[u8]) -> Option<(usize, u8, u8, &[u8])> {
-    for at in memchr::memmem::find_iter(line, ASCII) {
+    let mut from = 0;
+    while let Some(p) = scan::find(&line[from..], ASCII) {
+        let at = from + p;
+        from = at + 1;
         let s = &line[at + ASCII.len()..];
-        let dash = s.iter().take(8).position(|&c| c == b'-')?;
-        let proto = scan::proto(&s[..dash])?;
-        let ev = *s.get(dash + 1)?;
-        if s.get(dash + 2) == Some(&b':') {
-            return Some((at, proto, ev, s.get(dash + 3..)?));
+        let Some(dash) = s.iter().take(8).position(|&c| c == b'-') else {
+            continue;
+        };
+        let Some(proto) = scan::proto(&s[..dash]) else {
+            continue;
+        };
+        if let (Some(&ev), Some(b':'), Some(rest)) =
+            (s.get(dash + 1), s.get(dash + 2), s.get(dash + 3..))
+        {
+            return Some((at, proto, ev, rest));
         }
     }
     None

@@ -9,11 +9,13 @@ use std::net::{IpAddr, Ipv4Addr};
 
 mod a10;
 mod cisco;
+mod citrix;
 mod conntrack;
 mod f5;
 mod juniper;
 mod nokia;
 pub mod scan;
+mod sixwind;
 mod vpp;
 
 /// One line being parsed, with its evidence reference and the parse settings.
@@ -29,7 +31,8 @@ pub(crate) struct Input<'a> {
 impl Input<'_> {
     /// Resolves a written time to UTC with the zone configured for `exporter`.
     pub fn stamp(&self, t: &LocalTime, exporter: &[u8]) -> Result<Stamp, LineErrorReason> {
-        syslog::resolve(t, self.ctx.zone_for(exporter), self.ctx.reference_s)
+        let zone = self.ctx.zone_for(exporter);
+        syslog::resolve_cached(t, zone, self.ctx.reference_s, Some(&self.ctx.zone_cache))
             .map_err(LineErrorReason::Time)
     }
 }
@@ -117,6 +120,8 @@ pub(crate) fn sniff(vendor: Vendor, line: &[u8]) -> bool {
         Vendor::Nokia => nokia::sniff(line),
         Vendor::Vpp => vpp::sniff(line),
         Vendor::Conntrack => conntrack::sniff(line),
+        Vendor::SixWind => sixwind::sniff(line),
+        Vendor::Citrix => citrix::sniff(line),
     }
 }
 
@@ -135,6 +140,8 @@ pub(crate) fn parse(
         Vendor::Nokia => nokia::parse(input, out),
         Vendor::Vpp => vpp::parse(input, out),
         Vendor::Conntrack => conntrack::parse(input, out),
+        Vendor::SixWind => sixwind::parse(input, out),
+        Vendor::Citrix => citrix::parse(input, out),
     }
 }
 

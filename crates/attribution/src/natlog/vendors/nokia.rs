@@ -96,20 +96,16 @@ fn event_time(input: &Input<'_>, s: &[u8], host: &[u8]) -> Result<(Stamp, usize)
         offset_s: None,
     };
     let zone = input.ctx.zone_for(host);
+    // Unambiguous names first (no zone lookup on the hot path), then the exporter's zone.
     let offset =
-        syslog::abbrev_offset_in_zone(zone, &t, tz).or_else(|| syslog::fixed_abbrev_offset(tz));
-    let stamp = match offset {
-        Some(off) => syslog::resolve(
-            &LocalTime {
-                offset_s: Some(off),
-                ..t
-            },
-            zone,
-            input.ctx.reference_s,
-        ),
-        None => syslog::resolve(&t, zone, input.ctx.reference_s),
-    }
-    .map_err(LineErrorReason::Time)?;
+        syslog::fixed_abbrev_offset(tz).or_else(|| syslog::abbrev_offset_in_zone(zone, &t, tz));
+    let t = LocalTime {
+        offset_s: offset,
+        ..t
+    };
+    let cache = Some(&input.ctx.zone_cache);
+    let stamp = syslog::resolve_cached(&t, zone, input.ctx.reference_s, cache)
+        .map_err(LineErrorReason::Time)?;
     // Byte length consumed: up to and including the TZ token.
     let used = tz.as_ptr() as usize - s.as_ptr() as usize + tz.len();
     Ok((stamp, used))
