@@ -397,7 +397,7 @@ pub fn import(
             if closed.len() >= 1 << 16 {
                 txn.add(&mut closed)?;
             }
-            if lines % 4096 == 0 {
+            if lines.is_multiple_of(4096) {
                 progress(counter.replace(0));
             }
         }

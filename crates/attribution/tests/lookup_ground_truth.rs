@@ -59,13 +59,18 @@ fn check(cfg: &GenConfig, truth: &[TruthInterval], store: &Store, lookups: usize
         recall_checked: 0,
         unique: 0,
     };
-    // truth per (ip, port_lo) for the precision check
+    // truth by (ip, first port) for the precision check
+    let mut by_key: std::collections::BTreeMap<(std::net::Ipv4Addr, u16), Vec<&TruthInterval>> =
+        std::collections::BTreeMap::new();
+    for x in truth {
+        by_key.entry((x.outside_ip, x.port_lo)).or_default().push(x);
+    }
     let holders_near = |ip, port: u16, t: i64| -> Vec<IpAddr> {
-        truth
-            .iter()
+        by_key
+            .range((ip, port.saturating_sub(1023))..=(ip, port))
+            .flat_map(|(_, v)| v.iter())
             .filter(|x| {
-                x.outside_ip == ip
-                    && x.port_lo <= port
+                x.port_lo <= port
                     && port <= x.port_hi
                     && x.start_ms <= t + margin
                     && x.end_ms >= t - margin
@@ -154,8 +159,8 @@ fn port_block_logs_with_loss_and_skew() {
     assert_eq!(s.events, stats.lines, "every generated line parses: {s:?}");
     assert_eq!(s.rejects, 0);
     let store = Store::open(&store_dir).unwrap();
-    let o = check(&cfg, &truth, &store, 3_000);
-    assert!(o.recall_checked > 1_000, "{}", o.recall_checked);
+    let o = check(&cfg, &truth, &store, 2_000);
+    assert!(o.recall_checked > 600, "{}", o.recall_checked);
     assert!(
         o.unique * 100 >= o.recall_checked * 85,
         "only {} of {} clean lookups unique",
@@ -221,8 +226,8 @@ fn per_session_logs_with_loss_and_skew() {
     );
     let store = Store::open(&store_dir).unwrap();
     assert!(store.rows() as usize > truth.len() * 9 / 10);
-    let o = check(&cfg, &truth, &store, 4_000);
-    assert!(o.recall_checked > 1_000, "{}", o.recall_checked);
+    let o = check(&cfg, &truth, &store, 2_500);
+    assert!(o.recall_checked > 600, "{}", o.recall_checked);
     assert!(
         o.unique * 100 >= o.recall_checked * 90,
         "{} of {}",

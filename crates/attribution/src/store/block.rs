@@ -139,10 +139,91 @@ const F_V6: u64 = 1 << 6;
 const F_B4: u64 = 1 << 7;
 const F_SUB: u64 = 1 << 8;
 
+/// Knots of a block's "log clock": (time, line) pairs at quantiles of the rows' start times.
+///
+/// Why: rows are sorted by address and port, so consecutive rows' log line numbers are
+/// unrelated, and a plain delta costs 3–4 bytes per line number. But a log file is written in
+/// time order, so a line number is nearly a function of its record's time. Each block stores a
+/// piecewise-linear map time -> line (at most [`CLOCK_KNOTS`] knots, a few dozen bytes per
+/// block) and each row only the residual of its open and close line against that map.
+#[derive(Debug, Default)]
+struct Clock {
+    knots: Vec<(i64, i64)>,
+}
+
+/// Knots per block clock.
+const CLOCK_KNOTS: usize = 48;
+
+impl Clock {
+    fn build(rows: &[NatInterval]) -> Self {
+        let mut pts: Vec<(i64, i64)> = rows
+            .iter()
+            .map(|r| (r.start_ms, r.open_ref.line as i64))
+            .collect();
+        pts.sort_unstable();
+        let n = pts.len();
+        let k = n.min(CLOCK_KNOTS);
+        let mut knots = Vec::with_capacity(k);
+        for i in 0..k {
+            let idx = if k > 1 { i * (n - 1) / (k - 1) } else { 0 };
+            if let Some(&p) = pts.get(idx) {
+                knots.push(p);
+            }
+        }
+        Self { knots }
+    }
+
+    fn predict(&self, t: i64) -> i64 {
+        let i = self.knots.partition_point(|&(kt, _)| kt <= t);
+        match (
+            i.checked_sub(1).and_then(|j| self.knots.get(j)),
+            self.knots.get(i),
+        ) {
+            (Some(&(t0, l0)), Some(&(t1, l1))) if t1 > t0 => {
+                let num = i128::from(l1 - l0) * i128::from(t - t0);
+                (i128::from(l0) + num / i128::from(t1 - t0)) as i64
+            }
+            (Some(&(_, l0)), _) => l0,
+            (None, Some(&(_, l1))) => l1,
+            (None, None) => 0,
+        }
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        put_varint(out, self.knots.len() as u64);
+        let (mut pt, mut pl) = (0i64, 0i64);
+        for &(t, l) in &self.knots {
+            put_varint(out, zigzag(t.wrapping_sub(pt)));
+            put_varint(out, zigzag(l.wrapping_sub(pl)));
+            (pt, pl) = (t, l);
+        }
+    }
+
+    fn read(c: &mut Cursor<'_>) -> Result<Self, StoreError> {
+        let k = usize::try_from(c.varint()?).map_err(|_| StoreError::corrupt("block", "clock"))?;
+        if k > CLOCK_KNOTS {
+            return Err(StoreError::corrupt("block", "too many clock knots"));
+        }
+        let mut knots = Vec::with_capacity(k);
+        let (mut pt, mut pl) = (0i64, 0i64);
+        for _ in 0..k {
+            pt = pt.wrapping_add(unzigzag(c.varint()?));
+            pl = pl.wrapping_add(unzigzag(c.varint()?));
+            if knots.last().is_some_and(|&(t, _)| t > pt) {
+                return Err(StoreError::corrupt("block", "clock knots out of order"));
+            }
+            knots.push((pt, pl));
+        }
+        Ok(Self { knots })
+    }
+}
+
 /// Encodes sorted rows into one compressed block.
 pub fn encode(rows: &[NatInterval]) -> Result<Vec<u8>, StoreError> {
     let mut cols: [Vec<u8>; COLUMNS] = Default::default();
-    let (mut pvrf, mut pip, mut pport, mut pstart, mut pline) = (0i64, 0i64, 0i64, 0i64, 0i64);
+    let clock = Clock::build(rows);
+    clock.write(&mut cols[COLUMNS - 1]);
+    let (mut pvrf, mut pip, mut pport, mut pstart) = (0i64, 0i64, 0i64, 0i64);
     for r in rows {
         let [
             c_vrf,
@@ -198,13 +279,17 @@ pub fn encode(rows: &[NatInterval]) -> Result<Vec<u8>, StoreError> {
         put_varint(c_flags, flags);
         put_varint(c_open, u64::from(r.open_ref.file));
         let line = r.open_ref.line as i64;
-        put_varint(c_open, zigzag(line.wrapping_sub(pline)));
-        pline = line;
+        put_varint(c_open, zigzag(line.wrapping_sub(clock.predict(r.start_ms))));
         match r.close_ref {
             None => put_varint(c_close, 0),
             Some(c) => {
                 put_varint(c_close, u64::from(c.file) + 1);
-                put_varint(c_close, zigzag((c.line as i64).wrapping_sub(line)));
+                // The decoder sees start + clamped duration, so predict from exactly that.
+                let end = r
+                    .start_ms
+                    .saturating_add(r.end_ms.saturating_sub(r.start_ms).max(0));
+                let predicted = clock.predict(end);
+                put_varint(c_close, zigzag((c.line as i64).wrapping_sub(predicted)));
             }
         }
     }
@@ -249,12 +334,13 @@ pub fn decode(data: &[u8], out: &mut Vec<NatInterval>) -> Result<(), StoreError>
         c_sub,
         c_open,
         c_close,
-        _,
+        c_clock,
     ] = c.as_mut_slice()
     else {
         return Err(StoreError::corrupt("block", "column count"));
     };
-    let (mut pvrf, mut pip, mut pport, mut pstart, mut pline) = (0i64, 0i64, 0i64, 0i64, 0i64);
+    let clock = Clock::read(c_clock)?;
+    let (mut pvrf, mut pip, mut pport, mut pstart) = (0i64, 0i64, 0i64, 0i64);
     out.reserve(n);
     for _ in 0..n {
         pvrf += unzigzag(c_vrf.varint()?);
@@ -310,12 +396,17 @@ pub fn decode(data: &[u8], out: &mut Vec<NatInterval>) -> Result<(), StoreError>
         };
         let file =
             u32::try_from(c_open.varint()?).map_err(|_| StoreError::corrupt("block", "file id"))?;
-        pline = pline.wrapping_add(unzigzag(c_open.varint()?));
+        let pline = clock
+            .predict(pstart)
+            .wrapping_add(unzigzag(c_open.varint()?));
+        let end_ms = pstart.saturating_add(dur);
         let close_ref = match c_close.varint()? {
             0 => None,
             f => Some(LineRef {
                 file: u32::try_from(f - 1).map_err(|_| StoreError::corrupt("block", "file id"))?,
-                line: pline.wrapping_add(unzigzag(c_close.varint()?)) as u64,
+                line: clock
+                    .predict(end_ms)
+                    .wrapping_add(unzigzag(c_close.varint()?)) as u64,
             }),
         };
         out.push(NatInterval {
@@ -325,7 +416,7 @@ pub fn decode(data: &[u8], out: &mut Vec<NatInterval>) -> Result<(), StoreError>
             port_hi,
             proto,
             start_ms: pstart,
-            end_ms: pstart.saturating_add(dur),
+            end_ms,
             start_kind: if flags & F_INTERIM_START != 0 {
                 StartKind::Interim
             } else {
@@ -363,12 +454,12 @@ mod tests {
             end_kind: EndKind::NextAlloc,
             record: RecordKind::Block,
             inside_ip: IpAddr::from([100, 64, 0, (port % 250) as u8]),
-            b4_ipv6: if port % 2 == 0 {
+            b4_ipv6: if port.is_multiple_of(2) {
                 Some(Ipv6Addr::LOCALHOST)
             } else {
                 None
             },
-            subscriber_id: if port % 3 == 0 {
+            subscriber_id: if port.is_multiple_of(3) {
                 Some(format!("sub{port}"))
             } else {
                 None
@@ -377,7 +468,7 @@ mod tests {
                 file: 1,
                 line: u64::from(port) * 3,
             },
-            close_ref: if port % 5 == 0 {
+            close_ref: if port.is_multiple_of(5) {
                 None
             } else {
                 Some(LineRef {

@@ -30,7 +30,7 @@ impl LineIndexBuilder {
     /// Call for every line with its 1-based number and byte offset.
     #[inline]
     pub fn line(&mut self, line: u64, offset: u64) {
-        if (line - 1) % LINE_INDEX_STRIDE == 0 {
+        if (line - 1).is_multiple_of(LINE_INDEX_STRIDE) {
             self.offsets.push(offset);
         }
     }

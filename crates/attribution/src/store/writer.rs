@@ -197,7 +197,7 @@ impl ImportTxn {
         let mut m = self.manifest.clone();
         m.generation = self.generation;
         m.segments.extend(metas);
-        m.files.extend(self.new_files.drain(..));
+        m.files.append(&mut self.new_files);
         let old_pending = m.pending.clone();
         if let Some(p) = self.pending.take() {
             m.pending = if p.is_empty() {

@@ -21,8 +21,6 @@ use warden_attribution::resolve::{
 const MAX_RADIUS_BYTES: u64 = 1 << 30;
 use warden_attribution::store::{Store, drop_partitions_before};
 
-mod bench;
-
 /// Arguments of `warden nat`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -43,7 +41,32 @@ enum Command {
     /// Drop whole day partitions older than a retention period.
     Prune(PruneArgs),
     /// Measure import, storage and lookup on generated logs (use a --release build).
-    Bench(bench::BenchArgs),
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct BenchArgs {
+    /// Scratch directory (logs, stores, export); removed first.
+    #[arg(long)]
+    dir: PathBuf,
+    /// Port-block holdings to simulate for the PBA import phase.
+    #[arg(long, default_value_t = 1_000_000)]
+    pba_intervals: u64,
+    /// Sessions to simulate for the per-session import phase.
+    #[arg(long, default_value_t = 1_000_000)]
+    session_intervals: u64,
+    /// Sessions in the large store for the lookup phase (target 100 M).
+    #[arg(long, default_value_t = 10_000_000)]
+    store_intervals: u64,
+    /// Lookups to time.
+    #[arg(long, default_value_t = 100_000)]
+    lookups: usize,
+    /// Lookups to run through DuckDB (0 skips it).
+    #[arg(long, default_value_t = 200)]
+    duckdb_lookups: usize,
+    /// Lookups to run through zgrep (0 skips it).
+    #[arg(long, default_value_t = 3)]
+    zgrep_lookups: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -154,7 +177,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Stats(a) => run_stats(a),
         Command::Export(a) => run_export(a),
         Command::Prune(a) => run_prune(a),
-        Command::Bench(a) => bench::run(a),
+        Command::Bench(a) => run_bench(a),
     }
 }
 
@@ -201,8 +224,9 @@ fn parse_time(s: &str, tz: Option<&str>) -> anyhow::Result<Millis> {
         if let Ok(naive) = NaiveDateTime::parse_from_str(s, fmt) {
             let Some(tz) = tz else {
                 bail!(
-                    "time {s:?} has no UTC offset: give one (e.g. {s}Z) or name the reporter's zone with --tz; \
-                     a zone-less time behind CGN cannot be attributed safely"
+                    "time {s:?} has no UTC offset: give one (e.g. {}Z) or name the reporter's zone with --tz; \
+                     a zone-less time behind CGN cannot be attributed safely",
+                    s.replace(' ', "T")
                 );
             };
             let zone = parse_tz(tz)?;
@@ -506,7 +530,7 @@ fn print_attribution(a: &Attribution) {
                 exporter.as_deref().unwrap_or("an exporter")
             ),
             Doubt::SeveralHolders { holders } => format!("{holders} different holders meet the window: narrow the window or add the protocol"),
-            Doubt::InferredBounds => "an interval's end was inferred because its release was lost".to_string(),
+            Doubt::InferredBounds => "an interval's end was inferred (its release was lost, or it is still open at the end of the imported logs)".to_string(),
             Doubt::NoHolder => "logs cover this time but nobody held this port".to_string(),
             Doubt::SeveralSubscribers => "accounting names several subscriber sessions for one inside address".to_string(),
             Doubt::NoSubscriber => "accounting names no subscriber for an inside address".to_string(),
@@ -589,6 +613,22 @@ fn run_export(a: ExportArgs) -> anyhow::Result<ExitCode> {
             println!("  {f}");
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_bench(a: BenchArgs) -> anyhow::Result<ExitCode> {
+    let args = warden_attribution::bench::BenchArgs {
+        dir: a.dir,
+        pba_intervals: a.pba_intervals,
+        session_intervals: a.session_intervals,
+        store_intervals: a.store_intervals,
+        lookups: a.lookups,
+        duckdb_lookups: a.duckdb_lookups,
+        zgrep_lookups: a.zgrep_lookups,
+    };
+    let report = warden_attribution::bench::run(&args, &mut |v| eprintln!("{v}"))
+        .map_err(|e| anyhow::anyhow!("benchmark: {e}"))?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)
 }
 

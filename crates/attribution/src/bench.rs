@@ -1,4 +1,5 @@
-//! `warden nat bench`: the CGN attribution benchmark (docs/benchmarks.md, "CGN attribution").
+//! The CGN attribution benchmark (docs/benchmarks.md, "CGN attribution"), run by
+//! `cargo bench -p warden-attribution --bench nat_store` and by `warden nat bench`.
 //!
 //! Phases, each on generated data so it runs anywhere:
 //! 1. import of Juniper port-block logs (text file) — lines/s on one core;
@@ -9,45 +10,40 @@
 //!    per-session log, for the ratios.
 //!
 //! Peak memory is the process's `VmHWM` after each import phase. Build with `--release`.
-
-use anyhow::Context;
+//! It shells out to `python3` (DuckDB) and `zgrep` for the comparison phases and skips a phase
+//! whose tool is missing, saying so in the report.
+use crate::generator::{GenConfig, Kind, Scheme, SplitMix, generate, simulate};
+use crate::import::{ImportOptions, Input, VendorParser, import};
+use crate::natlog::pair::{EndKind, LineRef, NatInterval, RecordKind, StartKind};
+use crate::natlog::{ParseContext, Vendor};
+use crate::resolve::{Query, resolve};
+use crate::store::{ImportTxn, Store};
 use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Instant;
-use warden_attribution::generator::{GenConfig, Kind, Scheme, SplitMix, generate, simulate};
-use warden_attribution::import::{ImportOptions, Input, VendorParser, import};
-use warden_attribution::natlog::pair::{EndKind, LineRef, NatInterval, RecordKind, StartKind};
-use warden_attribution::natlog::{ParseContext, Vendor};
-use warden_attribution::resolve::{Query, resolve};
-use warden_attribution::store::{ImportTxn, Store};
 
-/// Arguments of `warden nat bench`.
-#[derive(Debug, clap::Args)]
+/// Any error of the benchmark (it is a measuring tool, not a library API).
+pub type BenchError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Benchmark sizes.
+#[derive(Debug, Clone)]
 pub struct BenchArgs {
     /// Scratch directory (logs, stores, export); removed first.
-    #[arg(long)]
-    dir: PathBuf,
+    pub dir: PathBuf,
     /// Port-block holdings to simulate for the PBA import phase.
-    #[arg(long, default_value_t = 1_000_000)]
-    pba_intervals: u64,
+    pub pba_intervals: u64,
     /// Sessions to simulate for the per-session import phase.
-    #[arg(long, default_value_t = 1_000_000)]
-    session_intervals: u64,
+    pub session_intervals: u64,
     /// Sessions in the large store for the lookup phase (target 100 M).
-    #[arg(long, default_value_t = 10_000_000)]
-    store_intervals: u64,
+    pub store_intervals: u64,
     /// Lookups to time.
-    #[arg(long, default_value_t = 100_000)]
-    lookups: usize,
+    pub lookups: usize,
     /// Lookups to run through DuckDB (0 skips it).
-    #[arg(long, default_value_t = 200)]
-    duckdb_lookups: usize,
+    pub duckdb_lookups: usize,
     /// Lookups to run through zgrep (0 skips it).
-    #[arg(long, default_value_t = 3)]
-    zgrep_lookups: usize,
+    pub zgrep_lookups: usize,
 }
 
 fn vm_hwm_kib() -> Option<u64> {
@@ -60,7 +56,19 @@ fn vm_hwm_kib() -> Option<u64> {
         .ok()
 }
 
-fn gen_to_file(cfg: &GenConfig, path: &Path) -> anyhow::Result<(u64, u64)> {
+/// CPU time (user + system) of this process so far, in seconds, from `/proc/self/stat`. The
+/// machine is shared, so wall time measures the neighbours as much as this code; CPU time of a
+/// single-threaded phase is the per-core figure.
+fn cpu_seconds() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = s.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+fn gen_to_file(cfg: &GenConfig, path: &Path) -> Result<(u64, u64), BenchError> {
     let mut f = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
     let s = generate(cfg, &mut f, None)?;
     f.flush()?;
@@ -74,11 +82,17 @@ fn sized(mut cfg: GenConfig, n: u64, per_sub_rate_ms: i64) -> GenConfig {
     cfg
 }
 
-fn import_timed(store: &Path, log: &Path, label: &str) -> anyhow::Result<serde_json::Value> {
+fn import_timed(
+    store: &Path,
+    log: &Path,
+    label: &str,
+    note: &mut dyn FnMut(&serde_json::Value),
+) -> Result<serde_json::Value, BenchError> {
     let mut parser = VendorParser {
         ctx: ParseContext::new(Vendor::Juniper, chrono_tz::Tz::UTC, 1_796_000_000),
     };
     let t = Instant::now();
+    let cpu0 = cpu_seconds();
     let s = import(
         store,
         &[Input::Path(log.to_owned())],
@@ -87,6 +101,7 @@ fn import_timed(store: &Path, log: &Path, label: &str) -> anyhow::Result<serde_j
         &mut |_| {},
     )?;
     let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds().zip(cpu0).map(|(b, a)| b - a);
     let st = Store::open(store)?;
     let out = serde_json::json!({
         "phase": label,
@@ -95,12 +110,14 @@ fn import_timed(store: &Path, log: &Path, label: &str) -> anyhow::Result<serde_j
         "rejects": s.rejects,
         "intervals": st.rows(),
         "seconds": secs,
-        "lines_per_sec": s.lines as f64 / secs,
+        "lines_per_sec_wall": s.lines as f64 / secs,
+        "cpu_seconds": cpu,
+        "lines_per_cpu_sec": cpu.map(|c| s.lines as f64 / c.max(0.01)),
         "segment_bytes": st.bytes(),
         "bytes_per_interval": st.bytes() as f64 / st.rows().max(1) as f64,
         "vm_hwm_mib_after": vm_hwm_kib().map(|k| k / 1024),
     });
-    eprintln!("{out}");
+    note(&out);
     Ok(out)
 }
 
@@ -112,10 +129,13 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted.get(i).copied().unwrap_or(0.0)
 }
 
-/// Runs the benchmark and prints a JSON report.
-pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
+/// Runs the benchmark; `note` sees each phase's figures as they come. Returns all phases.
+pub fn run(
+    a: &BenchArgs,
+    note: &mut dyn FnMut(&serde_json::Value),
+) -> Result<Vec<serde_json::Value>, BenchError> {
     let _ = std::fs::remove_dir_all(&a.dir);
-    std::fs::create_dir_all(&a.dir).with_context(|| format!("creating {}", a.dir.display()))?;
+    std::fs::create_dir_all(&a.dir)?;
     let mut report = Vec::new();
 
     // 1. PBA import: one block per subscriber at a time, held ~1 h, 10 min between blocks.
@@ -137,11 +157,12 @@ pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
     );
     let pba_log = a.dir.join("pba.log");
     let (lines, bytes) = gen_to_file(&pba, &pba_log)?;
-    eprintln!("generated {lines} PBA lines ({bytes} bytes)");
+    note(&serde_json::json!({"generated_pba_lines": lines, "bytes": bytes}));
     let mut r = import_timed(
         &a.dir.join("store-pba"),
         &pba_log,
         "import port-block (Juniper JSERVICES)",
+        note,
     )?;
     r["input_bytes"] = bytes.into();
     report.push(r);
@@ -162,11 +183,12 @@ pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
     );
     let sess_log = a.dir.join("session.log");
     let (lines, bytes) = gen_to_file(&sess, &sess_log)?;
-    eprintln!("generated {lines} session lines ({bytes} bytes)");
+    note(&serde_json::json!({"generated_session_lines": lines, "bytes": bytes}));
     let mut r = import_timed(
         &a.dir.join("store-sess"),
         &sess_log,
         "import per-session (Juniper RT_FLOW RFC 5424)",
+        note,
     )?;
     r["input_bytes"] = bytes.into();
     report.push(r);
@@ -195,7 +217,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
     let mut rng = SplitMix::new(5);
     let want = a.lookups.max(a.duckdb_lookups).max(1) as u64;
     let keep_every = (a.store_intervals / want).max(1);
-    let mut err: Option<anyhow::Error> = None;
+    let mut err: Option<BenchError> = None;
     simulate(
         &big,
         &mut |h, kind, _t| {
@@ -280,6 +302,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
     let mut lat = Vec::with_capacity(queries.len());
     let mut found = 0usize;
     let t_all = Instant::now();
+    let cpu0 = cpu_seconds();
     for (q, s) in queries.iter().zip(&samples) {
         let t = Instant::now();
         let ans = resolve(&store, q, false)?;
@@ -289,6 +312,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let total = t_all.elapsed().as_secs_f64();
+    let cpu = cpu_seconds().zip(cpu0).map(|(b, a)| b - a);
     lat.sort_by(f64::total_cmp);
     let r = serde_json::json!({
         "phase": "large per-session store + warm lookups",
@@ -302,10 +326,12 @@ pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
         "lookup_us_p50": pct(&lat, 0.5),
         "lookup_us_p99": pct(&lat, 0.99),
         "lookup_us_max": pct(&lat, 1.0),
-        "lookups_per_sec": lat.len() as f64 / total,
+        "lookups_per_sec_wall": lat.len() as f64 / total,
+        "lookup_cpu_seconds": cpu,
+        "lookups_per_cpu_sec": cpu.map(|c| lat.len() as f64 / c.max(0.01)),
         "vm_hwm_mib_after": vm_hwm_kib().map(|k| k / 1024),
     });
-    eprintln!("{r}");
+    note(&r);
     let store_p99 = pct(&lat, 0.99);
     let store_p50 = pct(&lat, 0.5);
     report.push(r);
@@ -314,7 +340,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
     if a.duckdb_lookups > 0 {
         let pq = a.dir.join("parquet");
         let t = Instant::now();
-        let ex = warden_attribution::export::export_parquet(&store, &pq)?;
+        let ex = crate::export::export_parquet(&store, &pq)?;
         let export_s = t.elapsed().as_secs_f64();
         let qfile = a.dir.join("queries.tsv");
         let mut f = BufWriter::new(std::fs::File::create(&qfile)?);
@@ -370,14 +396,17 @@ print(lat[len(lat)//2], lat[min(len(lat)-1, int(len(lat)*0.99))], duckdb.__versi
                     "p50_ratio_vs_store": p50 / store_p50.max(1e-9),
                     "p99_ratio_vs_store": p99 / store_p99.max(1e-9),
                 });
-                eprintln!("{r}");
+                note(&r);
                 report.push(r);
             }
-            Ok(o) => eprintln!(
-                "duckdb phase failed: {}",
-                String::from_utf8_lossy(&o.stderr)
-            ),
-            Err(e) => eprintln!("duckdb phase skipped: python3 not runnable ({e})"),
+            Ok(o) => report.push(serde_json::json!({
+                "phase": "DuckDB over Parquet export",
+                "skipped": String::from_utf8_lossy(&o.stderr),
+            })),
+            Err(e) => report.push(serde_json::json!({
+                "phase": "DuckDB over Parquet export",
+                "skipped": format!("python3 not runnable ({e})"),
+            })),
         }
     }
 
@@ -428,10 +457,9 @@ print(lat[len(lat)//2], lat[min(len(lat)-1, int(len(lat)*0.99))], duckdb.__versi
                 "lookup_us_p50": pct(&lat, 0.5),
                 "p50_ratio_vs_store": pct(&lat, 0.5) / store_p50.max(1e-9),
             });
-            eprintln!("{r}");
+            note(&r);
             report.push(r);
         }
     }
-    println!("{}", serde_json::to_string_pretty(&report)?);
-    Ok(ExitCode::SUCCESS)
+    Ok(report)
 }
