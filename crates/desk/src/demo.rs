@@ -3,7 +3,9 @@
 //! a source port, and a few mails no parser understands). Deterministic for a given seed, so
 //! benchmark runs are comparable.
 
-use crate::inventory::{Contact, ContactRole, Customer, DomainHolding, InventoryDoc, PrefixHolding};
+use crate::inventory::{
+    Contact, ContactRole, Customer, DomainHolding, InventoryDoc, PrefixHolding,
+};
 use chrono::{DateTime, Duration, Utc};
 
 /// A small deterministic generator (SplitMix64): demo data needs variety, not cryptography.
@@ -42,25 +44,44 @@ pub fn inventory(n: usize) -> InventoryDoc {
                 id: format!("cust-{i:03}"),
                 name: format!("Customer {i:03} Ltd"),
                 contacts: vec![
-                    Contact { role: ContactRole::Abuse, email: format!("abuse@customer{i}.example") },
-                    Contact { role: ContactRole::Technical, email: format!("noc@customer{i}.example") },
+                    Contact {
+                        role: ContactRole::Abuse,
+                        email: format!("abuse@customer{i}.example"),
+                    },
+                    Contact {
+                        role: ContactRole::Technical,
+                        email: format!("noc@customer{i}.example"),
+                    },
                 ],
                 prefixes: vec![PrefixHolding {
-                    prefix: format!("198.{second}.{third}.0/24").parse().unwrap_or_else(|_| ipnet::IpNet::from(std::net::IpAddr::from([198, 18, 0, 0]))),
+                    prefix: format!("198.{second}.{third}.0/24")
+                        .parse()
+                        .unwrap_or_else(|_| {
+                            ipnet::IpNet::from(std::net::IpAddr::from([198, 18, 0, 0]))
+                        }),
                     valid_from: DateTime::<Utc>::UNIX_EPOCH,
                     valid_to: None,
                     shared: false,
                 }],
-                domains: vec![DomainHolding { domain: format!("customer{i}.example"), valid_from: DateTime::<Utc>::UNIX_EPOCH, valid_to: None }],
+                domains: vec![DomainHolding {
+                    domain: format!("customer{i}.example"),
+                    valid_from: DateTime::<Utc>::UNIX_EPOCH,
+                    valid_to: None,
+                }],
             }
         })
         .collect();
     customers.push(Customer {
         id: "cgn-pool".into(),
         name: "Residential CGN pool".into(),
-        contacts: vec![Contact { role: ContactRole::Technical, email: "noc@isp.example".into() }],
+        contacts: vec![Contact {
+            role: ContactRole::Technical,
+            email: "noc@isp.example".into(),
+        }],
         prefixes: vec![PrefixHolding {
-            prefix: "100.64.0.0/16".parse().unwrap_or_else(|_| ipnet::IpNet::from(std::net::IpAddr::from([100, 64, 0, 0]))),
+            prefix: "100.64.0.0/16"
+                .parse()
+                .unwrap_or_else(|_| ipnet::IpNet::from(std::net::IpAddr::from([100, 64, 0, 0]))),
             valid_from: DateTime::<Utc>::UNIX_EPOCH,
             valid_to: None,
             shared: true,
@@ -79,7 +100,9 @@ fn customer_ip(rng: &mut Rng, customers: usize) -> String {
 /// `Source-Port` when given.
 pub fn arf_mail(n: u64, ip: &str, port: Option<u16>, at: DateTime<Utc>) -> String {
     let date = at.to_rfc2822();
-    let port_line = port.map(|p| format!("Source-Port: {p}\r\n")).unwrap_or_default();
+    let port_line = port
+        .map(|p| format!("Source-Port: {p}\r\n"))
+        .unwrap_or_default();
     format!(
         "From: Mailbox Provider FBL <fbl@mailbox.example>\r\n\
 To: abuse@isp.example\r\n\
@@ -126,8 +149,17 @@ Buy now!\r\n\
 }
 
 /// An X-ARF v4 JSON document (xarf-spec 4.2.0 core fields).
-pub fn xarf_json(n: u64, category: &str, kind: &str, source: &str, port: Option<u16>, at: DateTime<Utc>) -> String {
-    let port = port.map(|p| format!(",\n  \"source_port\": {p}")).unwrap_or_default();
+pub fn xarf_json(
+    n: u64,
+    category: &str,
+    kind: &str,
+    source: &str,
+    port: Option<u16>,
+    at: DateTime<Utc>,
+) -> String {
+    let port = port
+        .map(|p| format!(",\n  \"source_port\": {p}"))
+        .unwrap_or_default();
     format!(
         "{{\n  \"xarf_version\": \"4.2.0\",\n  \"report_id\": \"demo-{n}\",\n  \"timestamp\": \"{}\",\n  \
 \"reporter\": {{\"org\": \"Example CERT\", \"contact\": \"cert@reporter.example\", \"domain\": \"reporter.example\"}},\n  \
@@ -165,12 +197,12 @@ pub fn reports(count: usize, customers: usize, seed: u64, now: DateTime<Utc>) ->
             let port = Some(1024 + rng.below(60_000) as u16);
             let body = if roll < 60 {
                 let ip = customer_ip(&mut rng, customers);
-                arf_mail(n, &ip, if roll % 2 == 0 { port } else { None }, at)
+                arf_mail(n, &ip, if roll.is_multiple_of(2) { port } else { None }, at)
             } else if roll < 80 {
                 let ip = customer_ip(&mut rng, customers);
-                let kind = if roll % 2 == 0 { "login-attack" } else { "port-scan" };
+                let kind = if roll.is_multiple_of(2) { "login-attack" } else { "port-scan" };
                 let json = xarf_json(n, "connection", kind, &ip, port, at);
-                if roll % 3 == 0 { json } else { xarf_mail(n, &json, at) }
+                if roll.is_multiple_of(3) { json } else { xarf_mail(n, &json, at) }
             } else if roll < 90 {
                 let c = rng.below(customers.clamp(1, 512) as u64);
                 let url = format!("http://login.customer{c}.example/bank/{n}");
@@ -196,7 +228,10 @@ mod tests {
         let a = reports(50, 10, 7, now);
         assert_eq!(a, reports(50, 10, 7, now));
         assert_ne!(a, reports(50, 10, 8, now));
-        let arf = a.iter().filter(|r| r.windows(14).any(|w| w == b"Feedback-Type:")).count();
+        let arf = a
+            .iter()
+            .filter(|r| r.windows(14).any(|w| w == b"Feedback-Type:"))
+            .count();
         assert!(arf > 20, "{arf}");
         inventory(600).validate().unwrap();
         assert_eq!(inventory(600).customers.len(), 513);
