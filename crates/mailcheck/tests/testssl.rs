@@ -1,0 +1,143 @@
+//! Our protocol verdicts against testssl.sh's on the same loopback SMTP servers
+//! (tests/smtp_server): one modern server (TLS 1.2+) and one that still accepts TLS 1.0/1.1.
+//! testssl runs with `-p` (protocols only) and `--fast`, to stay short. In CI (CI=true) testssl
+//! must be installed (.ci/install-mailcheck-smtp.sh); elsewhere the test is skipped, loudly.
+
+mod smtp_server;
+
+use std::collections::HashMap;
+use std::process::Command;
+use std::time::Duration;
+
+use openssl::ssl::SslVersion;
+use smtp_server::{HOST, Leaf, Setup, pki, start};
+use warden_mailcheck::smtp::{self, LegacyVerdict, LegacyVersion, ProbeOptions, TrustAnchors};
+
+fn testssl_present() -> bool {
+    let ok = Command::new("testssl")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("testssl is not installed; run .ci/install-mailcheck-smtp.sh");
+        }
+        eprintln!(
+            "SKIPPED testssl comparison: `testssl` not found; run .ci/install-mailcheck-smtp.sh"
+        );
+    }
+    ok
+}
+
+/// Runs testssl against the server and returns protocol id -> "offered"/"not offered".
+fn testssl_protocols(addr: std::net::SocketAddr, tag: &str) -> HashMap<String, bool> {
+    let json = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("testssl-{tag}-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&json);
+    let out = Command::new("testssl")
+        .args([
+            "--quiet",
+            "--fast",
+            "--nodns",
+            "none",
+            "--warnings",
+            "off",
+            "--color",
+            "0",
+            "--starttls",
+            "smtp",
+            "-p",
+            "--jsonfile",
+        ])
+        .arg(&json)
+        .arg(addr.to_string())
+        .output()
+        .expect("run testssl");
+    let text = std::fs::read_to_string(&json).unwrap_or_else(|e| {
+        panic!(
+            "testssl wrote no JSON ({e}); stdout:\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let _ = std::fs::remove_file(&json);
+    let items: Vec<serde_json::Value> = serde_json::from_str(&text).expect("testssl JSON");
+    let mut map = HashMap::new();
+    for item in items {
+        let (Some(id), Some(finding)) = (item["id"].as_str(), item["finding"].as_str()) else {
+            continue;
+        };
+        if ["SSLv2", "SSLv3", "TLS1", "TLS1_1", "TLS1_2", "TLS1_3"].contains(&id) {
+            let offered = finding.starts_with("offered");
+            map.insert(id.to_owned(), offered);
+        }
+    }
+    map
+}
+
+async fn ours(addr: std::net::SocketAddr, ca: &str) -> smtp::SmtpProbe {
+    let opts = ProbeOptions {
+        trust: TrustAnchors::from_pem("ca", ca.as_bytes()).unwrap(),
+        step_timeout: Duration::from_secs(5),
+        ..ProbeOptions::default()
+    };
+    smtp::probe_addr(HOST, addr, &opts).await
+}
+
+fn accepted(p: &smtp::SmtpProbe, v: LegacyVersion) -> bool {
+    let r = p.legacy.iter().find(|l| l.version == v).unwrap();
+    assert!(
+        !matches!(r.verdict, LegacyVerdict::Inconclusive { .. }),
+        "{v:?} inconclusive: {r:?}"
+    );
+    matches!(r.verdict, LegacyVerdict::Accepted { .. })
+}
+
+fn compare(setup: Setup, tag: &str) {
+    let ca = setup.pki.ca_pem.clone();
+    let server = start(setup);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let p = rt.block_on(ours(server.addr, &ca));
+    let theirs = testssl_protocols(server.addr, tag);
+    for (id, v) in [
+        ("SSLv3", LegacyVersion::Ssl3),
+        ("TLS1", LegacyVersion::Tls1_0),
+        ("TLS1_1", LegacyVersion::Tls1_1),
+    ] {
+        let t = *theirs
+            .get(id)
+            .unwrap_or_else(|| panic!("testssl gave no {id} verdict: {theirs:?}"));
+        assert_eq!(
+            accepted(&p, v),
+            t,
+            "{tag}: {id}: ours {:?}, testssl {t}",
+            p.legacy
+        );
+    }
+    // Our modern handshake agrees with testssl on the best version offered.
+    let tls = p.tls.as_ref().expect("handshake");
+    let best_theirs = if theirs.get("TLS1_3") == Some(&true) {
+        "TLSv1_3"
+    } else {
+        "TLSv1_2"
+    };
+    assert_eq!(tls.version, best_theirs, "{tag}: {theirs:?}");
+}
+
+#[test]
+fn protocol_verdicts_agree_with_testssl() {
+    if !testssl_present() {
+        return;
+    }
+    // testssl is a large bash script whose start-up alone takes seconds; run both servers'
+    // comparisons at once to keep the wall time down.
+    let modern = std::thread::spawn(|| compare(Setup::new(pki(Leaf::Good)), "modern"));
+    let mut old = Setup::new(pki(Leaf::Good));
+    old.min_version = SslVersion::TLS1;
+    compare(old, "tls1");
+    modern.join().expect("modern server comparison");
+}
