@@ -96,7 +96,7 @@ fn customer_ip(rng: &mut Rng, customers: usize) -> String {
     format!("198.{}.{}.{}", 18 + i / 256, i % 256, 1 + rng.below(254))
 }
 
-/// An RFC 5965 feedback report (`Feedback-Type: abuse`) about spam from `ip`, with the RFC 6692
+/// An RFC 5965 report (`Feedback-Type: abuse`) from a spam-trap operator about spam from `ip`, with the RFC 6692
 /// `Source-Port` when given.
 pub fn arf_mail(n: u64, ip: &str, port: Option<u16>, at: DateTime<Utc>) -> String {
     let date = at.to_rfc2822();
@@ -104,11 +104,11 @@ pub fn arf_mail(n: u64, ip: &str, port: Option<u16>, at: DateTime<Utc>) -> Strin
         .map(|p| format!("Source-Port: {p}\r\n"))
         .unwrap_or_default();
     format!(
-        "From: Mailbox Provider FBL <fbl@mailbox.example>\r\n\
+        "From: Spamtrap Network <reports@trap.example>\r\n\
 To: abuse@isp.example\r\n\
 Subject: FW: Complaint about message from {ip}\r\n\
 Date: {date}\r\n\
-Message-ID: <fbl-{n}@mailbox.example>\r\n\
+Message-ID: <trap-{n}@trap.example>\r\n\
 MIME-Version: 1.0\r\n\
 Content-Type: multipart/report; report-type=feedback-report; boundary=\"arf-{n}\"\r\n\
 \r\n\
@@ -148,25 +148,32 @@ Buy now!\r\n\
     )
 }
 
-/// An X-ARF v4 JSON document (xarf-spec 4.2.0 core fields).
+/// An X-ARF version 4 JSON document in the `Version`/`ReporterInfo`/`Report` layout that
+/// Abusix-style senders use. `class`/`kind` are X-ARF words (`Activity`/`LoginAttack`,
+/// `Content`/`Phishing`); `source` is an address or, for content reports, a URL.
 pub fn xarf_json(
     n: u64,
-    category: &str,
+    class: &str,
     kind: &str,
     source: &str,
     port: Option<u16>,
     at: DateTime<Utc>,
 ) -> String {
     let port = port
-        .map(|p| format!(",\n  \"source_port\": {p}"))
+        .map(|p| format!(",\n    \"SourcePort\": {p}"))
         .unwrap_or_default();
+    let source = if source.contains("://") {
+        format!("\"SourceUrl\": \"{source}\"")
+    } else {
+        format!("\"SourceIp\": \"{source}\"")
+    };
     format!(
-        "{{\n  \"xarf_version\": \"4.2.0\",\n  \"report_id\": \"demo-{n}\",\n  \"timestamp\": \"{}\",\n  \
-\"reporter\": {{\"org\": \"Example CERT\", \"contact\": \"cert@reporter.example\", \"domain\": \"reporter.example\"}},\n  \
-\"sender\": {{\"org\": \"Example CERT\", \"contact\": \"cert@reporter.example\", \"domain\": \"reporter.example\"}},\n  \
-\"source_identifier\": \"{source}\"{port},\n  \"category\": \"{category}\",\n  \"type\": \"{kind}\",\n  \
-\"evidence_source\": \"honeypot\",\n  \"description\": \"demo report {n}\"\n}}\n",
-        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        "{{\n  \"Version\": \"4\",\n  \"ReporterInfo\": {{\"ReporterOrg\": \"Example CERT\", \"ReporterOrgDomain\": \"reporter.example\", \
+\"ReporterOrgEmail\": \"cert@reporter.example\", \"ReporterContactEmail\": \"cert@reporter.example\"}},\n  \"Disclosure\": true,\n  \
+\"Report\": {{\n    \"ReportClass\": \"{class}\",\n    \"ReportType\": \"{kind}\",\n    \"Date\": \"{}\",\n    {source}{port},\n    \
+\"Count\": {},\n    \"ReportId\": \"demo-{n}\"\n  }}\n}}\n",
+        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        1 + n % 50
     )
 }
 
@@ -200,13 +207,13 @@ pub fn reports(count: usize, customers: usize, seed: u64, now: DateTime<Utc>) ->
                 arf_mail(n, &ip, if roll.is_multiple_of(2) { port } else { None }, at)
             } else if roll < 80 {
                 let ip = customer_ip(&mut rng, customers);
-                let kind = if roll.is_multiple_of(2) { "login-attack" } else { "port-scan" };
-                let json = xarf_json(n, "connection", kind, &ip, port, at);
+                let kind = if roll.is_multiple_of(2) { "LoginAttack" } else { "PortScan" };
+                let json = xarf_json(n, "Activity", kind, &ip, port, at);
                 if roll.is_multiple_of(3) { json } else { xarf_mail(n, &json, at) }
             } else if roll < 90 {
                 let c = rng.below(customers.clamp(1, 512) as u64);
                 let url = format!("http://login.customer{c}.example/bank/{n}");
-                xarf_mail(n, &xarf_json(n, "content", "phishing", &url, None, at), at)
+                xarf_mail(n, &xarf_json(n, "Content", "Phishing", &url, None, at), at)
             } else if roll < 95 {
                 let ip = format!("100.64.{}.{}", rng.below(256), 1 + rng.below(254));
                 arf_mail(n, &ip, None, at)
@@ -235,5 +242,49 @@ mod tests {
         assert!(arf > 20, "{arf}");
         inventory(600).validate().unwrap();
         assert_eq!(inventory(600).customers.len(), 513);
+    }
+
+    #[test]
+    fn generated_reports_parse_with_the_real_parsers() {
+        let now = DateTime::<Utc>::UNIX_EPOCH + Duration::days(20_000);
+        let arf = arf_mail(1, "198.18.0.9", Some(4242), now);
+        let ev = warden_reports::parse(arf.as_bytes()).unwrap();
+        let e = ev[0].as_event().unwrap();
+        assert_eq!(e.class, warden_model::AbuseClass::Spam);
+        assert_eq!(e.subject.ip, Some("198.18.0.9".parse().unwrap()));
+        assert_eq!(e.subject.port, Some(4242));
+        let json = xarf_json(2, "Activity", "LoginAttack", "198.18.0.7", Some(2222), now);
+        for raw in [json.clone(), xarf_mail(2, &json, now)] {
+            let ev = warden_reports::parse(raw.as_bytes()).unwrap_or_else(|e| panic!("{e}: {raw}"));
+            let e = ev[0].as_event().unwrap();
+            assert_eq!(e.class, warden_model::AbuseClass::LoginAttack, "{raw}");
+            assert_eq!(e.subject.port, Some(2222));
+        }
+        let phish = xarf_mail(
+            3,
+            &xarf_json(
+                3,
+                "Content",
+                "Phishing",
+                "http://login.customer3.example/x",
+                None,
+                now,
+            ),
+            now,
+        );
+        let ev = warden_reports::parse(phish.as_bytes()).unwrap();
+        assert_eq!(
+            ev[0].as_event().unwrap().class,
+            warden_model::AbuseClass::Phishing
+        );
+        let (mut ok, mut bad) = (0, 0);
+        for r in reports(200, 10, 1, now) {
+            match warden_reports::parse(&r) {
+                Ok(v) if v.iter().any(|r| r.as_event().is_some()) => ok += 1,
+                _ => bad += 1,
+            }
+        }
+        // About 5 % are deliberately junk (free-form parsing may still read some of them).
+        assert!(ok >= 180 && bad <= 20, "{ok} parsed, {bad} not");
     }
 }
