@@ -86,10 +86,10 @@ impl RawStore {
                 sync_dir(parent)?;
             }
             sync_dir(&self.root)?;
-            if let Ok(mut set) = self.durable_dirs.lock() {
-                if set.len() < 70_000 {
-                    set.insert(dir);
-                }
+            if let Ok(mut set) = self.durable_dirs.lock()
+                && set.len() < 70_000
+            {
+                set.insert(dir);
             }
         }
         Ok(Stored { sha256, new: true })
