@@ -8,14 +8,19 @@
 
 use crate::error::{DeskError, Result};
 use sha2::{Digest, Sha256};
+use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// The content-addressed store of raw report bytes.
 #[derive(Debug, Clone)]
 pub struct RawStore {
     root: PathBuf,
+    /// Fan-out directories whose entry is known to be durable (synced by this process), so a
+    /// put into an existing directory fsyncs only the file and its own directory.
+    durable_dirs: Arc<Mutex<HashSet<PathBuf>>>,
 }
 
 /// What [`RawStore::put`] did.
@@ -32,7 +37,10 @@ impl RawStore {
     pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
         fs::create_dir_all(&root).map_err(DeskError::io(&root))?;
-        Ok(Self { root })
+        Ok(Self {
+            root,
+            durable_dirs: Arc::default(),
+        })
     }
 
     fn path_of(&self, sha256: &str) -> Result<PathBuf> {
@@ -56,17 +64,34 @@ impl RawStore {
         let dir = path.parent().unwrap_or(&self.root).to_path_buf();
         fs::create_dir_all(&dir).map_err(DeskError::io(&dir))?;
         let tmp = dir.join(format!(".{sha256}.{}.tmp", uuid::Uuid::new_v4().simple()));
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(DeskError::io(&tmp))?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(DeskError::io(&tmp))?;
         f.write_all(bytes).map_err(DeskError::io(&tmp))?;
         f.sync_all().map_err(DeskError::io(&tmp))?;
         drop(f);
         fs::rename(&tmp, &path).map_err(DeskError::io(&path))?;
         sync_dir(&dir)?;
-        // The two fan-out directories may themselves be new; their entries must be durable too.
-        if let Some(parent) = dir.parent() {
-            sync_dir(parent)?;
+        // The fan-out directories may be new: their own entries must be durable too. Once
+        // synced they are remembered, so steady-state puts skip these two fsyncs.
+        let known = self
+            .durable_dirs
+            .lock()
+            .map(|set| set.contains(&dir))
+            .unwrap_or(false);
+        if !known {
+            if let Some(parent) = dir.parent() {
+                sync_dir(parent)?;
+            }
+            sync_dir(&self.root)?;
+            if let Ok(mut set) = self.durable_dirs.lock()
+                && set.len() < 70_000
+            {
+                set.insert(dir);
+            }
         }
-        sync_dir(&self.root)?;
         Ok(Stored { sha256, new: true })
     }
 
@@ -75,16 +100,23 @@ impl RawStore {
         let path = self.path_of(sha256)?;
         fs::read(&path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                DeskError::NotFound { what: format!("raw report {sha256}") }
+                DeskError::NotFound {
+                    what: format!("raw report {sha256}"),
+                }
             } else {
-                DeskError::Io { path: path.display().to_string(), source: e }
+                DeskError::Io {
+                    path: path.display().to_string(),
+                    source: e,
+                }
             }
         })
     }
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(DeskError::io(dir))
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(DeskError::io(dir))
 }
 
 #[cfg(test)]
@@ -99,10 +131,22 @@ mod tests {
         assert!(a.new);
         assert_eq!(a.sha256, warden_model::sha256_hex(b"report one"));
         let again = store.put(b"report one").unwrap();
-        assert_eq!(again, Stored { sha256: a.sha256.clone(), new: false });
+        assert_eq!(
+            again,
+            Stored {
+                sha256: a.sha256.clone(),
+                new: false
+            }
+        );
         assert_eq!(store.get(&a.sha256).unwrap(), b"report one");
-        assert!(matches!(store.get(&"0".repeat(64)), Err(DeskError::NotFound { .. })));
-        assert!(matches!(store.get("../etc/passwd"), Err(DeskError::Invalid { .. })));
+        assert!(matches!(
+            store.get(&"0".repeat(64)),
+            Err(DeskError::NotFound { .. })
+        ));
+        assert!(matches!(
+            store.get("../etc/passwd"),
+            Err(DeskError::Invalid { .. })
+        ));
         fs::remove_dir_all(dir).unwrap();
     }
 }
