@@ -33,7 +33,10 @@ impl Attribution {
     /// The one customer the event belongs to, when the answer is unambiguous.
     pub fn customer(&self) -> Option<&str> {
         let first = self.candidates.first()?;
-        let single = self.candidates.iter().all(|c| c.customer_id == first.customer_id);
+        let single = self
+            .candidates
+            .iter()
+            .all(|c| c.customer_id == first.customer_id);
         (!self.ambiguous && single).then_some(first.customer_id.as_str())
     }
 }
@@ -65,14 +68,22 @@ fn url_host(url: &str) -> Option<&str> {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let authority = rest.split(['/', '?', '#']).next()?;
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if host.starts_with('[') { return None } else { host.split(':').next()? };
+    let host = if host.starts_with('[') {
+        return None;
+    } else {
+        host.split(':').next()?
+    };
     (!host.is_empty() && host.parse::<std::net::IpAddr>().is_err()).then_some(host)
 }
 
 impl Attributor for InventoryAttributor {
     fn attribute<'a>(&'a self, event: &'a AbuseEvent, now: DateTime<Utc>) -> AttributeFuture<'a> {
         Box::pin(async move {
-            let at = event.observed.map(|o| o.utc).or(event.received).unwrap_or(now);
+            let at = event
+                .observed
+                .map(|o| o.utc)
+                .or(event.received)
+                .unwrap_or(now);
             let s = &event.subject;
             if let Some(ip) = s.ip {
                 let holders = inventory::holders_of_ip(&self.store, ip, at).await?;
@@ -81,7 +92,11 @@ impl Attributor for InventoryAttributor {
                 let best: Vec<Holder> = match top_len.and_then(|m| m.parse::<ipnet::IpNet>().ok()) {
                     Some(net) => holders
                         .into_iter()
-                        .filter(|h| h.matched.parse::<ipnet::IpNet>().is_ok_and(|n| n.prefix_len() == net.prefix_len()))
+                        .filter(|h| {
+                            h.matched
+                                .parse::<ipnet::IpNet>()
+                                .is_ok_and(|n| n.prefix_len() == net.prefix_len())
+                        })
                         .collect(),
                     None => Vec::new(),
                 };
@@ -92,7 +107,15 @@ impl Attributor for InventoryAttributor {
                         .missing
                         .iter()
                         .copied()
-                        .filter(|m| matches!(m, MissingField::SourcePort | MissingField::TimeZone | MissingField::Time | MissingField::Seconds))
+                        .filter(|m| {
+                            matches!(
+                                m,
+                                MissingField::SourcePort
+                                    | MissingField::TimeZone
+                                    | MissingField::Time
+                                    | MissingField::Seconds
+                            )
+                        })
                         .collect();
                 }
                 let distinct = {
@@ -106,29 +129,56 @@ impl Attributor for InventoryAttributor {
                     (_, true) if !needs.is_empty() => format!(
                         "{ip} is a shared (CGN) address; the report lacks {needs:?}, so no single subscriber can be named"
                     ),
-                    (_, true) => format!("{ip} is a shared (CGN) address; naming the subscriber needs NAT logs"),
-                    (_, false) if distinct > 1 => format!("{ip} is held by {distinct} customers at {at}"),
-                    _ => format!("{ip} is in {} at {at}", best.first().map_or("", |h| h.matched.as_str())),
+                    (_, true) => format!(
+                        "{ip} is a shared (CGN) address; naming the subscriber needs NAT logs"
+                    ),
+                    (_, false) if distinct > 1 => {
+                        format!("{ip} is held by {distinct} customers at {at}")
+                    }
+                    _ => format!(
+                        "{ip} is in {} at {at}",
+                        best.first().map_or("", |h| h.matched.as_str())
+                    ),
                 };
-                return Ok(Attribution { ambiguous: shared || distinct > 1, candidates: best, needs, note });
+                return Ok(Attribution {
+                    ambiguous: shared || distinct > 1,
+                    candidates: best,
+                    needs,
+                    note,
+                });
             }
             let domain = s
                 .domain
                 .as_deref()
                 .or_else(|| s.url.as_deref().and_then(url_host))
-                .or_else(|| s.email.as_deref().and_then(|e| e.rsplit_once('@').map(|(_, d)| d)));
+                .or_else(|| {
+                    s.email
+                        .as_deref()
+                        .and_then(|e| e.rsplit_once('@').map(|(_, d)| d))
+                });
             let Some(domain) = domain else {
-                return Ok(Attribution { note: "the report names no address, domain or URL".into(), ..Default::default() });
+                return Ok(Attribution {
+                    note: "the report names no address, domain or URL".into(),
+                    ..Default::default()
+                });
             };
             let Some(norm) = inventory::normalize_domain(domain) else {
-                return Ok(Attribution { note: format!("{domain:?} is not a host name"), ..Default::default() });
+                return Ok(Attribution {
+                    note: format!("{domain:?} is not a host name"),
+                    ..Default::default()
+                });
             };
             let holders = inventory::holders_of_domain(&self.store, &norm, at).await?;
             let note = match holders.first() {
                 None => format!("{norm} is in no inventory domain at {at}"),
                 Some(h) => format!("{norm} is under {} at {at}", h.matched),
             };
-            Ok(Attribution { ambiguous: holders.len() > 1, candidates: holders, needs: vec![], note })
+            Ok(Attribution {
+                ambiguous: holders.len() > 1,
+                candidates: holders,
+                needs: vec![],
+                note,
+            })
         })
     }
 }
@@ -139,7 +189,10 @@ mod tests {
 
     #[test]
     fn url_hosts() {
-        assert_eq!(url_host("http://user@Login.Example.com:8080/x?y"), Some("Login.Example.com"));
+        assert_eq!(
+            url_host("http://user@Login.Example.com:8080/x?y"),
+            Some("Login.Example.com")
+        );
         assert_eq!(url_host("example.org/path"), Some("example.org"));
         assert_eq!(url_host("http://192.0.2.1/x"), None);
         assert_eq!(url_host("http://[2001:db8::1]/"), None);

@@ -67,7 +67,10 @@ impl CaseState {
 
     /// States in which the customer still owes action (deadlines apply).
     pub fn is_active(self) -> bool {
-        matches!(self, Self::Open | Self::Notified | Self::CustomerReplied | Self::Escalated)
+        matches!(
+            self,
+            Self::Open | Self::Notified | Self::CustomerReplied | Self::Escalated
+        )
     }
 }
 
@@ -111,14 +114,19 @@ impl CaseAction {
             (Self::Note, s) => Some(s),
             (Self::Notify, Open | CustomerReplied) => Some(Notified),
             (Self::CustomerReplied, Open | Notified | Escalated) => Some(CustomerReplied),
-            (Self::Resolve, Open | Notified | CustomerReplied | Escalated | Suspended) => Some(Resolved),
+            (Self::Resolve, Open | Notified | CustomerReplied | Escalated | Suspended) => {
+                Some(Resolved)
+            }
             (Self::Escalate, Open | Notified | CustomerReplied) => Some(Escalated),
             (Self::Suspend, Open | Notified | CustomerReplied | Escalated) => Some(Suspended),
             (Self::Close, s) if s != Closed => Some(Closed),
             (Self::Reopen, Resolved | Closed) => Some(Open),
             _ => None,
         };
-        to.ok_or_else(|| DeskError::Transition { action: format!("{self:?}").to_lowercase(), state: from.as_str().into() })
+        to.ok_or_else(|| DeskError::Transition {
+            action: format!("{self:?}").to_lowercase(),
+            state: from.as_str().into(),
+        })
     }
 }
 
@@ -175,19 +183,32 @@ fn case_from_row(r: &AnyRow) -> Result<Case> {
     Ok(Case {
         id: r.try_get(0).map_err(e("case row"))?,
         customer_id: r.try_get(1).map_err(e("case row"))?,
-        class: class.parse().map_err(|m: String| DeskError::invalid("stored case class", m))?,
+        class: class
+            .parse()
+            .map_err(|m: String| DeskError::invalid("stored case class", m))?,
         subject: r.try_get(3).map_err(e("case row"))?,
         state: state.parse()?,
-        severity: severity.parse().map_err(|m: String| DeskError::invalid("stored case severity", m))?,
+        severity: severity
+            .parse()
+            .map_err(|m: String| DeskError::invalid("stored case severity", m))?,
         opened_at: from_ms(r.try_get(6).map_err(e("case row"))?),
         updated_at: from_ms(r.try_get(7).map_err(e("case row"))?),
         deadline_at: from_ms(r.try_get(8).map_err(e("case row"))?),
         first_event_at: from_ms(r.try_get(9).map_err(e("case row"))?),
         last_event_at: from_ms(r.try_get(10).map_err(e("case row"))?),
         event_count: r.try_get(11).map_err(e("case row"))?,
-        notified_at: r.try_get::<Option<i64>, _>(12).map_err(e("case row"))?.map(from_ms),
-        escalated_at: r.try_get::<Option<i64>, _>(13).map_err(e("case row"))?.map(from_ms),
-        closed_at: r.try_get::<Option<i64>, _>(14).map_err(e("case row"))?.map(from_ms),
+        notified_at: r
+            .try_get::<Option<i64>, _>(12)
+            .map_err(e("case row"))?
+            .map(from_ms),
+        escalated_at: r
+            .try_get::<Option<i64>, _>(13)
+            .map_err(e("case row"))?
+            .map(from_ms),
+        closed_at: r
+            .try_get::<Option<i64>, _>(14)
+            .map_err(e("case row"))?
+            .map(from_ms),
     })
 }
 
@@ -238,7 +259,8 @@ pub(crate) async fn assign_event(
                 let last: i64 = r.try_get(0).map_err(DeskError::db("case grouping"))?;
                 let state: String = r.try_get(1).map_err(DeskError::db("case grouping"))?;
                 let state: CaseState = state.parse()?;
-                !matches!(state, CaseState::Resolved | CaseState::Closed) && nowms - last <= policy.window().num_milliseconds()
+                !matches!(state, CaseState::Resolved | CaseState::Closed)
+                    && nowms - last <= policy.window().num_milliseconds()
             }
             None => false,
         };
@@ -274,8 +296,20 @@ pub(crate) async fn assign_event(
     .execute(&mut *conn)
     .await
     .map_err(DeskError::db("case open"))?;
-    let who = if customer_id.is_empty() { "unattributed".to_owned() } else { format!("customer {customer_id}") };
-    audit::record(conn, now, Some(&fresh), "intake", "opened", &format!("{class} about {subject} ({who})")).await?;
+    let who = if customer_id.is_empty() {
+        "unattributed".to_owned()
+    } else {
+        format!("customer {customer_id}")
+    };
+    audit::record(
+        conn,
+        now,
+        Some(&fresh),
+        "intake",
+        "opened",
+        &format!("{class} about {subject} ({who})"),
+    )
+    .await?;
     Ok((fresh, true))
 }
 
@@ -321,12 +355,17 @@ pub async fn list(store: &Store, filter: &CaseFilter, now: DateTime<Utc>) -> Res
     }
     let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
     let offset = filter.offset.unwrap_or(0).max(0);
-    sql.push_str(&format!(" ORDER BY opened_at DESC, id DESC LIMIT {limit} OFFSET {offset}"));
+    sql.push_str(&format!(
+        " ORDER BY opened_at DESC, id DESC LIMIT {limit} OFFSET {offset}"
+    ));
     let mut q = sqlx::query(&sql);
     for b in &binds {
         q = q.bind(b);
     }
-    let rows = q.fetch_all(store.pool()).await.map_err(DeskError::db("case list"))?;
+    let rows = q
+        .fetch_all(store.pool())
+        .await
+        .map_err(DeskError::db("case list"))?;
     rows.iter().map(case_from_row).collect()
 }
 
@@ -337,7 +376,9 @@ pub async fn get(store: &Store, id: &str) -> Result<Case> {
         .fetch_optional(store.pool())
         .await
         .map_err(DeskError::db("case read"))?
-        .ok_or_else(|| DeskError::NotFound { what: format!("case {id}") })?;
+        .ok_or_else(|| DeskError::NotFound {
+            what: format!("case {id}"),
+        })?;
     case_from_row(&row)
 }
 
@@ -364,7 +405,12 @@ pub async fn events(store: &Store, case_id: &str, limit: i64) -> Result<Vec<serd
 }
 
 /// How many cases the customer had in the last `days` days (repeat-offender count, HC-11).
-pub async fn repeat_count(store: &Store, customer_id: &str, now: DateTime<Utc>, days: i64) -> Result<i64> {
+pub async fn repeat_count(
+    store: &Store,
+    customer_id: &str,
+    now: DateTime<Utc>,
+    days: i64,
+) -> Result<i64> {
     if customer_id.is_empty() {
         return Ok(0);
     }
@@ -374,7 +420,8 @@ pub async fn repeat_count(store: &Store, customer_id: &str, now: DateTime<Utc>, 
         .fetch_one(store.pool())
         .await
         .map_err(DeskError::db("repeat offender count"))?;
-    row.try_get(0).map_err(DeskError::db("repeat offender count"))
+    row.try_get(0)
+        .map_err(DeskError::db("repeat offender count"))
 }
 
 /// Applies `action` to a case on behalf of `actor`, with an audit entry and, for escalation and
@@ -389,12 +436,22 @@ pub async fn apply(
     now: DateTime<Utc>,
 ) -> Result<Case> {
     if note.len() > 10_000 {
-        return Err(DeskError::TooLarge { what: "case note", size: note.len(), limit: 10_000 });
+        return Err(DeskError::TooLarge {
+            what: "case note",
+            size: note.len(),
+            limit: 10_000,
+        });
     }
     let _guard = store.write_guard().await;
-    let mut tx = store.pool().begin().await.map_err(DeskError::db("case action"))?;
+    let mut tx = store
+        .pool()
+        .begin()
+        .await
+        .map_err(DeskError::db("case action"))?;
     transition(&mut tx, policy, id, action, actor, note, now).await?;
-    tx.commit().await.map_err(DeskError::db("case action commit"))?;
+    tx.commit()
+        .await
+        .map_err(DeskError::db("case action commit"))?;
     get(store, id).await
 }
 
@@ -412,7 +469,9 @@ async fn transition(
         .fetch_optional(&mut *conn)
         .await
         .map_err(DeskError::db("case action"))?
-        .ok_or_else(|| DeskError::NotFound { what: format!("case {id}") })?;
+        .ok_or_else(|| DeskError::NotFound {
+            what: format!("case {id}"),
+        })?;
     let case = case_from_row(&row)?;
     let to = action.next(case.state)?;
     let nowms = to_ms(now);
@@ -423,13 +482,15 @@ async fn transition(
         CaseState::Open => ", closed_at = NULL",
         _ => "",
     };
-    sqlx::query(&format!("UPDATE cases SET state = $2, updated_at = $3{stamp} WHERE id = $1"))
-        .bind(id)
-        .bind(to.as_str())
-        .bind(nowms)
-        .execute(&mut *conn)
-        .await
-        .map_err(DeskError::db("case action"))?;
+    sqlx::query(&format!(
+        "UPDATE cases SET state = $2, updated_at = $3{stamp} WHERE id = $1"
+    ))
+    .bind(id)
+    .bind(to.as_str())
+    .bind(nowms)
+    .execute(&mut *conn)
+    .await
+    .map_err(DeskError::db("case action"))?;
     if matches!(to, CaseState::Resolved | CaseState::Closed) {
         // Stop collecting: the next event for this group opens a new case.
         sqlx::query("DELETE FROM open_cases WHERE case_id = $1")
@@ -438,9 +499,23 @@ async fn transition(
             .await
             .map_err(DeskError::db("case action"))?;
     }
-    let action_name = serde_json::to_value(action).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-    audit::record(conn, now, Some(id), actor, &action_name, &format!("{} -> {}. {note}", case.state.as_str(), to.as_str())).await?;
-    if matches!(to, CaseState::Escalated | CaseState::Suspended) && to != case.state && !policy.webhook_url.is_empty() {
+    let action_name = serde_json::to_value(action)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    audit::record(
+        conn,
+        now,
+        Some(id),
+        actor,
+        &action_name,
+        &format!("{} -> {}. {note}", case.state.as_str(), to.as_str()),
+    )
+    .await?;
+    if matches!(to, CaseState::Escalated | CaseState::Suspended)
+        && to != case.state
+        && !policy.webhook_url.is_empty()
+    {
         let payload = serde_json::json!({
             "event": to.as_str(),
             "case": case.id,
@@ -451,14 +526,29 @@ async fn transition(
             "at": now,
             "note": note,
         });
-        outbox::enqueue(conn, OutboxKind::Webhook, &policy.webhook_url, Some(&case.customer_id), Some(id), None, &payload, now, now).await?;
+        outbox::enqueue(
+            conn,
+            OutboxKind::Webhook,
+            &policy.webhook_url,
+            Some(&case.customer_id),
+            Some(id),
+            None,
+            &payload,
+            now,
+            now,
+        )
+        .await?;
     }
     Ok(to)
 }
 
 /// Escalates every active case past a threshold of its class: event count, age, or deadline.
 /// Called periodically by the server; returns the escalated case ids.
-pub async fn escalate_due(store: &Store, policy: &Policy, now: DateTime<Utc>) -> Result<Vec<String>> {
+pub async fn escalate_due(
+    store: &Store,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>> {
     let rows = sqlx::query(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE state IN ('open', 'notified', 'customer_replied') LIMIT 10000"))
         .fetch_all(store.pool())
         .await
@@ -467,10 +557,21 @@ pub async fn escalate_due(store: &Store, policy: &Policy, now: DateTime<Utc>) ->
     for r in &rows {
         let c = case_from_row(r)?;
         let cp = policy.for_class(c.class);
-        let reason = if cp.escalate_after_events > 0 && c.event_count >= i64::from(cp.escalate_after_events) {
-            Some(format!("{} events (threshold {})", c.event_count, cp.escalate_after_events))
-        } else if cp.escalate_after_hours > 0 && now - c.opened_at >= Duration::hours(i64::from(cp.escalate_after_hours)) {
-            Some(format!("open for {} hours (threshold {})", (now - c.opened_at).num_hours(), cp.escalate_after_hours))
+        let reason = if cp.escalate_after_events > 0
+            && c.event_count >= i64::from(cp.escalate_after_events)
+        {
+            Some(format!(
+                "{} events (threshold {})",
+                c.event_count, cp.escalate_after_events
+            ))
+        } else if cp.escalate_after_hours > 0
+            && now - c.opened_at >= Duration::hours(i64::from(cp.escalate_after_hours))
+        {
+            Some(format!(
+                "open for {} hours (threshold {})",
+                (now - c.opened_at).num_hours(),
+                cp.escalate_after_hours
+            ))
         } else if c.deadline_at < now && c.state != CaseState::CustomerReplied {
             Some(format!("deadline {} passed", c.deadline_at))
         } else {
@@ -483,11 +584,27 @@ pub async fn escalate_due(store: &Store, policy: &Policy, now: DateTime<Utc>) ->
     let mut done = Vec::new();
     for (id, reason) in due {
         let _guard = store.write_guard().await;
-        let mut tx = store.pool().begin().await.map_err(DeskError::db("escalation"))?;
+        let mut tx = store
+            .pool()
+            .begin()
+            .await
+            .map_err(DeskError::db("escalation"))?;
         // Another node may have moved the case meanwhile; a refused transition is not an error.
-        match transition(&mut tx, policy, &id, CaseAction::Escalate, "system", &reason, now).await {
+        match transition(
+            &mut tx,
+            policy,
+            &id,
+            CaseAction::Escalate,
+            "system",
+            &reason,
+            now,
+        )
+        .await
+        {
             Ok(_) => {
-                tx.commit().await.map_err(DeskError::db("escalation commit"))?;
+                tx.commit()
+                    .await
+                    .map_err(DeskError::db("escalation commit"))?;
                 done.push(id);
             }
             Err(DeskError::Transition { .. }) => {}

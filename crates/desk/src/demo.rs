@@ -3,7 +3,9 @@
 //! a source port, and a few mails no parser understands). Deterministic for a given seed, so
 //! benchmark runs are comparable.
 
-use crate::inventory::{Contact, ContactRole, Customer, DomainHolding, InventoryDoc, PrefixHolding};
+use crate::inventory::{
+    Contact, ContactRole, Customer, DomainHolding, InventoryDoc, PrefixHolding,
+};
 use chrono::{DateTime, Duration, Utc};
 
 /// A small deterministic generator (SplitMix64): demo data needs variety, not cryptography.
@@ -42,25 +44,44 @@ pub fn inventory(n: usize) -> InventoryDoc {
                 id: format!("cust-{i:03}"),
                 name: format!("Customer {i:03} Ltd"),
                 contacts: vec![
-                    Contact { role: ContactRole::Abuse, email: format!("abuse@customer{i}.example") },
-                    Contact { role: ContactRole::Technical, email: format!("noc@customer{i}.example") },
+                    Contact {
+                        role: ContactRole::Abuse,
+                        email: format!("abuse@customer{i}.example"),
+                    },
+                    Contact {
+                        role: ContactRole::Technical,
+                        email: format!("noc@customer{i}.example"),
+                    },
                 ],
                 prefixes: vec![PrefixHolding {
-                    prefix: format!("198.{second}.{third}.0/24").parse().unwrap_or_else(|_| ipnet::IpNet::from(std::net::IpAddr::from([198, 18, 0, 0]))),
+                    prefix: format!("198.{second}.{third}.0/24")
+                        .parse()
+                        .unwrap_or_else(|_| {
+                            ipnet::IpNet::from(std::net::IpAddr::from([198, 18, 0, 0]))
+                        }),
                     valid_from: DateTime::<Utc>::UNIX_EPOCH,
                     valid_to: None,
                     shared: false,
                 }],
-                domains: vec![DomainHolding { domain: format!("customer{i}.example"), valid_from: DateTime::<Utc>::UNIX_EPOCH, valid_to: None }],
+                domains: vec![DomainHolding {
+                    domain: format!("customer{i}.example"),
+                    valid_from: DateTime::<Utc>::UNIX_EPOCH,
+                    valid_to: None,
+                }],
             }
         })
         .collect();
     customers.push(Customer {
         id: "cgn-pool".into(),
         name: "Residential CGN pool".into(),
-        contacts: vec![Contact { role: ContactRole::Technical, email: "noc@isp.example".into() }],
+        contacts: vec![Contact {
+            role: ContactRole::Technical,
+            email: "noc@isp.example".into(),
+        }],
         prefixes: vec![PrefixHolding {
-            prefix: "100.64.0.0/16".parse().unwrap_or_else(|_| ipnet::IpNet::from(std::net::IpAddr::from([100, 64, 0, 0]))),
+            prefix: "100.64.0.0/16"
+                .parse()
+                .unwrap_or_else(|_| ipnet::IpNet::from(std::net::IpAddr::from([100, 64, 0, 0]))),
             valid_from: DateTime::<Utc>::UNIX_EPOCH,
             valid_to: None,
             shared: true,
@@ -75,17 +96,19 @@ fn customer_ip(rng: &mut Rng, customers: usize) -> String {
     format!("198.{}.{}.{}", 18 + i / 256, i % 256, 1 + rng.below(254))
 }
 
-/// An RFC 5965 feedback report (`Feedback-Type: abuse`) about spam from `ip`, with the RFC 6692
+/// An RFC 5965 report (`Feedback-Type: abuse`) from a spam-trap operator about spam from `ip`, with the RFC 6692
 /// `Source-Port` when given.
 pub fn arf_mail(n: u64, ip: &str, port: Option<u16>, at: DateTime<Utc>) -> String {
     let date = at.to_rfc2822();
-    let port_line = port.map(|p| format!("Source-Port: {p}\r\n")).unwrap_or_default();
+    let port_line = port
+        .map(|p| format!("Source-Port: {p}\r\n"))
+        .unwrap_or_default();
     format!(
-        "From: Mailbox Provider FBL <fbl@mailbox.example>\r\n\
+        "From: Spamtrap Network <reports@trap.example>\r\n\
 To: abuse@isp.example\r\n\
 Subject: FW: Complaint about message from {ip}\r\n\
 Date: {date}\r\n\
-Message-ID: <fbl-{n}@mailbox.example>\r\n\
+Message-ID: <trap-{n}@trap.example>\r\n\
 MIME-Version: 1.0\r\n\
 Content-Type: multipart/report; report-type=feedback-report; boundary=\"arf-{n}\"\r\n\
 \r\n\
@@ -125,16 +148,32 @@ Buy now!\r\n\
     )
 }
 
-/// An X-ARF v4 JSON document (xarf-spec 4.2.0 core fields).
-pub fn xarf_json(n: u64, category: &str, kind: &str, source: &str, port: Option<u16>, at: DateTime<Utc>) -> String {
-    let port = port.map(|p| format!(",\n  \"source_port\": {p}")).unwrap_or_default();
+/// An X-ARF version 4 JSON document in the `Version`/`ReporterInfo`/`Report` layout that
+/// Abusix-style senders use. `class`/`kind` are X-ARF words (`Activity`/`LoginAttack`,
+/// `Content`/`Phishing`); `source` is an address or, for content reports, a URL.
+pub fn xarf_json(
+    n: u64,
+    class: &str,
+    kind: &str,
+    source: &str,
+    port: Option<u16>,
+    at: DateTime<Utc>,
+) -> String {
+    let port = port
+        .map(|p| format!(",\n    \"SourcePort\": {p}"))
+        .unwrap_or_default();
+    let source = if source.contains("://") {
+        format!("\"SourceUrl\": \"{source}\"")
+    } else {
+        format!("\"SourceIp\": \"{source}\"")
+    };
     format!(
-        "{{\n  \"xarf_version\": \"4.2.0\",\n  \"report_id\": \"demo-{n}\",\n  \"timestamp\": \"{}\",\n  \
-\"reporter\": {{\"org\": \"Example CERT\", \"contact\": \"cert@reporter.example\", \"domain\": \"reporter.example\"}},\n  \
-\"sender\": {{\"org\": \"Example CERT\", \"contact\": \"cert@reporter.example\", \"domain\": \"reporter.example\"}},\n  \
-\"source_identifier\": \"{source}\"{port},\n  \"category\": \"{category}\",\n  \"type\": \"{kind}\",\n  \
-\"evidence_source\": \"honeypot\",\n  \"description\": \"demo report {n}\"\n}}\n",
-        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        "{{\n  \"Version\": \"4\",\n  \"ReporterInfo\": {{\"ReporterOrg\": \"Example CERT\", \"ReporterOrgDomain\": \"reporter.example\", \
+\"ReporterOrgEmail\": \"cert@reporter.example\", \"ReporterContactEmail\": \"cert@reporter.example\"}},\n  \"Disclosure\": true,\n  \
+\"Report\": {{\n    \"ReportClass\": \"{class}\",\n    \"ReportType\": \"{kind}\",\n    \"Date\": \"{}\",\n    {source}{port},\n    \
+\"Count\": {},\n    \"ReportId\": \"demo-{n}\"\n  }}\n}}\n",
+        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        1 + n % 50
     )
 }
 
@@ -165,16 +204,16 @@ pub fn reports(count: usize, customers: usize, seed: u64, now: DateTime<Utc>) ->
             let port = Some(1024 + rng.below(60_000) as u16);
             let body = if roll < 60 {
                 let ip = customer_ip(&mut rng, customers);
-                arf_mail(n, &ip, if roll % 2 == 0 { port } else { None }, at)
+                arf_mail(n, &ip, if roll.is_multiple_of(2) { port } else { None }, at)
             } else if roll < 80 {
                 let ip = customer_ip(&mut rng, customers);
-                let kind = if roll % 2 == 0 { "login-attack" } else { "port-scan" };
-                let json = xarf_json(n, "connection", kind, &ip, port, at);
-                if roll % 3 == 0 { json } else { xarf_mail(n, &json, at) }
+                let kind = if roll.is_multiple_of(2) { "LoginAttack" } else { "PortScan" };
+                let json = xarf_json(n, "Activity", kind, &ip, port, at);
+                if roll.is_multiple_of(3) { json } else { xarf_mail(n, &json, at) }
             } else if roll < 90 {
                 let c = rng.below(customers.clamp(1, 512) as u64);
                 let url = format!("http://login.customer{c}.example/bank/{n}");
-                xarf_mail(n, &xarf_json(n, "content", "phishing", &url, None, at), at)
+                xarf_mail(n, &xarf_json(n, "Content", "Phishing", &url, None, at), at)
             } else if roll < 95 {
                 let ip = format!("100.64.{}.{}", rng.below(256), 1 + rng.below(254));
                 arf_mail(n, &ip, None, at)
@@ -196,9 +235,56 @@ mod tests {
         let a = reports(50, 10, 7, now);
         assert_eq!(a, reports(50, 10, 7, now));
         assert_ne!(a, reports(50, 10, 8, now));
-        let arf = a.iter().filter(|r| r.windows(14).any(|w| w == b"Feedback-Type:")).count();
+        let arf = a
+            .iter()
+            .filter(|r| r.windows(14).any(|w| w == b"Feedback-Type:"))
+            .count();
         assert!(arf > 20, "{arf}");
         inventory(600).validate().unwrap();
         assert_eq!(inventory(600).customers.len(), 513);
+    }
+
+    #[test]
+    fn generated_reports_parse_with_the_real_parsers() {
+        let now = DateTime::<Utc>::UNIX_EPOCH + Duration::days(20_000);
+        let arf = arf_mail(1, "198.18.0.9", Some(4242), now);
+        let ev = warden_reports::parse(arf.as_bytes()).unwrap();
+        let e = ev[0].as_event().unwrap();
+        assert_eq!(e.class, warden_model::AbuseClass::Spam);
+        assert_eq!(e.subject.ip, Some("198.18.0.9".parse().unwrap()));
+        assert_eq!(e.subject.port, Some(4242));
+        let json = xarf_json(2, "Activity", "LoginAttack", "198.18.0.7", Some(2222), now);
+        for raw in [json.clone(), xarf_mail(2, &json, now)] {
+            let ev = warden_reports::parse(raw.as_bytes()).unwrap_or_else(|e| panic!("{e}: {raw}"));
+            let e = ev[0].as_event().unwrap();
+            assert_eq!(e.class, warden_model::AbuseClass::LoginAttack, "{raw}");
+            assert_eq!(e.subject.port, Some(2222));
+        }
+        let phish = xarf_mail(
+            3,
+            &xarf_json(
+                3,
+                "Content",
+                "Phishing",
+                "http://login.customer3.example/x",
+                None,
+                now,
+            ),
+            now,
+        );
+        let ev = warden_reports::parse(phish.as_bytes()).unwrap();
+        assert_eq!(
+            ev[0].as_event().unwrap().class,
+            warden_model::AbuseClass::Phishing
+        );
+        let (mut ok, mut bad) = (0, 0);
+        for r in reports(200, 10, 1, now) {
+            match warden_reports::parse(&r) {
+                Ok(v) if v.iter().any(|r| r.as_event().is_some()) => ok += 1,
+                _ => bad += 1,
+            }
+        }
+        // About 5 % are deliberately junk (free-form parsing may still read some of them).
+        assert!(ok >= 180 && bad <= 20, "{ok} parsed, {bad} not");
     }
 }

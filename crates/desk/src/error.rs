@@ -77,10 +77,15 @@ impl DeskError {
 
     /// Shorthand for [`DeskError::Invalid`].
     pub fn invalid(what: impl Into<String>, reason: impl Into<String>) -> Self {
-        DeskError::Invalid { what: what.into(), reason: reason.into() }
+        DeskError::Invalid {
+            what: what.into(),
+            reason: reason.into(),
+        }
     }
 
-    pub(crate) fn io(path: impl AsRef<std::path::Path>) -> impl FnOnce(std::io::Error) -> DeskError {
+    pub(crate) fn io(
+        path: impl AsRef<std::path::Path>,
+    ) -> impl FnOnce(std::io::Error) -> DeskError {
         let path = path.as_ref().display().to_string();
         move |source| DeskError::Io { path, source }
     }

@@ -121,7 +121,10 @@ pub struct Desk {
 
 impl std::fmt::Debug for Desk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Desk").field("store", &self.store).field("raw", &self.raw).finish_non_exhaustive()
+        f.debug_struct("Desk")
+            .field("store", &self.store)
+            .field("raw", &self.raw)
+            .finish_non_exhaustive()
     }
 }
 
@@ -131,7 +134,11 @@ pub fn subject_key(e: &AbuseEvent) -> String {
     if let Some(ip) = s.ip {
         return ip.to_string();
     }
-    if let Some(d) = s.domain.as_deref().and_then(crate::inventory::normalize_domain) {
+    if let Some(d) = s
+        .domain
+        .as_deref()
+        .and_then(crate::inventory::normalize_domain)
+    {
         return d;
     }
     if let Some(u) = &s.url {
@@ -146,8 +153,21 @@ pub fn subject_key(e: &AbuseEvent) -> String {
 impl Desk {
     /// A desk over `store` and `raw`, with `policy`, attributing through `attributor` and
     /// parsing with `parse`.
-    pub fn new(store: Store, raw: RawStore, policy: Policy, attributor: Arc<dyn Attributor>, parse: ParseFn) -> Self {
-        Self { store, raw, policy: Arc::new(policy), attributor, parse, max_report_bytes: DEFAULT_MAX_REPORT_BYTES }
+    pub fn new(
+        store: Store,
+        raw: RawStore,
+        policy: Policy,
+        attributor: Arc<dyn Attributor>,
+        parse: ParseFn,
+    ) -> Self {
+        Self {
+            store,
+            raw,
+            policy: Arc::new(policy),
+            attributor,
+            parse,
+            max_report_bytes: DEFAULT_MAX_REPORT_BYTES,
+        }
     }
 
     /// Changes the raw report size limit.
@@ -178,17 +198,28 @@ impl Desk {
 
     /// Stores a report durably; returns its id and whether it is new. Once this returns `Ok`,
     /// the caller may acknowledge the sender (steps 1 and 2 of the module doc).
-    pub async fn store_report(&self, bytes: Vec<u8>, channel: Channel, envelope_from: Option<&str>, now: DateTime<Utc>) -> Result<(String, bool, Vec<u8>)> {
+    pub async fn store_report(
+        &self,
+        bytes: Vec<u8>,
+        channel: Channel,
+        envelope_from: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(String, bool, Vec<u8>)> {
         if bytes.len() > self.max_report_bytes {
-            return Err(DeskError::TooLarge { what: "report", size: bytes.len(), limit: self.max_report_bytes });
+            return Err(DeskError::TooLarge {
+                what: "report",
+                size: bytes.len(),
+                limit: self.max_report_bytes,
+            });
         }
         if bytes.is_empty() {
             return Err(DeskError::invalid("report", "the body is empty"));
         }
         let raw = self.raw.clone();
-        let (stored, bytes) = tokio::task::spawn_blocking(move || raw.put(&bytes).map(|s| (s, bytes)))
-            .await
-            .map_err(|e| DeskError::invalid("report store task", e.to_string()))??;
+        let (stored, bytes) =
+            tokio::task::spawn_blocking(move || raw.put(&bytes).map(|s| (s, bytes)))
+                .await
+                .map_err(|e| DeskError::invalid("report store task", e.to_string()))??;
         let envelope_from: Option<String> = envelope_from.map(|s| s.chars().take(320).collect());
         let _guard = self.store.write_guard().await;
         let inserted = sqlx::query(
@@ -217,8 +248,16 @@ impl Desk {
 
     /// Takes one raw report end to end: store, then process. Resends are recognised and answered
     /// with the first arrival's result.
-    pub async fn ingest(&self, bytes: Vec<u8>, channel: Channel, envelope_from: Option<&str>, now: DateTime<Utc>) -> Result<IntakeReceipt> {
-        let (id, new, bytes) = self.store_report(bytes, channel, envelope_from, now).await?;
+    pub async fn ingest(
+        &self,
+        bytes: Vec<u8>,
+        channel: Channel,
+        envelope_from: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<IntakeReceipt> {
+        let (id, new, bytes) = self
+            .store_report(bytes, channel, envelope_from, now)
+            .await?;
         // A resend of a report whose processing a crash interrupted is processed now.
         self.process(&id, &bytes, now).await?;
         let mut receipt = self.receipt(&id).await?;
@@ -233,7 +272,9 @@ impl Desk {
             .fetch_optional(self.store.pool())
             .await
             .map_err(DeskError::db("report read"))?
-            .ok_or_else(|| DeskError::NotFound { what: format!("report {id}") })?;
+            .ok_or_else(|| DeskError::NotFound {
+                what: format!("report {id}"),
+            })?;
         let status: String = row.try_get(0).map_err(DeskError::db("report read"))?;
         if status != "received" {
             return Ok(());
@@ -241,7 +282,10 @@ impl Desk {
         let envelope_from: Option<String> = row.try_get(1).map_err(DeskError::db("report read"))?;
         let parsed = (self.parse)(bytes);
         let events: Vec<AbuseEvent> = match &parsed {
-            Ok(records) => records.iter().filter_map(|r| r.as_event().cloned()).collect(),
+            Ok(records) => records
+                .iter()
+                .filter_map(|r| r.as_event().cloned())
+                .collect(),
             Err(_) => Vec::new(),
         };
         // Attribution reads only; it runs before the write transaction to keep that short.
@@ -251,11 +295,33 @@ impl Desk {
             attributed.push((e, a));
         }
         let _guard = self.store.write_guard().await;
-        let mut tx = self.store.pool().begin().await.map_err(DeskError::db("intake transaction"))?;
+        let mut tx = self
+            .store
+            .pool()
+            .begin()
+            .await
+            .map_err(DeskError::db("intake transaction"))?;
         let (status, format, kind, error) = match &parsed {
-            Err(e) => ("quarantined", None, Some(format!("{:?}", e.kind).to_lowercase()), Some(e.to_string())),
-            Ok(records) if records.is_empty() => ("quarantined", None, Some("empty".into()), Some("the parser found no records in this report".into())),
-            Ok(_) => ("processed", attributed.first().map(|(e, _)| e.source_format.as_str().to_owned()), None, None),
+            Err(e) => (
+                "quarantined",
+                None,
+                Some(format!("{:?}", e.kind).to_lowercase()),
+                Some(e.to_string()),
+            ),
+            Ok(records) if records.is_empty() => (
+                "quarantined",
+                None,
+                Some("empty".into()),
+                Some("the parser found no records in this report".into()),
+            ),
+            Ok(_) => (
+                "processed",
+                attributed
+                    .first()
+                    .map(|(e, _)| e.source_format.as_str().to_owned()),
+                None,
+                None,
+            ),
         };
         let claimed = sqlx::query(
             "UPDATE reports SET status = $2, format = $3, error_kind = $4, error = $5, event_count = $6, processed_at = $7
@@ -283,7 +349,9 @@ impl Desk {
             if let Some(mail) = &event.reporter.email {
                 reporter = Some(mail.clone());
             }
-            let case = self.file_event(&mut tx, id, seq, event, attribution, now).await?;
+            let case = self
+                .file_event(&mut tx, id, seq, event, attribution, now)
+                .await?;
             for n in &attribution.needs {
                 if !needs.contains(n) {
                     needs.push(*n);
@@ -294,11 +362,34 @@ impl Desk {
         if let Some(rep) = reporter.filter(|r| r.contains('@') && self.policy.acknowledges(r)) {
             if !case_refs.is_empty() {
                 let payload = serde_json::json!({"report_id": id, "cases": case_refs});
-                outbox::enqueue(&mut tx, OutboxKind::ReporterAck, &rep, None, None, Some(id), &payload, now, now).await?;
+                outbox::enqueue(
+                    &mut tx,
+                    OutboxKind::ReporterAck,
+                    &rep,
+                    None,
+                    None,
+                    Some(id),
+                    &payload,
+                    now,
+                    now,
+                )
+                .await?;
             }
             if !needs.is_empty() && self.policy.request_missing_details {
-                let payload = serde_json::json!({"report_id": id, "needs": needs, "cases": case_refs});
-                outbox::enqueue(&mut tx, OutboxKind::InfoRequest, &rep, None, None, Some(id), &payload, now, now).await?;
+                let payload =
+                    serde_json::json!({"report_id": id, "needs": needs, "cases": case_refs});
+                outbox::enqueue(
+                    &mut tx,
+                    OutboxKind::InfoRequest,
+                    &rep,
+                    None,
+                    None,
+                    Some(id),
+                    &payload,
+                    now,
+                    now,
+                )
+                .await?;
             }
         }
         tx.commit().await.map_err(DeskError::db("intake commit"))?;
@@ -316,7 +407,8 @@ impl Desk {
     ) -> Result<String> {
         let customer = attribution.customer().unwrap_or("").to_owned();
         let subject = subject_key(event);
-        let (case_id, opened) = cases::assign_event(conn, &self.policy, &customer, event.class, &subject, now).await?;
+        let (case_id, opened) =
+            cases::assign_event(conn, &self.policy, &customer, event.class, &subject, now).await?;
         let seq = i64::try_from(seq).unwrap_or(i64::MAX);
         sqlx::query(
             "INSERT INTO events (id, report_id, seq, case_id, customer_id, class, subject, at, event_json, attribution_json)
@@ -337,11 +429,13 @@ impl Desk {
         .map_err(DeskError::db("event insert"))?;
         let cp = self.policy.for_class(event.class);
         if opened && cp.notify_customer && !customer.is_empty() {
-            let contacts = sqlx::query("SELECT role, email FROM contacts WHERE customer_id = $1 ORDER BY role, email")
-                .bind(&customer)
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(DeskError::db("contacts"))?;
+            let contacts = sqlx::query(
+                "SELECT role, email FROM contacts WHERE customer_id = $1 ORDER BY role, email",
+            )
+            .bind(&customer)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(DeskError::db("contacts"))?;
             let pick = |role: &str| -> Vec<String> {
                 contacts
                     .iter()
@@ -353,7 +447,11 @@ impl Desk {
             if to.is_empty() {
                 to = pick("technical");
             }
-            let due = if cp.urgent { now } else { now + Duration::minutes(i64::from(self.policy.batch_minutes)) };
+            let due = if cp.urgent {
+                now
+            } else {
+                now + Duration::minutes(i64::from(self.policy.batch_minutes))
+            };
             let payload = serde_json::json!({
                 "case": case_id,
                 "class": event.class,
@@ -365,7 +463,18 @@ impl Desk {
                 "report_id": report,
             });
             for rcpt in to {
-                outbox::enqueue(conn, OutboxKind::CustomerNotice, &rcpt, Some(&customer), Some(&case_id), Some(report), &payload, now, due).await?;
+                outbox::enqueue(
+                    conn,
+                    OutboxKind::CustomerNotice,
+                    &rcpt,
+                    Some(&customer),
+                    Some(&case_id),
+                    Some(report),
+                    &payload,
+                    now,
+                    due,
+                )
+                .await?;
             }
         }
         Ok(case_id)
@@ -373,12 +482,16 @@ impl Desk {
 
     /// The stored state of a report, with its events.
     pub async fn receipt(&self, id: &str) -> Result<IntakeReceipt> {
-        let row = sqlx::query("SELECT status, channel, received_at, error_kind, error FROM reports WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.store.pool())
-            .await
-            .map_err(DeskError::db("report read"))?
-            .ok_or_else(|| DeskError::NotFound { what: format!("report {id}") })?;
+        let row = sqlx::query(
+            "SELECT status, channel, received_at, error_kind, error FROM reports WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.store.pool())
+        .await
+        .map_err(DeskError::db("report read"))?
+        .ok_or_else(|| DeskError::NotFound {
+            what: format!("report {id}"),
+        })?;
         let e = DeskError::db;
         let status: String = row.try_get(0).map_err(e("report row"))?;
         let status = match status.as_str() {
@@ -416,13 +529,14 @@ impl Desk {
 
     /// Processes every report a crash left in `received`. Run at start-up.
     pub async fn recover(&self, now: DateTime<Utc>) -> Result<usize> {
-        let ids: Vec<String> = sqlx::query("SELECT id FROM reports WHERE status = 'received' ORDER BY received_at")
-            .fetch_all(self.store.pool())
-            .await
-            .map_err(DeskError::db("recovery scan"))?
-            .into_iter()
-            .filter_map(|r| r.try_get(0).ok())
-            .collect();
+        let ids: Vec<String> =
+            sqlx::query("SELECT id FROM reports WHERE status = 'received' ORDER BY received_at")
+                .fetch_all(self.store.pool())
+                .await
+                .map_err(DeskError::db("recovery scan"))?
+                .into_iter()
+                .filter_map(|r| r.try_get(0).ok())
+                .collect();
         for id in &ids {
             let bytes = self.raw.get(id)?;
             self.process(id, &bytes, now).await?;
@@ -443,7 +557,10 @@ impl Desk {
                 .rows_affected()
         };
         if changed == 0 {
-            return Err(DeskError::Transition { action: "re-run".into(), state: "not quarantined".into() });
+            return Err(DeskError::Transition {
+                action: "re-run".into(),
+                state: "not quarantined".into(),
+            });
         }
         self.process(id, &bytes, now).await?;
         self.receipt(id).await
@@ -458,7 +575,13 @@ impl Desk {
             .map_err(DeskError::db("quarantine list"))?;
         Ok(rows
             .into_iter()
-            .filter_map(|r| Some((r.try_get(0).ok()?, from_ms(r.try_get(1).ok()?), r.try_get::<Option<String>, _>(2).ok()?.unwrap_or_default())))
+            .filter_map(|r| {
+                Some((
+                    r.try_get(0).ok()?,
+                    from_ms(r.try_get(1).ok()?),
+                    r.try_get::<Option<String>, _>(2).ok()?.unwrap_or_default(),
+                ))
+            })
             .collect())
     }
 }

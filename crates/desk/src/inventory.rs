@@ -151,7 +151,10 @@ impl InventoryDoc {
             .map(|c| 1 + c.contacts.len() + c.prefixes.len() + c.domains.len())
             .sum();
         if rows > MAX_IMPORT_ROWS {
-            return Err(DeskError::invalid("inventory JSON", format!("{rows} items, over the {MAX_IMPORT_ROWS} limit")));
+            return Err(DeskError::invalid(
+                "inventory JSON",
+                format!("{rows} items, over the {MAX_IMPORT_ROWS} limit"),
+            ));
         }
         doc.validate()?;
         Ok(doc)
@@ -162,10 +165,18 @@ impl InventoryDoc {
     /// contact address in `value`); dates are RFC 3339 or `YYYY-MM-DD` (UTC), empty for open.
     pub fn from_csv(bytes: &[u8]) -> Result<Self> {
         check_size(bytes)?;
-        let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(bytes);
-        let headers = rdr.headers().map_err(|e| DeskError::invalid("inventory CSV header", e.to_string()))?.clone();
+        let mut rdr = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .flexible(true)
+            .from_reader(bytes);
+        let headers = rdr
+            .headers()
+            .map_err(|e| DeskError::invalid("inventory CSV header", e.to_string()))?
+            .clone();
         let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-        let (Some(c_id), Some(c_kind), Some(c_value)) = (col("customer"), col("kind"), col("value")) else {
+        let (Some(c_id), Some(c_kind), Some(c_value)) =
+            (col("customer"), col("kind"), col("value"))
+        else {
             return Err(DeskError::invalid(
                 "inventory CSV header",
                 "needs columns customer, kind, value (and optionally name, valid_from, valid_to)",
@@ -177,13 +188,21 @@ impl InventoryDoc {
         for (n, rec) in rdr.records().enumerate() {
             let line = n + 2;
             if n >= MAX_IMPORT_ROWS {
-                return Err(DeskError::invalid("inventory CSV", format!("more than {MAX_IMPORT_ROWS} rows")));
+                return Err(DeskError::invalid(
+                    "inventory CSV",
+                    format!("more than {MAX_IMPORT_ROWS} rows"),
+                ));
             }
-            let rec = rec.map_err(|e| DeskError::invalid(format!("inventory CSV line {line}"), e.to_string()))?;
+            let rec = rec.map_err(|e| {
+                DeskError::invalid(format!("inventory CSV line {line}"), e.to_string())
+            })?;
             let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("");
             let id = get(Some(c_id));
             if id.is_empty() {
-                return Err(DeskError::invalid(format!("inventory CSV line {line}"), "empty customer id"));
+                return Err(DeskError::invalid(
+                    format!("inventory CSV line {line}"),
+                    "empty customer id",
+                ));
             }
             let at = *index.entry(id.to_owned()).or_insert_with(|| {
                 doc.customers.push(Customer {
@@ -195,28 +214,49 @@ impl InventoryDoc {
                 });
                 doc.customers.len() - 1
             });
-            let Some(cust) = doc.customers.get_mut(at) else { continue };
+            let Some(cust) = doc.customers.get_mut(at) else {
+                continue;
+            };
             let name = get(c_name);
             if !name.is_empty() {
                 cust.name = name.to_owned();
             }
             let what = || format!("inventory CSV line {line}");
-            let from = parse_time(get(c_from)).map_err(|r| DeskError::invalid(what(), r))?.unwrap_or_else(epoch);
+            let from = parse_time(get(c_from))
+                .map_err(|r| DeskError::invalid(what(), r))?
+                .unwrap_or_else(epoch);
             let to = parse_time(get(c_to)).map_err(|r| DeskError::invalid(what(), r))?;
             let value = get(Some(c_value));
             match get(Some(c_kind)).to_ascii_lowercase().as_str() {
                 kind @ ("prefix" | "shared_prefix") => {
                     let prefix = parse_prefix(value).map_err(|r| DeskError::invalid(what(), r))?;
-                    cust.prefixes.push(PrefixHolding { prefix, valid_from: from, valid_to: to, shared: kind == "shared_prefix" });
+                    cust.prefixes.push(PrefixHolding {
+                        prefix,
+                        valid_from: from,
+                        valid_to: to,
+                        shared: kind == "shared_prefix",
+                    });
                 }
-                "domain" => cust.domains.push(DomainHolding { domain: value.to_owned(), valid_from: from, valid_to: to }),
-                "abuse" => cust.contacts.push(Contact { role: ContactRole::Abuse, email: value.to_owned() }),
-                "technical" => cust.contacts.push(Contact { role: ContactRole::Technical, email: value.to_owned() }),
+                "domain" => cust.domains.push(DomainHolding {
+                    domain: value.to_owned(),
+                    valid_from: from,
+                    valid_to: to,
+                }),
+                "abuse" => cust.contacts.push(Contact {
+                    role: ContactRole::Abuse,
+                    email: value.to_owned(),
+                }),
+                "technical" => cust.contacts.push(Contact {
+                    role: ContactRole::Technical,
+                    email: value.to_owned(),
+                }),
                 "" | "customer" => {}
                 other => {
                     return Err(DeskError::invalid(
                         what(),
-                        format!("unknown kind {other:?}: use prefix, shared_prefix, domain, abuse or technical"),
+                        format!(
+                            "unknown kind {other:?}: use prefix, shared_prefix, domain, abuse or technical"
+                        ),
                     ));
                 }
             }
@@ -230,21 +270,33 @@ impl InventoryDoc {
         for c in &self.customers {
             let what = || format!("inventory customer {:?}", c.id);
             if c.id.is_empty() || c.id.len() > 200 {
-                return Err(DeskError::invalid(what(), "customer id must be 1 to 200 characters"));
+                return Err(DeskError::invalid(
+                    what(),
+                    "customer id must be 1 to 200 characters",
+                ));
             }
             for ct in &c.contacts {
                 if !looks_like_mail(&ct.email) {
-                    return Err(DeskError::invalid(what(), format!("{:?} is not a mail address", ct.email)));
+                    return Err(DeskError::invalid(
+                        what(),
+                        format!("{:?} is not a mail address", ct.email),
+                    ));
                 }
             }
             for d in &c.domains {
                 if normalize_domain(&d.domain).is_none() {
-                    return Err(DeskError::invalid(what(), format!("{:?} is not a domain name", d.domain)));
+                    return Err(DeskError::invalid(
+                        what(),
+                        format!("{:?} is not a domain name", d.domain),
+                    ));
                 }
             }
             for p in &c.prefixes {
                 if p.valid_to.is_some_and(|to| to <= p.valid_from) {
-                    return Err(DeskError::invalid(what(), format!("{}: valid_to is not after valid_from", p.prefix)));
+                    return Err(DeskError::invalid(
+                        what(),
+                        format!("{}: valid_to is not after valid_from", p.prefix),
+                    ));
                 }
             }
         }
@@ -254,7 +306,11 @@ impl InventoryDoc {
 
 fn check_size(bytes: &[u8]) -> Result<()> {
     if bytes.len() > MAX_IMPORT_BYTES {
-        return Err(DeskError::TooLarge { what: "inventory file", size: bytes.len(), limit: MAX_IMPORT_BYTES });
+        return Err(DeskError::TooLarge {
+            what: "inventory file",
+            size: bytes.len(),
+            limit: MAX_IMPORT_BYTES,
+        });
     }
     Ok(())
 }
@@ -281,8 +337,13 @@ fn parse_prefix(s: &str) -> std::result::Result<IpNet, String> {
 }
 
 fn looks_like_mail(s: &str) -> bool {
-    let Some((local, domain)) = s.rsplit_once('@') else { return false };
-    !local.is_empty() && s.len() <= 254 && normalize_domain(domain).is_some() && !s.contains(char::is_whitespace)
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && s.len() <= 254
+        && normalize_domain(domain).is_some()
+        && !s.contains(char::is_whitespace)
 }
 
 /// Lower-cases a domain and drops a trailing dot; `None` when it cannot be a host name.
@@ -290,7 +351,12 @@ pub fn normalize_domain(s: &str) -> Option<String> {
     let d = s.trim().trim_end_matches('.').to_ascii_lowercase();
     let ok = !d.is_empty()
         && d.len() <= 253
-        && d.split('.').all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        && d.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
     ok.then_some(d)
 }
 
@@ -309,10 +375,18 @@ fn holding_id(customer: &str, kind: &str, value: &str, from: i64) -> String {
 
 /// Writes an inventory document: customers upserted, holdings keyed by (customer, value, start)
 /// so that a re-import only updates end dates and flags.
-pub async fn import(store: &Store, doc: &InventoryDoc, now: DateTime<Utc>) -> Result<ImportSummary> {
+pub async fn import(
+    store: &Store,
+    doc: &InventoryDoc,
+    now: DateTime<Utc>,
+) -> Result<ImportSummary> {
     doc.validate()?;
     let _guard = store.write_guard().await;
-    let mut tx = store.pool().begin().await.map_err(DeskError::db("inventory import"))?;
+    let mut tx = store
+        .pool()
+        .begin()
+        .await
+        .map_err(DeskError::db("inventory import"))?;
     let mut sum = ImportSummary::default();
     for c in &doc.customers {
         sum.customers += 1;
@@ -375,7 +449,9 @@ pub async fn import(store: &Store, doc: &InventoryDoc, now: DateTime<Utc>) -> Re
             .map_err(DeskError::db("inventory import: domain"))?;
         }
     }
-    tx.commit().await.map_err(DeskError::db("inventory import: commit"))?;
+    tx.commit()
+        .await
+        .map_err(DeskError::db("inventory import: commit"))?;
     Ok(sum)
 }
 
@@ -399,18 +475,38 @@ pub async fn holders_of_ip(store: &Store, ip: IpAddr, at: DateTime<Utc>) -> Resu
             customer_name: r.try_get(1).map_err(DeskError::db("inventory row"))?,
             matched: r.try_get(2).map_err(DeskError::db("inventory row"))?,
             valid_from: from_ms(r.try_get(3).map_err(DeskError::db("inventory row"))?),
-            valid_to: r.try_get::<Option<i64>, _>(4).map_err(DeskError::db("inventory row"))?.map(from_ms),
-            shared: r.try_get::<i32, _>(5).map_err(DeskError::db("inventory row"))? != 0,
+            valid_to: r
+                .try_get::<Option<i64>, _>(4)
+                .map_err(DeskError::db("inventory row"))?
+                .map(from_ms),
+            shared: r
+                .try_get::<i32, _>(5)
+                .map_err(DeskError::db("inventory row"))?
+                != 0,
         });
     }
-    out.sort_by_key(|h| std::cmp::Reverse(h.matched.parse::<IpNet>().map(|n| n.prefix_len()).unwrap_or(0)));
+    out.sort_by_key(|h| {
+        std::cmp::Reverse(
+            h.matched
+                .parse::<IpNet>()
+                .map(|n| n.prefix_len())
+                .unwrap_or(0),
+        )
+    });
     Ok(out)
 }
 
 /// Every holder of `domain` (or the closest parent domain held) at time `at`.
-pub async fn holders_of_domain(store: &Store, domain: &str, at: DateTime<Utc>) -> Result<Vec<Holder>> {
+pub async fn holders_of_domain(
+    store: &Store,
+    domain: &str,
+    at: DateTime<Utc>,
+) -> Result<Vec<Holder>> {
     let Some(domain) = normalize_domain(domain) else {
-        return Err(DeskError::invalid(format!("domain {domain:?}"), "not a host name"));
+        return Err(DeskError::invalid(
+            format!("domain {domain:?}"),
+            "not a host name",
+        ));
     };
     let mut name = domain.as_str();
     loop {
@@ -432,7 +528,10 @@ pub async fn holders_of_domain(store: &Store, domain: &str, at: DateTime<Utc>) -
                     customer_name: r.try_get(1).map_err(DeskError::db("inventory row"))?,
                     matched: r.try_get(2).map_err(DeskError::db("inventory row"))?,
                     valid_from: from_ms(r.try_get(3).map_err(DeskError::db("inventory row"))?),
-                    valid_to: r.try_get::<Option<i64>, _>(4).map_err(DeskError::db("inventory row"))?.map(from_ms),
+                    valid_to: r
+                        .try_get::<Option<i64>, _>(4)
+                        .map_err(DeskError::db("inventory row"))?
+                        .map(from_ms),
                     shared: false,
                 });
             }
@@ -452,22 +551,35 @@ pub async fn customer(store: &Store, id: &str) -> Result<Customer> {
         .fetch_optional(store.pool())
         .await
         .map_err(DeskError::db("customer lookup"))?
-        .ok_or_else(|| DeskError::NotFound { what: format!("customer {id:?}") })?;
+        .ok_or_else(|| DeskError::NotFound {
+            what: format!("customer {id:?}"),
+        })?;
     let name: String = row.try_get(1).map_err(DeskError::db("customer row"))?;
-    let contacts = sqlx::query("SELECT role, email FROM contacts WHERE customer_id = $1 ORDER BY role, email")
-        .bind(id)
-        .fetch_all(store.pool())
-        .await
-        .map_err(DeskError::db("contacts lookup"))?
-        .into_iter()
-        .filter_map(|r| {
-            let role: String = r.try_get(0).ok()?;
-            let email: String = r.try_get(1).ok()?;
-            let role = if role == "abuse" { ContactRole::Abuse } else { ContactRole::Technical };
-            Some(Contact { role, email })
-        })
-        .collect();
-    Ok(Customer { id: id.to_owned(), name, contacts, prefixes: vec![], domains: vec![] })
+    let contacts =
+        sqlx::query("SELECT role, email FROM contacts WHERE customer_id = $1 ORDER BY role, email")
+            .bind(id)
+            .fetch_all(store.pool())
+            .await
+            .map_err(DeskError::db("contacts lookup"))?
+            .into_iter()
+            .filter_map(|r| {
+                let role: String = r.try_get(0).ok()?;
+                let email: String = r.try_get(1).ok()?;
+                let role = if role == "abuse" {
+                    ContactRole::Abuse
+                } else {
+                    ContactRole::Technical
+                };
+                Some(Contact { role, email })
+            })
+            .collect();
+    Ok(Customer {
+        id: id.to_owned(),
+        name,
+        contacts,
+        prefixes: vec![],
+        domains: vec![],
+    })
 }
 
 /// Every customer id and name, for listings.
@@ -477,7 +589,10 @@ pub async fn list_customers(store: &Store, limit: i64) -> Result<Vec<(String, St
         .fetch_all(store.pool())
         .await
         .map_err(DeskError::db("customer list"))?;
-    Ok(rows.into_iter().filter_map(|r| Some((r.try_get(0).ok()?, r.try_get(1).ok()?))).collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| Some((r.try_get(0).ok()?, r.try_get(1).ok()?)))
+        .collect())
 }
 
 #[cfg(test)]
@@ -495,16 +610,21 @@ mod tests {
         assert_eq!(doc.customers.len(), 2);
         assert_eq!(doc.customers[0].name, "Acme");
         assert_eq!(doc.customers[0].contacts[0].role, ContactRole::Abuse);
-        assert_eq!(doc.customers[1].prefixes[0].prefix.to_string(), "198.51.100.7/32");
+        assert_eq!(
+            doc.customers[1].prefixes[0].prefix.to_string(),
+            "198.51.100.7/32"
+        );
         assert!(doc.customers[1].prefixes[0].shared);
         assert!(doc.customers[1].domains[0].valid_to.is_some());
     }
 
     #[test]
     fn csv_errors_name_the_line() {
-        let err = InventoryDoc::from_csv(b"customer,kind,value\nc1,prefix,300.1.1.1/8\n").unwrap_err();
+        let err =
+            InventoryDoc::from_csv(b"customer,kind,value\nc1,prefix,300.1.1.1/8\n").unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
-        let err = InventoryDoc::from_csv(b"customer,kind,value\nc1,abuse,not-a-mail\n").unwrap_err();
+        let err =
+            InventoryDoc::from_csv(b"customer,kind,value\nc1,abuse,not-a-mail\n").unwrap_err();
         assert!(err.to_string().contains("not a mail address"), "{err}");
         let err = InventoryDoc::from_csv(b"who,what\n").unwrap_err();
         assert!(err.to_string().contains("needs columns"), "{err}");

@@ -28,9 +28,14 @@ pub async fn import(desk: &Desk, dir: &Path, now: DateTime<Utc>) -> Result<Maild
     let mut found_any = false;
     for sub in ["new", "cur"] {
         let d = dir.join(sub);
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         found_any = true;
-        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
+        let mut paths: Vec<_> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
         paths.sort();
         for p in paths {
             sum.messages += 1;
@@ -54,7 +59,10 @@ pub async fn import(desk: &Desk, dir: &Path, now: DateTime<Utc>) -> Result<Maild
         }
     }
     if !found_any {
-        return Err(DeskError::invalid(dir.display().to_string(), "not a Maildir (no new/ or cur/ directory)"));
+        return Err(DeskError::invalid(
+            dir.display().to_string(),
+            "not a Maildir (no new/ or cur/ directory)",
+        ));
     }
     Ok(sum)
 }

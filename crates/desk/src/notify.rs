@@ -45,7 +45,12 @@ pub trait Mailer: Send + Sync {
 /// Something that posts webhooks.
 pub trait WebhookSender: Send + Sync {
     /// POSTs `body` to `url` with the given extra headers.
-    fn post<'a>(&'a self, url: &'a str, body: &'a str, headers: &'a [(String, String)]) -> BoxFut<'a, ()>;
+    fn post<'a>(
+        &'a self,
+        url: &'a str,
+        body: &'a str,
+        headers: &'a [(String, String)],
+    ) -> BoxFut<'a, ()>;
 }
 
 /// Mail over SMTP through a relay (lettre).
@@ -64,27 +69,50 @@ impl SmtpMailer {
         } else {
             lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous(host)
         };
-        Ok(Self { transport: builder.port(port).timeout(Some(std::time::Duration::from_secs(30))).build() })
+        Ok(Self {
+            transport: builder
+                .port(port)
+                .timeout(Some(std::time::Duration::from_secs(30)))
+                .build(),
+        })
     }
 }
 
 fn one_line(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).take(200).collect()
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(200)
+        .collect()
 }
 
 impl Mailer for SmtpMailer {
     fn send<'a>(&'a self, mail: &'a OutgoingMail) -> BoxFut<'a, ()> {
         Box::pin(async move {
             use lettre::AsyncTransport;
-            let fail = |reason: String| DeskError::Delivery { recipient: mail.to.clone(), reason };
+            let fail = |reason: String| DeskError::Delivery {
+                recipient: mail.to.clone(),
+                reason,
+            };
             let msg = lettre::Message::builder()
-                .from(mail.from.parse().map_err(|e: lettre::address::AddressError| fail(format!("From {:?}: {e}", mail.from)))?)
-                .to(mail.to.parse().map_err(|e: lettre::address::AddressError| fail(format!("To: {e}")))?)
+                .from(
+                    mail.from
+                        .parse()
+                        .map_err(|e: lettre::address::AddressError| {
+                            fail(format!("From {:?}: {e}", mail.from))
+                        })?,
+                )
+                .to(mail
+                    .to
+                    .parse()
+                    .map_err(|e: lettre::address::AddressError| fail(format!("To: {e}")))?)
                 .subject(one_line(&mail.subject))
                 .header(lettre::message::header::ContentType::TEXT_PLAIN)
                 .body(mail.body.clone())
                 .map_err(|e| fail(e.to_string()))?;
-            self.transport.send(msg).await.map_err(|e| fail(e.to_string()))?;
+            self.transport
+                .send(msg)
+                .await
+                .map_err(|e| fail(e.to_string()))?;
             Ok(())
         })
     }
@@ -117,7 +145,9 @@ impl Mailer for PickupDirMailer {
                 mail.body.replace('\n', "\r\n")
             );
             let path = self.dir.join(format!("{}.eml", uuid::Uuid::now_v7()));
-            tokio::fs::write(&path, text).await.map_err(DeskError::io(&path))
+            tokio::fs::write(&path, text)
+                .await
+                .map_err(DeskError::io(&path))
         })
     }
 }
@@ -128,16 +158,35 @@ impl Mailer for PickupDirMailer {
 pub struct HttpWebhook;
 
 impl WebhookSender for HttpWebhook {
-    fn post<'a>(&'a self, url: &'a str, body: &'a str, headers: &'a [(String, String)]) -> BoxFut<'a, ()> {
+    fn post<'a>(
+        &'a self,
+        url: &'a str,
+        body: &'a str,
+        headers: &'a [(String, String)],
+    ) -> BoxFut<'a, ()> {
         Box::pin(async move {
             use tokio::io::{AsyncReadExt, AsyncWriteExt};
-            let fail = |reason: String| DeskError::Delivery { recipient: url.to_owned(), reason };
-            let rest = url.strip_prefix("http://").ok_or_else(|| fail("only http:// webhook URLs are supported in this build".into()))?;
-            let (authority, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(a, p)| (a, format!("/{p}")));
-            let addr = if authority.contains(':') { authority.to_owned() } else { format!("{authority}:80") };
+            let fail = |reason: String| DeskError::Delivery {
+                recipient: url.to_owned(),
+                reason,
+            };
+            let rest = url.strip_prefix("http://").ok_or_else(|| {
+                fail("only http:// webhook URLs are supported in this build".into())
+            })?;
+            let (authority, path) = rest
+                .split_once('/')
+                .map_or((rest, "/".to_owned()), |(a, p)| (a, format!("/{p}")));
+            let addr = if authority.contains(':') {
+                authority.to_owned()
+            } else {
+                format!("{authority}:80")
+            };
             let io = async {
                 let mut s = tokio::net::TcpStream::connect(&addr).await?;
-                let mut req = format!("POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+                let mut req = format!(
+                    "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+                    body.len()
+                );
                 for (k, v) in headers {
                     req.push_str(&format!("{}: {}\r\n", one_line(k), one_line(v)));
                 }
@@ -146,7 +195,9 @@ impl WebhookSender for HttpWebhook {
                 s.write_all(body.as_bytes()).await?;
                 let mut head = vec![0u8; 512];
                 let n = s.read(&mut head).await?;
-                Ok::<_, std::io::Error>(String::from_utf8_lossy(head.get(..n).unwrap_or_default()).into_owned())
+                Ok::<_, std::io::Error>(
+                    String::from_utf8_lossy(head.get(..n).unwrap_or_default()).into_owned(),
+                )
             };
             let reply = tokio::time::timeout(std::time::Duration::from_secs(15), io)
                 .await
@@ -154,7 +205,10 @@ impl WebhookSender for HttpWebhook {
                 .map_err(|e| fail(e.to_string()))?;
             let status = reply.split_whitespace().nth(1).unwrap_or("");
             if !status.starts_with('2') {
-                return Err(fail(format!("receiver answered {:?}", reply.lines().next().unwrap_or(""))));
+                return Err(fail(format!(
+                    "receiver answered {:?}",
+                    reply.lines().next().unwrap_or("")
+                )));
             }
             Ok(())
         })
@@ -168,7 +222,10 @@ pub fn sign_webhook(secret: &str, body: &str, at: DateTime<Utc>) -> Result<Strin
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
         .map_err(|e| DeskError::invalid("webhook secret", e.to_string()))?;
     mac.update(format!("{ts}.{body}").as_bytes());
-    Ok(format!("t={ts},v1={}", hex::encode(mac.finalize().into_bytes())))
+    Ok(format!(
+        "t={ts},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    ))
 }
 
 /// The mail texts. `{name}` placeholders are replaced; the first line of each template is
@@ -213,7 +270,10 @@ impl Templates {
             if p.exists() {
                 let text = std::fs::read_to_string(&p).map_err(DeskError::io(&p))?;
                 if !text.starts_with("Subject:") {
-                    return Err(DeskError::invalid(p.display().to_string(), "a template starts with a `Subject:` line"));
+                    return Err(DeskError::invalid(
+                        p.display().to_string(),
+                        "a template starts with a `Subject:` line",
+                    ));
                 }
                 *slot = text;
             }
@@ -229,7 +289,11 @@ pub fn render(template: &str, vars: &BTreeMap<&str, String>) -> (String, String)
         out = out.replace(&format!("{{{k}}}"), v);
     }
     let (first, body) = out.split_once('\n').unwrap_or((&out, ""));
-    let subject = first.strip_prefix("Subject:").unwrap_or(first).trim().to_owned();
+    let subject = first
+        .strip_prefix("Subject:")
+        .unwrap_or(first)
+        .trim()
+        .to_owned();
     (subject, body.trim_start_matches('\n').to_owned())
 }
 
@@ -242,14 +306,28 @@ fn field(v: &serde_json::Value, k: &str) -> String {
 }
 
 fn indent(s: &str) -> String {
-    s.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+    s.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn case_list(payload: &serde_json::Value) -> String {
     payload
         .get("cases")
         .and_then(|c| c.as_array())
-        .map(|cs| cs.iter().map(|c| format!("  - case {}: {} about {}", field(c, "case"), field(c, "class"), field(c, "subject"))).collect::<Vec<_>>())
+        .map(|cs| {
+            cs.iter()
+                .map(|c| {
+                    format!(
+                        "  - case {}: {} about {}",
+                        field(c, "case"),
+                        field(c, "class"),
+                        field(c, "subject")
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default()
         .into_iter()
         .collect::<std::collections::BTreeSet<_>>()
@@ -293,16 +371,29 @@ impl Courier<'_> {
         for item in items {
             match item.kind {
                 OutboxKind::CustomerNotice => notices
-                    .entry((item.recipient.clone(), item.customer_id.clone().unwrap_or_default()))
+                    .entry((
+                        item.recipient.clone(),
+                        item.customer_id.clone().unwrap_or_default(),
+                    ))
                     .or_default()
                     .push(item),
                 OutboxKind::ReporterAck | OutboxKind::InfoRequest => {
-                    let template = if item.kind == OutboxKind::ReporterAck { &self.templates.reporter_ack } else { &self.templates.info_request };
+                    let template = if item.kind == OutboxKind::ReporterAck {
+                        &self.templates.reporter_ack
+                    } else {
+                        &self.templates.info_request
+                    };
                     let needs = item
                         .payload
                         .get("needs")
                         .and_then(|n| n.as_array())
-                        .map(|n| n.iter().filter_map(|x| x.as_str()).map(need_text).collect::<Vec<_>>().join("\n"))
+                        .map(|n| {
+                            n.iter()
+                                .filter_map(|x| x.as_str())
+                                .map(need_text)
+                                .collect::<Vec<_>>()
+                                .join("\n")
+                        })
                         .unwrap_or_default();
                     let vars = BTreeMap::from([
                         ("report_id", field(&item.payload, "report_id")),
@@ -310,13 +401,28 @@ impl Courier<'_> {
                         ("needs", needs),
                     ]);
                     let (subject, body) = render(template, &vars);
-                    let mail = OutgoingMail { from: self.policy.from_address.clone(), to: item.recipient.clone(), subject, body };
-                    self.finish(self.mailer.send(&mail).await, &[item.id], now, &mut report, false).await?;
+                    let mail = OutgoingMail {
+                        from: self.policy.from_address.clone(),
+                        to: item.recipient.clone(),
+                        subject,
+                        body,
+                    };
+                    self.finish(
+                        self.mailer.send(&mail).await,
+                        &[item.id],
+                        now,
+                        &mut report,
+                        false,
+                    )
+                    .await?;
                 }
                 OutboxKind::Webhook => {
                     let body = item.payload.to_string();
                     let headers = vec![
-                        ("X-Warden-Signature".to_owned(), sign_webhook(&self.policy.webhook_secret, &body, now)?),
+                        (
+                            "X-Warden-Signature".to_owned(),
+                            sign_webhook(&self.policy.webhook_secret, &body, now)?,
+                        ),
                         ("X-Warden-Delivery".to_owned(), item.id.clone()),
                     ];
                     let res = self.webhooks.post(&item.recipient, &body, &headers).await;
@@ -327,7 +433,9 @@ impl Courier<'_> {
         for ((recipient, customer_id), items) in notices {
             let customer = inventory::customer(self.store, &customer_id).await.ok();
             let name = customer.map_or(customer_id.clone(), |c| c.name);
-            let repeat = cases::repeat_count(self.store, &customer_id, now, 90).await.unwrap_or(0);
+            let repeat = cases::repeat_count(self.store, &customer_id, now, 90)
+                .await
+                .unwrap_or(0);
             let list: String = items
                 .iter()
                 .map(|i| {
@@ -355,14 +463,29 @@ impl Courier<'_> {
                 ("repeat_count", repeat.to_string()),
             ]);
             let (subject, body) = render(&self.templates.customer_notice, &vars);
-            let mail = OutgoingMail { from: self.policy.from_address.clone(), to: recipient, subject, body };
+            let mail = OutgoingMail {
+                from: self.policy.from_address.clone(),
+                to: recipient,
+                subject,
+                body,
+            };
             let ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
             let ok = self.mailer.send(&mail).await;
             let sent = ok.is_ok();
             self.finish(ok, &ids, now, &mut report, false).await?;
             if sent {
                 for case_id in items.iter().filter_map(|i| i.case_id.as_deref()) {
-                    match cases::apply(self.store, self.policy, case_id, CaseAction::Notify, "system", &format!("notice sent to {}", mail.to), now).await {
+                    match cases::apply(
+                        self.store,
+                        self.policy,
+                        case_id,
+                        CaseAction::Notify,
+                        "system",
+                        &format!("notice sent to {}", mail.to),
+                        now,
+                    )
+                    .await
+                    {
                         Ok(_) | Err(DeskError::Transition { .. }) => {}
                         Err(e) => return Err(e),
                     }
@@ -372,7 +495,14 @@ impl Courier<'_> {
         Ok(report)
     }
 
-    async fn finish(&self, res: Result<()>, ids: &[String], now: DateTime<Utc>, report: &mut DeliveryReport, webhook: bool) -> Result<()> {
+    async fn finish(
+        &self,
+        res: Result<()>,
+        ids: &[String],
+        now: DateTime<Utc>,
+        report: &mut DeliveryReport,
+        webhook: bool,
+    ) -> Result<()> {
         match res {
             Ok(()) => {
                 outbox::mark_sent(self.store, ids, now).await?;
@@ -394,7 +524,10 @@ impl Courier<'_> {
 
 fn need_text(n: &str) -> String {
     match n {
-        "source_port" => "  - the source port of the connection (RFC 6302: a shared address needs the port)".into(),
+        "source_port" => {
+            "  - the source port of the connection (RFC 6302: a shared address needs the port)"
+                .into()
+        }
         "time_zone" => "  - the time zone or UTC offset of your timestamps".into(),
         "seconds" => "  - timestamps to the second".into(),
         "time" => "  - the time the activity was observed".into(),
@@ -413,13 +546,22 @@ mod tests {
         // Known answer: HMAC-SHA256("secret", "1700000000.{\"a\":1}").
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(b"secret").unwrap();
         mac.update(b"1700000000.{\"a\":1}");
-        assert_eq!(sig, format!("t=1700000000,v1={}", hex::encode(mac.finalize().into_bytes())));
+        assert_eq!(
+            sig,
+            format!(
+                "t=1700000000,v1={}",
+                hex::encode(mac.finalize().into_bytes())
+            )
+        );
         assert_ne!(sig, sign_webhook("other", "{\"a\":1}", at).unwrap());
     }
 
     #[test]
     fn templates_render_subject_and_body() {
-        let vars = BTreeMap::from([("report_id", "abc".to_owned()), ("cases", "  - case 1".to_owned())]);
+        let vars = BTreeMap::from([
+            ("report_id", "abc".to_owned()),
+            ("cases", "  - case 1".to_owned()),
+        ]);
         let (s, b) = render(&Templates::default().reporter_ack, &vars);
         assert!(s.contains("abc"), "{s}");
         assert!(b.contains("case 1"), "{b}");

@@ -35,7 +35,14 @@ impl OutboxKind {
     }
 
     fn parse(s: &str) -> Option<Self> {
-        [Self::CustomerNotice, Self::ReporterAck, Self::InfoRequest, Self::Webhook].into_iter().find(|k| k.as_str() == s)
+        [
+            Self::CustomerNotice,
+            Self::ReporterAck,
+            Self::InfoRequest,
+            Self::Webhook,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -96,7 +103,12 @@ pub async fn enqueue(
 
 /// Claims up to `limit` due, unsent, unleased rows for `lease`. Rows are claimed one by one with
 /// a conditional update, which is race-free on both backends without `SKIP LOCKED`.
-pub async fn claim_due(store: &Store, now: DateTime<Utc>, lease: Duration, limit: i64) -> Result<Vec<OutboxItem>> {
+pub async fn claim_due(
+    store: &Store,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: i64,
+) -> Result<Vec<OutboxItem>> {
     let nowms = to_ms(now);
     let rows = sqlx::query(
         "SELECT id FROM outbox WHERE sent_at IS NULL AND due_at <= $1 AND lease_until <= $1 AND attempts < 20
@@ -131,7 +143,9 @@ pub async fn claim_due(store: &Store, now: DateTime<Utc>, lease: Duration, limit
             .map_err(DeskError::db("outbox read"))?;
         let e = DeskError::db;
         let kind: String = row.try_get(0).map_err(e("outbox row"))?;
-        let Some(kind) = OutboxKind::parse(&kind) else { continue };
+        let Some(kind) = OutboxKind::parse(&kind) else {
+            continue;
+        };
         let payload: String = row.try_get(5).map_err(e("outbox row"))?;
         out.push(OutboxItem {
             id,
@@ -163,7 +177,12 @@ pub async fn mark_sent(store: &Store, ids: &[String], now: DateTime<Utc>) -> Res
 }
 
 /// Records a failed attempt and backs off (1 min × 2^attempts, at most a day).
-pub async fn mark_failed(store: &Store, ids: &[String], error: &str, now: DateTime<Utc>) -> Result<()> {
+pub async fn mark_failed(
+    store: &Store,
+    ids: &[String],
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let _guard = store.write_guard().await;
     for id in ids {
         let attempts: i64 = sqlx::query("SELECT attempts FROM outbox WHERE id = $1")
@@ -187,13 +206,20 @@ pub async fn mark_failed(store: &Store, ids: &[String], error: &str, now: DateTi
 
 /// Rows of a report or case, for tests and the API (`kind`, `recipient`, sent).
 pub async fn list(store: &Store, limit: i64) -> Result<Vec<(String, String, bool)>> {
-    let rows = sqlx::query("SELECT kind, recipient, sent_at FROM outbox ORDER BY created_at, id LIMIT $1")
-        .bind(limit)
-        .fetch_all(store.pool())
-        .await
-        .map_err(DeskError::db("outbox list"))?;
+    let rows =
+        sqlx::query("SELECT kind, recipient, sent_at FROM outbox ORDER BY created_at, id LIMIT $1")
+            .bind(limit)
+            .fetch_all(store.pool())
+            .await
+            .map_err(DeskError::db("outbox list"))?;
     Ok(rows
         .into_iter()
-        .filter_map(|r| Some((r.try_get(0).ok()?, r.try_get(1).ok()?, r.try_get::<Option<i64>, _>(2).ok()?.is_some())))
+        .filter_map(|r| {
+            Some((
+                r.try_get(0).ok()?,
+                r.try_get(1).ok()?,
+                r.try_get::<Option<i64>, _>(2).ok()?.is_some(),
+            ))
+        })
         .collect())
 }

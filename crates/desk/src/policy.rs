@@ -33,15 +33,25 @@ impl ClassPolicy {
     /// The documented default for `class`.
     pub fn default_for(class: AbuseClass) -> Self {
         use AbuseClass::*;
-        let (severity, deadline_hours, urgent, escalate_after_events, escalate_after_hours) = match class {
-            Csam => (Severity::Critical, 1, true, 1, 1),
-            Phishing | Malware | BotnetC2 => (Severity::Critical, 4, true, 10, 24),
-            CompromisedServer | Ddos | Fraud => (Severity::High, 24, false, 20, 72),
-            Spam | BulkMail | PortScan | LoginAttack | InfectedHost => (Severity::Medium, 72, false, 50, 168),
-            VulnerableService | Blocklisting => (Severity::Low, 168, false, 0, 0),
-            Copyright | Other => (Severity::Medium, 72, false, 0, 168),
-        };
-        Self { severity, deadline_hours, urgent, escalate_after_events, escalate_after_hours, notify_customer: true }
+        let (severity, deadline_hours, urgent, escalate_after_events, escalate_after_hours) =
+            match class {
+                Csam => (Severity::Critical, 1, true, 1, 1),
+                Phishing | Malware | BotnetC2 => (Severity::Critical, 4, true, 10, 24),
+                CompromisedServer | Ddos | Fraud => (Severity::High, 24, false, 20, 72),
+                Spam | BulkMail | PortScan | LoginAttack | InfectedHost => {
+                    (Severity::Medium, 72, false, 50, 168)
+                }
+                VulnerableService | Blocklisting => (Severity::Low, 168, false, 0, 0),
+                Copyright | Other => (Severity::Medium, 72, false, 0, 168),
+            };
+        Self {
+            severity,
+            deadline_hours,
+            urgent,
+            escalate_after_events,
+            escalate_after_hours,
+            notify_customer: true,
+        }
     }
 
     /// The deadline as a duration.
@@ -93,7 +103,8 @@ impl Default for Policy {
 impl Policy {
     /// Parses a policy from TOML text (the `[desk]` table of `warden.toml`, or a file of its own).
     pub fn from_toml(text: &str) -> Result<Self> {
-        let p: Policy = toml::from_str(text).map_err(|e| DeskError::invalid("desk policy", e.to_string()))?;
+        let p: Policy =
+            toml::from_str(text).map_err(|e| DeskError::invalid("desk policy", e.to_string()))?;
         p.validate()?;
         Ok(p)
     }
@@ -101,13 +112,23 @@ impl Policy {
     /// Refuses class names that are not classes and windows that make no sense.
     pub fn validate(&self) -> Result<()> {
         for name in self.class.keys() {
-            name.parse::<AbuseClass>().map_err(|e| DeskError::invalid(format!("desk policy [class.{name}]"), e))?;
+            name.parse::<AbuseClass>()
+                .map_err(|e| DeskError::invalid(format!("desk policy [class.{name}]"), e))?;
         }
         if self.window_hours == 0 {
-            return Err(DeskError::invalid("desk policy window_hours", "must be at least 1"));
+            return Err(DeskError::invalid(
+                "desk policy window_hours",
+                "must be at least 1",
+            ));
         }
-        if !self.webhook_url.is_empty() && !self.webhook_url.starts_with("http://") && !self.webhook_url.starts_with("https://") {
-            return Err(DeskError::invalid("desk policy webhook_url", "must be an http:// or https:// URL"));
+        if !self.webhook_url.is_empty()
+            && !self.webhook_url.starts_with("http://")
+            && !self.webhook_url.starts_with("https://")
+        {
+            return Err(DeskError::invalid(
+                "desk policy webhook_url",
+                "must be an http:// or https:// URL",
+            ));
         }
         Ok(())
     }
@@ -128,7 +149,10 @@ impl Policy {
 
     /// Whether a reporter at `domain` gets acknowledgements.
     pub fn acknowledges(&self, reporter_email: &str) -> bool {
-        let domain = reporter_email.rsplit_once('@').map_or("", |(_, d)| d).to_ascii_lowercase();
+        let domain = reporter_email
+            .rsplit_once('@')
+            .map_or("", |(_, d)| d)
+            .to_ascii_lowercase();
         self.acknowledge_reporters
             && !self.feed_domains.iter().any(|f| {
                 let f = f.to_ascii_lowercase();
@@ -144,7 +168,12 @@ mod tests {
     #[test]
     fn defaults_follow_the_hosting_bcp() {
         let p = Policy::default();
-        for urgent in [AbuseClass::Phishing, AbuseClass::Malware, AbuseClass::BotnetC2, AbuseClass::Csam] {
+        for urgent in [
+            AbuseClass::Phishing,
+            AbuseClass::Malware,
+            AbuseClass::BotnetC2,
+            AbuseClass::Csam,
+        ] {
             assert!(p.for_class(urgent).urgent, "{urgent}");
             assert_eq!(p.for_class(urgent).severity, Severity::Critical);
         }

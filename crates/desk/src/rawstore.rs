@@ -56,7 +56,11 @@ impl RawStore {
         let dir = path.parent().unwrap_or(&self.root).to_path_buf();
         fs::create_dir_all(&dir).map_err(DeskError::io(&dir))?;
         let tmp = dir.join(format!(".{sha256}.{}.tmp", uuid::Uuid::new_v4().simple()));
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(DeskError::io(&tmp))?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(DeskError::io(&tmp))?;
         f.write_all(bytes).map_err(DeskError::io(&tmp))?;
         f.sync_all().map_err(DeskError::io(&tmp))?;
         drop(f);
@@ -75,16 +79,23 @@ impl RawStore {
         let path = self.path_of(sha256)?;
         fs::read(&path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                DeskError::NotFound { what: format!("raw report {sha256}") }
+                DeskError::NotFound {
+                    what: format!("raw report {sha256}"),
+                }
             } else {
-                DeskError::Io { path: path.display().to_string(), source: e }
+                DeskError::Io {
+                    path: path.display().to_string(),
+                    source: e,
+                }
             }
         })
     }
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(DeskError::io(dir))
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(DeskError::io(dir))
 }
 
 #[cfg(test)]
@@ -99,10 +110,22 @@ mod tests {
         assert!(a.new);
         assert_eq!(a.sha256, warden_model::sha256_hex(b"report one"));
         let again = store.put(b"report one").unwrap();
-        assert_eq!(again, Stored { sha256: a.sha256.clone(), new: false });
+        assert_eq!(
+            again,
+            Stored {
+                sha256: a.sha256.clone(),
+                new: false
+            }
+        );
         assert_eq!(store.get(&a.sha256).unwrap(), b"report one");
-        assert!(matches!(store.get(&"0".repeat(64)), Err(DeskError::NotFound { .. })));
-        assert!(matches!(store.get("../etc/passwd"), Err(DeskError::Invalid { .. })));
+        assert!(matches!(
+            store.get(&"0".repeat(64)),
+            Err(DeskError::NotFound { .. })
+        ));
+        assert!(matches!(
+            store.get("../etc/passwd"),
+            Err(DeskError::Invalid { .. })
+        ));
         fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -77,7 +77,11 @@ impl Store {
             .map_err(DeskError::db("connect"))?;
         MIGRATOR.run(&pool).await?;
         let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Ok(Self { pool, backend, write_lock })
+        Ok(Self {
+            pool,
+            backend,
+            write_lock,
+        })
     }
 
     /// The pool, for the desk's modules.
@@ -119,4 +123,3 @@ pub fn from_ms(ms: i64) -> DateTime<Utc> {
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
-

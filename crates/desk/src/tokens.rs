@@ -38,7 +38,10 @@ impl FromStr for Role {
             "read_only" | "read-only" | "readonly" => Ok(Self::ReadOnly),
             "analyst" => Ok(Self::Analyst),
             "admin" => Ok(Self::Admin),
-            other => Err(DeskError::invalid(format!("role {other:?}"), "use admin, analyst or read_only")),
+            other => Err(DeskError::invalid(
+                format!("role {other:?}"),
+                "use admin, analyst or read_only",
+            )),
         }
     }
 }
@@ -49,13 +52,26 @@ fn hash(token: &str) -> String {
 
 /// A new random token (256 bits, hex), for `warden serve` to print once.
 pub fn generate() -> String {
-    format!("wdn_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+    format!(
+        "wdn_{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
 }
 
 /// Registers `token` under `name` with `role` (replacing an earlier registration of it).
-pub async fn register(store: &Store, token: &str, name: &str, role: Role, now: DateTime<Utc>) -> Result<()> {
+pub async fn register(
+    store: &Store,
+    token: &str,
+    name: &str,
+    role: Role,
+    now: DateTime<Utc>,
+) -> Result<()> {
     if token.len() < 16 || token.len() > 512 {
-        return Err(DeskError::invalid("API token", "must be 16 to 512 characters"));
+        return Err(DeskError::invalid(
+            "API token",
+            "must be 16 to 512 characters",
+        ));
     }
     let _guard = store.write_guard().await;
     sqlx::query(
@@ -90,6 +106,9 @@ pub async fn verify(store: &Store, token: &str) -> Result<Option<(String, Role)>
 
 /// How many tokens exist (a fresh desk has none and needs a first admin token).
 pub async fn count(store: &Store) -> Result<i64> {
-    let row = sqlx::query("SELECT COUNT(*) FROM api_tokens").fetch_one(store.pool()).await.map_err(DeskError::db("token count"))?;
+    let row = sqlx::query("SELECT COUNT(*) FROM api_tokens")
+        .fetch_one(store.pool())
+        .await
+        .map_err(DeskError::db("token count"))?;
     row.try_get(0).map_err(DeskError::db("token count"))
 }

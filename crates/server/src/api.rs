@@ -43,7 +43,10 @@ impl From<DeskError> for ApiError {
             DeskError::Transition { .. } => StatusCode::CONFLICT,
             _ => {
                 tracing::error!(error = %e, "API request failed");
-                return ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal error; the server log has the details".into());
+                return ApiError(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error; the server log has the details".into(),
+                );
             }
         };
         ApiError(status, e.to_string())
@@ -78,27 +81,56 @@ async fn count_status(State(state): State<Arc<AppState>>, req: Request, next: Ne
     let resp = next.run(req).await;
     let s = resp.status();
     let m = &state.metrics;
-    inc(if s.is_success() { &m.http_2xx } else if s.is_client_error() { &m.http_4xx } else { &m.http_5xx });
+    inc(if s.is_success() {
+        &m.http_2xx
+    } else if s.is_client_error() {
+        &m.http_4xx
+    } else {
+        &m.http_5xx
+    });
     resp
 }
 
 /// Checks the bearer token, its role and the caller's rate; returns the token's name.
-async fn auth(state: &AppState, headers: &HeaderMap, peer: SocketAddr, need: Role) -> ApiResult<String> {
+async fn auth(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    need: Role,
+) -> ApiResult<String> {
     if !state.limiter.allow(&peer.ip().to_string()) {
         inc(&state.metrics.http_rate_limited);
-        return Err(ApiError(StatusCode::TOO_MANY_REQUESTS, "rate limit exceeded; slow down and retry".into()));
+        return Err(ApiError(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate limit exceeded; slow down and retry".into(),
+        ));
     }
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
-        .ok_or_else(|| ApiError(StatusCode::UNAUTHORIZED, "missing `Authorization: Bearer <token>` header".into()))?;
+        .ok_or_else(|| {
+            ApiError(
+                StatusCode::UNAUTHORIZED,
+                "missing `Authorization: Bearer <token>` header".into(),
+            )
+        })?;
     let (name, role) = tokens::verify(state.desk.store(), token)
         .await?
         .ok_or_else(|| ApiError(StatusCode::UNAUTHORIZED, "unknown API token".into()))?;
     if role < need {
-        return Err(ApiError(StatusCode::FORBIDDEN, format!("this token has role {}; this call needs {}", role.as_str(), need.as_str())));
+        return Err(ApiError(
+            StatusCode::FORBIDDEN,
+            format!(
+                "this token has role {}; this call needs {}",
+                role.as_str(),
+                need.as_str()
+            ),
+        ));
     }
     Ok(name)
 }
@@ -111,9 +143,19 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let rows = sqlx::query("SELECT state, COUNT(*) FROM cases GROUP BY state").fetch_all(state.desk.store().pool()).await.unwrap_or_default();
-    let cases: Vec<(String, i64)> = rows.iter().filter_map(|r| Some((r.try_get(0).ok()?, r.try_get(1).ok()?))).collect();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(&cases)).into_response()
+    let rows = sqlx::query("SELECT state, COUNT(*) FROM cases GROUP BY state")
+        .fetch_all(state.desk.store().pool())
+        .await
+        .unwrap_or_default();
+    let cases: Vec<(String, i64)> = rows
+        .iter()
+        .filter_map(|r| Some((r.try_get(0).ok()?, r.try_get(1).ok()?)))
+        .collect();
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(&cases),
+    )
+        .into_response()
 }
 
 async fn openapi() -> Json<Value> {
@@ -121,20 +163,45 @@ async fn openapi() -> Json<Value> {
 }
 
 /// Content types a report may come as.
-const REPORT_TYPES: [&str; 6] = ["message/rfc822", "application/json", "text/csv", "text/plain", "application/octet-stream", "application/zip"];
+const REPORT_TYPES: [&str; 6] = [
+    "message/rfc822",
+    "application/json",
+    "text/csv",
+    "text/plain",
+    "application/octet-stream",
+    "application/zip",
+];
 
-async fn post_report(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+async fn post_report(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
     auth(&state, &headers, peer, Role::Analyst).await?;
-    if let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
-        let base = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    {
+        let base = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if !REPORT_TYPES.contains(&base.as_str()) && !base.starts_with("application/gzip") {
             return Err(ApiError(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format!("content type {base:?} is not a report; send message/rfc822, application/json (X-ARF) or text/csv"),
+                format!(
+                    "content type {base:?} is not a report; send message/rfc822, application/json (X-ARF) or text/csv"
+                ),
             ));
         }
     }
-    let receipt = state.desk.ingest(body.to_vec(), Channel::Http, None, Utc::now()).await?;
+    let receipt = state
+        .desk
+        .ingest(body.to_vec(), Channel::Http, None, Utc::now())
+        .await?;
     inc(&state.metrics.reports_http);
     if receipt.duplicate {
         inc(&state.metrics.reports_duplicate);
@@ -144,20 +211,43 @@ async fn post_report(State(state): State<Arc<AppState>>, ConnectInfo(peer): Conn
     Ok((StatusCode::ACCEPTED, Json(receipt)).into_response())
 }
 
-async fn get_report(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Response> {
+async fn get_report(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     auth(&state, &headers, peer, Role::ReadOnly).await?;
     Ok(Json(state.desk.receipt(&id.to_ascii_lowercase()).await?).into_response())
 }
 
-async fn rerun_report(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Response> {
+async fn rerun_report(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     auth(&state, &headers, peer, Role::Analyst).await?;
-    Ok(Json(state.desk.reprocess(&id.to_ascii_lowercase(), Utc::now()).await?).into_response())
+    Ok(Json(
+        state
+            .desk
+            .reprocess(&id.to_ascii_lowercase(), Utc::now())
+            .await?,
+    )
+    .into_response())
 }
 
-async fn quarantine(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> ApiResult<Response> {
+async fn quarantine(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     auth(&state, &headers, peer, Role::ReadOnly).await?;
     let list = state.desk.quarantined(500).await?;
-    let items: Vec<Value> = list.into_iter().map(|(id, at, err)| json!({"report_id": id, "received_at": at, "error": err})).collect();
+    let items: Vec<Value> = list
+        .into_iter()
+        .map(|(id, at, err)| json!({"report_id": id, "received_at": at, "error": err}))
+        .collect();
     Ok(Json(json!({ "reports": items })).into_response())
 }
 
@@ -172,11 +262,21 @@ pub struct CaseQuery {
     offset: Option<i64>,
 }
 
-async fn list_cases(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, Query(q): Query<CaseQuery>) -> ApiResult<Response> {
+async fn list_cases(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<CaseQuery>,
+) -> ApiResult<Response> {
     auth(&state, &headers, peer, Role::ReadOnly).await?;
     let filter = CaseFilter {
         state: q.state.as_deref().map(str::parse).transpose()?,
-        class: q.class.as_deref().map(str::parse).transpose().map_err(|e: String| ApiError(StatusCode::BAD_REQUEST, e))?,
+        class: q
+            .class
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e: String| ApiError(StatusCode::BAD_REQUEST, e))?,
         customer: q.customer,
         overdue: q.overdue.unwrap_or(false),
         limit: q.limit,
@@ -197,7 +297,12 @@ async fn list_cases(State(state): State<Arc<AppState>>, ConnectInfo(peer): Conne
     Ok(Json(json!({ "cases": items })).into_response())
 }
 
-async fn get_case(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Response> {
+async fn get_case(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     auth(&state, &headers, peer, Role::ReadOnly).await?;
     let store = state.desk.store();
     let now = Utc::now();
@@ -232,16 +337,42 @@ async fn case_action(
 ) -> ApiResult<Response> {
     let actor = auth(&state, &headers, peer, Role::Analyst).await?;
     let body: ActionBody = serde_json::from_slice(&body).map_err(|e| {
-        ApiError(StatusCode::BAD_REQUEST, format!("invalid action body: {e}; send {{\"action\": \"resolve\", \"note\": \"...\"}}"))
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "invalid action body: {e}; send {{\"action\": \"resolve\", \"note\": \"...\"}}"
+            ),
+        )
     })?;
-    let case = cases::apply(state.desk.store(), state.desk.policy(), &id, body.action, &actor, &body.note, Utc::now()).await?;
+    let case = cases::apply(
+        state.desk.store(),
+        state.desk.policy(),
+        &id,
+        body.action,
+        &actor,
+        &body.note,
+        Utc::now(),
+    )
+    .await?;
     Ok(Json(case).into_response())
 }
 
-async fn inventory_import(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+async fn inventory_import(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
     auth(&state, &headers, peer, Role::Admin).await?;
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
-    let doc = if ct.starts_with("text/csv") { InventoryDoc::from_csv(&body)? } else { InventoryDoc::from_json(&body)? };
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    let doc = if ct.starts_with("text/csv") {
+        InventoryDoc::from_csv(&body)?
+    } else {
+        InventoryDoc::from_json(&body)?
+    };
     let sum = inventory::import(state.desk.store(), &doc, Utc::now()).await?;
     Ok(Json(sum).into_response())
 }
@@ -254,21 +385,41 @@ pub struct LookupQuery {
     at: Option<DateTime<Utc>>,
 }
 
-async fn inventory_lookup(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, Query(q): Query<LookupQuery>) -> ApiResult<Response> {
+async fn inventory_lookup(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<LookupQuery>,
+) -> ApiResult<Response> {
     auth(&state, &headers, peer, Role::ReadOnly).await?;
     let at = q.at.unwrap_or_else(Utc::now);
     let holders = match (q.ip, q.domain) {
         (Some(ip), _) => {
-            let ip = ip.parse().map_err(|_| ApiError(StatusCode::BAD_REQUEST, format!("{ip:?} is not an IP address")))?;
+            let ip = ip.parse().map_err(|_| {
+                ApiError(
+                    StatusCode::BAD_REQUEST,
+                    format!("{ip:?} is not an IP address"),
+                )
+            })?;
             inventory::holders_of_ip(state.desk.store(), ip, at).await?
         }
         (None, Some(d)) => inventory::holders_of_domain(state.desk.store(), &d, at).await?,
-        (None, None) => return Err(ApiError(StatusCode::BAD_REQUEST, "give ?ip=ADDRESS or ?domain=NAME (and optionally &at=RFC3339)".into())),
+        (None, None) => {
+            return Err(ApiError(
+                StatusCode::BAD_REQUEST,
+                "give ?ip=ADDRESS or ?domain=NAME (and optionally &at=RFC3339)".into(),
+            ));
+        }
     };
     Ok(Json(json!({ "at": at, "holders": holders })).into_response())
 }
 
-async fn customer(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Response> {
+async fn customer(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     auth(&state, &headers, peer, Role::ReadOnly).await?;
     let c = inventory::customer(state.desk.store(), &id).await?;
     let repeat = cases::repeat_count(state.desk.store(), &id, Utc::now(), 90).await?;

@@ -153,8 +153,16 @@ pub async fn start(
         webhooks,
     });
     let (stop, stop_rx) = watch::channel(false);
-    let http = TcpListener::bind(cfg.http_listen).await.map_err(|source| ServerError::Bind { addr: cfg.http_listen, source })?;
-    let http_addr = http.local_addr().map_err(|source| ServerError::Bind { addr: cfg.http_listen, source })?;
+    let http = TcpListener::bind(cfg.http_listen)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: cfg.http_listen,
+            source,
+        })?;
+    let http_addr = http.local_addr().map_err(|source| ServerError::Bind {
+        addr: cfg.http_listen,
+        source,
+    })?;
     let mut tasks = Vec::new();
     let router = api::router(state.clone());
     let mut rx = stop_rx.clone();
@@ -162,18 +170,36 @@ pub async fn start(
         let graceful = async move {
             let _ = rx.changed().await;
         };
-        if let Err(e) = axum::serve(http, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(graceful).await {
+        if let Err(e) = axum::serve(
+            http,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(graceful)
+        .await
+        {
             tracing::error!(error = %e, "HTTP server stopped");
         }
     }));
     let mut smtp_addr = None;
     if let Some(addr) = cfg.smtp_listen {
-        let l = TcpListener::bind(addr).await.map_err(|source| ServerError::Bind { addr, source })?;
-        smtp_addr = Some(l.local_addr().map_err(|source| ServerError::Bind { addr, source })?);
+        let l = TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServerError::Bind { addr, source })?;
+        smtp_addr = Some(
+            l.local_addr()
+                .map_err(|source| ServerError::Bind { addr, source })?,
+        );
         tasks.push(tokio::spawn(smtp::serve(l, state.clone(), stop_rx.clone())));
     }
     tasks.push(tokio::spawn(worker(state.clone(), cfg.tick, stop_rx)));
-    Ok(Running { http_addr, smtp_addr, recovered, state, stop, tasks })
+    Ok(Running {
+        http_addr,
+        smtp_addr,
+        recovered,
+        state,
+        stop,
+        tasks,
+    })
 }
 
 /// One round of background work: escalate, then deliver. Public so tests and `--demo` can

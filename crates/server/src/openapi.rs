@@ -34,8 +34,25 @@ fn q(name: &str, ty: &str, desc: &str) -> Value {
 
 /// The document.
 pub fn document() -> Value {
-    let states = json!(["open", "notified", "customer_replied", "resolved", "escalated", "suspended", "closed"]);
-    let actions = json!(["notify", "customer_replied", "resolve", "escalate", "suspend", "close", "reopen", "note"]);
+    let states = json!([
+        "open",
+        "notified",
+        "customer_replied",
+        "resolved",
+        "escalated",
+        "suspended",
+        "closed"
+    ]);
+    let actions = json!([
+        "notify",
+        "customer_replied",
+        "resolve",
+        "escalate",
+        "suspend",
+        "close",
+        "reopen",
+        "note"
+    ]);
     json!({
         "openapi": "3.1.0",
         "info": {

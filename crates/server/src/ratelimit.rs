@@ -16,7 +16,11 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// `per_sec` sustained requests with bursts of `burst`; `per_sec == 0` disables limiting.
     pub fn new(per_sec: u32, burst: u32) -> Self {
-        Self { per_sec: f64::from(per_sec), burst: f64::from(burst.max(1)), buckets: Mutex::new(HashMap::new()) }
+        Self {
+            per_sec: f64::from(per_sec),
+            burst: f64::from(burst.max(1)),
+            buckets: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Takes one token for `key`; false when the client is over its rate.
@@ -25,10 +29,14 @@ impl RateLimiter {
             return true;
         }
         let now = Instant::now();
-        let Ok(mut map) = self.buckets.lock() else { return true };
+        let Ok(mut map) = self.buckets.lock() else {
+            return true;
+        };
         if map.len() > 100_000 {
             // Bound memory under a flood of distinct keys: forget full buckets.
-            map.retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() * self.per_sec < self.burst);
+            map.retain(|_, (tokens, at)| {
+                *tokens + now.duration_since(*at).as_secs_f64() * self.per_sec < self.burst
+            });
         }
         let (tokens, at) = map.entry(key.to_owned()).or_insert((self.burst, now));
         *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.per_sec).min(self.burst);

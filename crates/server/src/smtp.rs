@@ -58,7 +58,11 @@ const MAX_COMMAND_LINE: usize = 2048;
 const MAX_DATA_CHUNK: usize = 64 * 1024;
 
 /// Accepts sessions until `shutdown` turns true.
-pub async fn serve(listener: TcpListener, state: Arc<AppState>, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let slots = Arc::new(Semaphore::new(state.smtp.max_sessions.max(1)));
     loop {
         tokio::select! {
@@ -81,11 +85,18 @@ pub async fn serve(listener: TcpListener, state: Arc<AppState>, mut shutdown: wa
 
 /// Reads one line of at most `max` bytes into `buf`. Returns false at end of stream. A longer
 /// line is returned in pieces (no trailing newline on all but the last).
-async fn read_piece<R: AsyncRead + Unpin>(r: &mut BufReader<R>, buf: &mut Vec<u8>, max: usize, timeout: Duration) -> std::io::Result<bool> {
+async fn read_piece<R: AsyncRead + Unpin>(
+    r: &mut BufReader<R>,
+    buf: &mut Vec<u8>,
+    max: usize,
+    timeout: Duration,
+) -> std::io::Result<bool> {
     buf.clear();
     let n = tokio::time::timeout(timeout, (&mut *r).take(max as u64).read_until(b'\n', buf))
         .await
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "SMTP client idle too long"))??;
+        .map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::TimedOut, "SMTP client idle too long")
+        })??;
     Ok(n > 0)
 }
 
@@ -102,7 +113,9 @@ fn addr_in(arg: &str) -> Option<String> {
 fn size_param(arg: &str) -> Option<u64> {
     arg.split_whitespace().find_map(|p| {
         let (k, v) = p.split_once('=')?;
-        k.eq_ignore_ascii_case("SIZE").then(|| v.parse().ok()).flatten()
+        k.eq_ignore_ascii_case("SIZE")
+            .then(|| v.parse().ok())
+            .flatten()
     })
 }
 
@@ -111,7 +124,8 @@ async fn session(stream: TcpStream, state: Arc<AppState>) -> std::io::Result<()>
     let (rd, mut wr) = stream.into_split();
     let mut rd = BufReader::new(rd);
     let host = &cfg.hostname;
-    wr.write_all(format!("220 {host} ESMTP Warden abuse desk\r\n").as_bytes()).await?;
+    wr.write_all(format!("220 {host} ESMTP Warden abuse desk\r\n").as_bytes())
+        .await?;
     let mut line = Vec::with_capacity(512);
     let mut greeted = false;
     let mut from: Option<String> = None;
@@ -169,7 +183,7 @@ async fn session(stream: TcpStream, state: Arc<AppState>) -> std::io::Result<()>
                     let domain = domain.trim_end_matches('.').to_ascii_lowercase();
                     let local = local.to_ascii_lowercase();
                     let base = local.split('+').next().unwrap_or("");
-                    if !cfg.domains.iter().any(|d| *d == domain) {
+                    if !cfg.domains.contains(&domain) {
                         inc(&state.metrics.smtp_rcpt_refused);
                         "550 5.7.1 Relaying denied: this server only takes reports for its own abuse mailboxes\r\n".into()
                     } else if !cfg.mailboxes.iter().any(|m| m == base) {
@@ -209,21 +223,33 @@ async fn session(stream: TcpStream, state: Arc<AppState>) -> std::io::Result<()>
 }
 
 /// Reads the message up to the lone dot, stores it durably and returns the reply line.
-async fn receive_data<R: AsyncRead + Unpin>(rd: &mut BufReader<R>, line: &mut Vec<u8>, state: &Arc<AppState>, from: Option<&str>) -> std::io::Result<String> {
+async fn receive_data<R: AsyncRead + Unpin>(
+    rd: &mut BufReader<R>,
+    line: &mut Vec<u8>,
+    state: &Arc<AppState>,
+    from: Option<&str>,
+) -> std::io::Result<String> {
     let cfg = &state.smtp;
     let mut msg: Vec<u8> = Vec::with_capacity(16 * 1024);
     let mut too_big = false;
     let mut at_line_start = true;
     loop {
         if !read_piece(rd, line, MAX_DATA_CHUNK, cfg.command_timeout).await? {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed during DATA"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "connection closed during DATA",
+            ));
         }
         let complete = line.ends_with(b"\n");
         if at_line_start && complete && (line.as_slice() == b".\r\n" || line.as_slice() == b".\n") {
             break;
         }
         // RFC 5321 §4.5.2: a leading dot on a data line was doubled by the client.
-        let piece: &[u8] = if at_line_start && line.first() == Some(&b'.') { line.get(1..).unwrap_or_default() } else { line };
+        let piece: &[u8] = if at_line_start && line.first() == Some(&b'.') {
+            line.get(1..).unwrap_or_default()
+        } else {
+            line
+        };
         if !too_big {
             if msg.len() + piece.len() > cfg.max_message_bytes {
                 too_big = true;
@@ -236,7 +262,10 @@ async fn receive_data<R: AsyncRead + Unpin>(rd: &mut BufReader<R>, line: &mut Ve
     }
     if too_big {
         inc(&state.metrics.smtp_too_large);
-        return Ok(format!("552 5.3.4 Message size exceeds the limit of {} bytes\r\n", cfg.max_message_bytes));
+        return Ok(format!(
+            "552 5.3.4 Message size exceeds the limit of {} bytes\r\n",
+            cfg.max_message_bytes
+        ));
     }
     let now = Utc::now();
     match state.desk.store_report(msg, Channel::Smtp, from, now).await {
@@ -257,12 +286,16 @@ async fn receive_data<R: AsyncRead + Unpin>(rd: &mut BufReader<R>, line: &mut Ve
                             crate::count_receipt(&st.metrics, &r);
                         }
                     }
-                    Err(e) => tracing::error!(report = %id2, error = %e, "processing an SMTP report failed; recovery will retry"),
+                    Err(e) => {
+                        tracing::error!(report = %id2, error = %e, "processing an SMTP report failed; recovery will retry")
+                    }
                 }
             });
             Ok(format!("250 2.0.0 Stored as report {id}\r\n"))
         }
-        Err(warden_desk::DeskError::Invalid { reason, .. }) => Ok(format!("554 5.6.0 {reason}\r\n")),
+        Err(warden_desk::DeskError::Invalid { reason, .. }) => {
+            Ok(format!("554 5.6.0 {reason}\r\n"))
+        }
         Err(e) => {
             tracing::error!(error = %e, "could not store an SMTP report");
             Ok("451 4.3.0 Temporary failure storing the message, try again later\r\n".into())
@@ -276,10 +309,19 @@ mod tests {
 
     #[test]
     fn addresses_and_size() {
-        assert_eq!(addr_in("FROM:<a@b.example> SIZE=10").as_deref(), Some("a@b.example"));
-        assert_eq!(addr_in("TO: <abuse@isp.example>").as_deref(), Some("abuse@isp.example"));
+        assert_eq!(
+            addr_in("FROM:<a@b.example> SIZE=10").as_deref(),
+            Some("a@b.example")
+        );
+        assert_eq!(
+            addr_in("TO: <abuse@isp.example>").as_deref(),
+            Some("abuse@isp.example")
+        );
         assert_eq!(addr_in("FROM:<>").as_deref(), Some(""));
-        assert_eq!(addr_in("TO:<@relay.example:abuse@isp.example>").as_deref(), Some("abuse@isp.example"));
+        assert_eq!(
+            addr_in("TO:<@relay.example:abuse@isp.example>").as_deref(),
+            Some("abuse@isp.example")
+        );
         assert_eq!(addr_in("TO:abuse@isp.example"), None);
         assert_eq!(size_param("FROM:<a@b> BODY=8BITMIME size=1234"), Some(1234));
         assert_eq!(size_param("FROM:<a@b>"), None);

@@ -16,9 +16,20 @@ async fn refuses_to_relay_and_unknown_mailboxes() {
     assert!(c.cmd("MAIL FROM:<a@b.example>").await.starts_with("503"));
     let ehlo = c.cmd("EHLO client.example").await;
     assert!(ehlo.contains("SIZE 1048576"), "{ehlo}");
-    assert!(c.cmd("RCPT TO:<abuse@isp.example>").await.starts_with("503"));
-    assert!(c.cmd("MAIL FROM:<spammer@bad.example>").await.starts_with("250"));
-    assert!(c.cmd("DATA").await.starts_with("554"), "DATA without recipients");
+    assert!(
+        c.cmd("RCPT TO:<abuse@isp.example>")
+            .await
+            .starts_with("503")
+    );
+    assert!(
+        c.cmd("MAIL FROM:<spammer@bad.example>")
+            .await
+            .starts_with("250")
+    );
+    assert!(
+        c.cmd("DATA").await.starts_with("554"),
+        "DATA without recipients"
+    );
     // Relay attempts, in the spellings relay testers use.
     for rcpt in [
         "<victim@gmail.example>",
@@ -32,14 +43,29 @@ async fn refuses_to_relay_and_unknown_mailboxes() {
     }
     let r = c.cmd("RCPT TO:<ceo@isp.example>").await;
     assert!(r.starts_with("550 5.1.1"), "unknown mailbox: {r}");
-    assert!(c.cmd("RCPT TO:<Abuse@ISP.example>").await.starts_with("250"));
-    assert!(c.cmd("RCPT TO:<postmaster@isp.example>").await.starts_with("250"));
+    assert!(
+        c.cmd("RCPT TO:<Abuse@ISP.example>")
+            .await
+            .starts_with("250")
+    );
+    assert!(
+        c.cmd("RCPT TO:<postmaster@isp.example>")
+            .await
+            .starts_with("250")
+    );
     assert!(c.cmd("RSET").await.starts_with("250"));
-    assert!(c.cmd("DATA").await.starts_with("503"), "RSET forgets the transaction");
+    assert!(
+        c.cmd("DATA").await.starts_with("503"),
+        "RSET forgets the transaction"
+    );
     assert!(c.cmd("VRFY abuse").await.starts_with("252"));
     assert!(c.cmd("STARTTLS").await.starts_with("502"));
     assert!(c.cmd("QUIT").await.starts_with("221"));
-    let m = srv.state.metrics.smtp_rcpt_refused.load(std::sync::atomic::Ordering::Relaxed);
+    let m = srv
+        .state
+        .metrics
+        .smtp_rcpt_refused
+        .load(std::sync::atomic::Ordering::Relaxed);
     assert_eq!(m, 6);
     srv.shutdown().await;
 }
@@ -53,7 +79,10 @@ async fn size_limits_and_long_lines() {
     let r = c.cmd("MAIL FROM:<a@b.example> SIZE=99999999").await;
     assert!(r.starts_with("552"), "{r}");
     // A message over the limit despite no SIZE: read to the end, then refused, nothing stored.
-    let big = format!("Subject: big\r\n\r\n{}", "x".repeat(1000).repeat(1100).as_str());
+    let big = format!(
+        "Subject: big\r\n\r\n{}",
+        "x".repeat(1000).repeat(1100).as_str()
+    );
     let r = c.send("a@b.example", "abuse@isp.example", &big).await;
     assert!(r.starts_with("552"), "{r}");
     assert!(srv.state.desk.quarantined(10).await.unwrap().is_empty());
@@ -76,10 +105,16 @@ async fn accepted_mail_is_stored_before_250_and_resends_recognised() {
     assert!(r.starts_with("250 2.0.0 Stored as report "), "{r}");
     let id = r.trim().rsplit(' ').next().unwrap().to_owned();
     // Stored the moment 250 was sent, byte for byte.
-    assert_eq!(srv.state.desk.raw().get(&id).unwrap(), format!("{msg}").into_bytes().as_slice()[..].to_vec());
+    assert_eq!(srv.state.desk.raw().get(&id).unwrap(), msg.as_bytes());
     srv.state.desk.receipt(&id).await.unwrap();
     let again = c.send("r@reporter.example", "abuse@isp.example", msg).await;
     assert!(again.contains(&id), "{again}");
-    assert_eq!(srv.state.metrics.reports_duplicate.load(std::sync::atomic::Ordering::Relaxed), 1);
+    assert_eq!(
+        srv.state
+            .metrics
+            .reports_duplicate
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
     srv.shutdown().await;
 }

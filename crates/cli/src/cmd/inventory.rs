@@ -46,31 +46,52 @@ enum Sub {
 
 /// Runs `warden inventory`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     rt.block_on(async move {
         let store = match &args.database {
-            Some(url) => Store::connect(url).await.context("cannot open the database (check --database)")?,
+            Some(url) => Store::connect(url)
+                .await
+                .context("cannot open the database (check --database)")?,
             None => {
-                let dir = args.data.clone().unwrap_or_else(|| PathBuf::from("warden-data"));
-                Store::open_sqlite_dir(&dir).await.with_context(|| format!("cannot open the SQLite store in {}", dir.display()))?
+                let dir = args
+                    .data
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("warden-data"));
+                Store::open_sqlite_dir(&dir)
+                    .await
+                    .with_context(|| format!("cannot open the SQLite store in {}", dir.display()))?
             }
         };
         let code = match args.command {
             Sub::Import { file, format } => {
-                let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+                let bytes = std::fs::read(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
                 let csv = match format.as_deref() {
                     Some(f) => f == "csv",
-                    None => !file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")),
+                    None => !file
+                        .extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("json")),
                 };
-                let doc = if csv { InventoryDoc::from_csv(&bytes) } else { InventoryDoc::from_json(&bytes) }
-                    .with_context(|| format!("{}", file.display()))?;
+                let doc = if csv {
+                    InventoryDoc::from_csv(&bytes)
+                } else {
+                    InventoryDoc::from_json(&bytes)
+                }
+                .with_context(|| format!("{}", file.display()))?;
                 let sum = inventory::import(&store, &doc, Utc::now()).await?;
                 if args.json {
                     println!("{}", serde_json::to_string(&sum)?);
                 } else {
                     println!(
                         "imported {} customers, {} contacts, {} prefixes, {} domains from {}",
-                        sum.customers, sum.contacts, sum.prefixes, sum.domains, file.display()
+                        sum.customers,
+                        sum.contacts,
+                        sum.prefixes,
+                        sum.domains,
+                        file.display()
                     );
                 }
                 ExitCode::SUCCESS
@@ -82,18 +103,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     Err(_) => inventory::holders_of_domain(&store, &query, at).await?,
                 };
                 if args.json {
-                    println!("{}", serde_json::to_string(&serde_json::json!({"query": query, "at": at, "holders": holders}))?);
+                    println!(
+                        "{}",
+                        serde_json::to_string(
+                            &serde_json::json!({"query": query, "at": at, "holders": holders})
+                        )?
+                    );
                 } else if holders.is_empty() {
                     println!("{query}: no holder at {at}");
                 } else {
                     for h in &holders {
                         let until = h.valid_to.map_or("now".to_owned(), |t| t.to_rfc3339());
-                        let shared = if h.shared { "  (shared CGN pool: needs port and time)" } else { "" };
-                        println!("{query}: {} ({}) via {} from {} until {until}{shared}", h.customer_id, h.customer_name, h.matched, h.valid_from.to_rfc3339());
+                        let shared = if h.shared {
+                            "  (shared CGN pool: needs port and time)"
+                        } else {
+                            ""
+                        };
+                        println!(
+                            "{query}: {} ({}) via {} from {} until {until}{shared}",
+                            h.customer_id,
+                            h.customer_name,
+                            h.matched,
+                            h.valid_from.to_rfc3339()
+                        );
                     }
                 }
                 // Like grep: 1 when nothing matched, so scripts can branch on it.
-                if holders.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS }
+                if holders.is_empty() {
+                    ExitCode::from(1)
+                } else {
+                    ExitCode::SUCCESS
+                }
             }
         };
         store.close().await;

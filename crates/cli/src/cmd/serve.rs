@@ -29,7 +29,11 @@ pub struct Args {
     #[arg(long, env = "WARDEN_SMTP_LISTEN")]
     smtp_listen: Option<SocketAddr>,
     /// Domains whose abuse@ and postmaster@ the SMTP listener accepts (repeatable).
-    #[arg(long = "smtp-domain", env = "WARDEN_SMTP_DOMAINS", value_delimiter = ',')]
+    #[arg(
+        long = "smtp-domain",
+        env = "WARDEN_SMTP_DOMAINS",
+        value_delimiter = ','
+    )]
     smtp_domains: Vec<String>,
     /// Data directory: SQLite database and raw reports [default: ./warden-data].
     #[arg(long, env = "WARDEN_DATA")]
@@ -82,49 +86,82 @@ struct ConfigFile {
 }
 
 fn load_config(path: Option<&PathBuf>) -> anyhow::Result<(ServeSection, Policy)> {
-    let Some(path) = path else { return Ok((ServeSection::default(), Policy::default())) };
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let file: ConfigFile = toml::from_str(&text).with_context(|| format!("{}: invalid configuration", path.display()))?;
+    let Some(path) = path else {
+        return Ok((ServeSection::default(), Policy::default()));
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file: ConfigFile = toml::from_str(&text)
+        .with_context(|| format!("{}: invalid configuration", path.display()))?;
     let policy = match file.desk {
-        Some(v) => Policy::from_toml(&toml::to_string(&v)?).with_context(|| format!("{}: [desk]", path.display()))?,
+        Some(v) => Policy::from_toml(&toml::to_string(&v)?)
+            .with_context(|| format!("{}: [desk]", path.display()))?,
         None => Policy::default(),
     };
     Ok((file.serve, policy))
 }
 
 fn split_host_port(s: &str) -> anyhow::Result<(String, u16)> {
-    let (h, p) = s.rsplit_once(':').with_context(|| format!("relay {s:?}: expected HOST:PORT"))?;
-    Ok((h.trim_matches(['[', ']']).to_owned(), p.parse().with_context(|| format!("relay {s:?}: bad port"))?))
+    let (h, p) = s
+        .rsplit_once(':')
+        .with_context(|| format!("relay {s:?}: expected HOST:PORT"))?;
+    Ok((
+        h.trim_matches(['[', ']']).to_owned(),
+        p.parse()
+            .with_context(|| format!("relay {s:?}: bad port"))?,
+    ))
 }
 
 /// Runs `warden serve`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     rt.block_on(serve(args))
 }
 
 async fn serve(args: Args) -> anyhow::Result<ExitCode> {
-    let _ = tracing_subscriber::fmt().with_max_level(tracing_subscriber::filter::LevelFilter::INFO).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+        .with_writer(std::io::stderr)
+        .try_init();
     let (section, mut policy) = load_config(args.config.as_ref())?;
     let demo = args.demo;
     let data = if demo {
         std::env::temp_dir().join(format!("warden-demo-{}", uuid_like()))
     } else {
-        args.data.or(section.data.clone()).unwrap_or_else(|| PathBuf::from("warden-data"))
+        args.data
+            .or(section.data.clone())
+            .unwrap_or_else(|| PathBuf::from("warden-data"))
     };
-    std::fs::create_dir_all(&data).with_context(|| format!("cannot create data directory {}", data.display()))?;
+    std::fs::create_dir_all(&data)
+        .with_context(|| format!("cannot create data directory {}", data.display()))?;
     let store = match (demo, args.database.or(section.database.clone())) {
-        (false, Some(url)) => Store::connect(&url).await.with_context(|| "cannot open the database (check --database)".to_string())?,
-        _ => Store::open_sqlite_dir(&data).await.with_context(|| format!("cannot open the SQLite store in {}", data.display()))?,
+        (false, Some(url)) => Store::connect(&url)
+            .await
+            .with_context(|| "cannot open the database (check --database)".to_string())?,
+        _ => Store::open_sqlite_dir(&data)
+            .await
+            .with_context(|| format!("cannot open the SQLite store in {}", data.display()))?,
     };
     if demo && policy.from_address == Policy::default().from_address {
         policy.from_address = "abuse@isp.example".into();
     }
     let raw = RawStore::open(data.join("raw"))?;
-    let desk = Desk::new(store.clone(), raw, policy, Arc::new(InventoryAttributor::new(store.clone())), warden_reports::parse);
+    let desk = Desk::new(
+        store.clone(),
+        raw,
+        policy,
+        Arc::new(InventoryAttributor::new(store.clone())),
+        warden_reports::parse,
+    );
     let now = Utc::now();
 
-    let token = match args.admin_token.clone().or_else(|| demo.then(|| std::env::var("WARDEN_DEMO_TOKEN").ok()).flatten()) {
+    let token = match args.admin_token.clone().or_else(|| {
+        demo.then(|| std::env::var("WARDEN_DEMO_TOKEN").ok())
+            .flatten()
+    }) {
         Some(t) => {
             tokens::register(&store, &t, "admin", Role::Admin, now).await?;
             None
@@ -137,7 +174,11 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         None => None,
     };
 
-    let mut smtp_domains = if args.smtp_domains.is_empty() { section.smtp_domains.clone() } else { args.smtp_domains.clone() };
+    let mut smtp_domains = if args.smtp_domains.is_empty() {
+        section.smtp_domains.clone()
+    } else {
+        args.smtp_domains.clone()
+    };
     let mut smtp_listen = args.smtp_listen.or(section.smtp_listen);
     if demo {
         let inv = demo::inventory(50);
@@ -156,15 +197,28 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
                 processed += 1;
             }
         }
-        eprintln!("demo: data in {} ; {} customers; {} sample reports processed, {} quarantined", data.display(), 50, processed, quarantined);
+        eprintln!(
+            "demo: data in {} ; {} customers; {} sample reports processed, {} quarantined",
+            data.display(),
+            50,
+            processed,
+            quarantined
+        );
     }
 
     let mut smtp = SmtpConfig::default();
     if !smtp_domains.is_empty() {
-        smtp.domains = smtp_domains.iter().map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase()).collect();
+        smtp.domains = smtp_domains
+            .iter()
+            .map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase())
+            .collect();
     }
     if !section.smtp_mailboxes.is_empty() {
-        smtp.mailboxes = section.smtp_mailboxes.iter().map(|m| m.to_ascii_lowercase()).collect();
+        smtp.mailboxes = section
+            .smtp_mailboxes
+            .iter()
+            .map(|m| m.to_ascii_lowercase())
+            .collect();
     }
     if let Some(h) = &section.smtp_hostname {
         smtp.hostname = h.clone();
@@ -174,7 +228,9 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     }
     let desk = desk.with_max_report_bytes(smtp.max_message_bytes);
     if smtp_listen.is_some() && smtp_domains.is_empty() {
-        bail!("--smtp-listen needs at least one --smtp-domain (the domains whose abuse@ this desk receives)");
+        bail!(
+            "--smtp-listen needs at least one --smtp-domain (the domains whose abuse@ this desk receives)"
+        );
     }
     let mailer: Arc<dyn Mailer> = match args.relay.or(section.relay.clone()) {
         Some(relay) => {
@@ -187,9 +243,15 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         Some(dir) => Templates::load(dir)?,
         None => Templates::default(),
     };
-    let tick = args.tick_seconds.or(section.tick_seconds).unwrap_or(if demo { 2.0 } else { 10.0 });
+    let tick = args
+        .tick_seconds
+        .or(section.tick_seconds)
+        .unwrap_or(if demo { 2.0 } else { 10.0 });
     let cfg = ServerConfig {
-        http_listen: args.listen.or(section.listen).unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))),
+        http_listen: args
+            .listen
+            .or(section.listen)
+            .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))),
         smtp_listen,
         smtp,
         tick: Duration::from_secs_f64(tick.clamp(0.01, 3600.0)),
@@ -197,12 +259,21 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         rate_burst: section.rate_burst.unwrap_or(400),
     };
     let running = warden_server::start(desk, cfg, templates, mailer, Arc::new(HttpWebhook)).await?;
-    eprintln!("warden serve: API on http://{} (OpenAPI at /api/openapi.json)", running.http_addr);
+    eprintln!(
+        "warden serve: API on http://{} (OpenAPI at /api/openapi.json)",
+        running.http_addr
+    );
     if let Some(a) = running.smtp_addr {
-        eprintln!("warden serve: SMTP intake on {a} for abuse@ {}", smtp_domains.join(", "));
+        eprintln!(
+            "warden serve: SMTP intake on {a} for abuse@ {}",
+            smtp_domains.join(", ")
+        );
     }
     if running.recovered > 0 {
-        eprintln!("warden serve: recovered {} report(s) stored before a crash", running.recovered);
+        eprintln!(
+            "warden serve: recovered {} report(s) stored before a crash",
+            running.recovered
+        );
     }
     if let Some(t) = token {
         eprintln!("warden serve: admin API token (shown once, store it): {t}");
@@ -218,5 +289,9 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn uuid_like() -> String {
-    format!("{}-{}", std::process::id(), Utc::now().timestamp_nanos_opt().unwrap_or_default())
+    format!(
+        "{}-{}",
+        std::process::id(),
+        Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    )
 }

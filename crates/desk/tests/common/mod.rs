@@ -15,7 +15,10 @@ pub const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// A fresh temporary directory.
 pub fn tempdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("warden-desk-{tag}-{}", uuid::Uuid::new_v4().simple()));
+    let d = std::env::temp_dir().join(format!(
+        "warden-desk-{tag}-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -28,10 +31,15 @@ pub async fn stores(tag: &str) -> Vec<(&'static str, Store, PathBuf)> {
     {
         sqlx::any::install_default_drivers();
         let admin = sqlx::AnyPool::connect(PG_URL).await.unwrap();
-        sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.unwrap();
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&admin)
+            .await
+            .unwrap();
         admin.close().await;
     }
-    let pg = Store::connect(&format!("{PG_URL}?options=-c%20search_path%3D{schema}")).await.unwrap();
+    let pg = Store::connect(&format!("{PG_URL}?options=-c%20search_path%3D{schema}"))
+        .await
+        .unwrap();
     let pgdir = tempdir(tag);
     vec![("sqlite", sqlite, dir), ("postgres", pg, pgdir)]
 }
@@ -39,7 +47,13 @@ pub async fn stores(tag: &str) -> Vec<(&'static str, Store, PathBuf)> {
 /// Builds a desk over `store` with the line format parser.
 pub fn desk(store: Store, dir: &std::path::Path, policy: Policy) -> Desk {
     let raw = RawStore::open(dir.join("raw")).unwrap();
-    Desk::new(store.clone(), raw, policy, Arc::new(InventoryAttributor::new(store)), line_format)
+    Desk::new(
+        store.clone(),
+        raw,
+        policy,
+        Arc::new(InventoryAttributor::new(store)),
+        line_format,
+    )
 }
 
 /// 2026-11-24 00:00 UTC plus `h` hours.
@@ -55,12 +69,20 @@ pub fn line_format(raw: &[u8]) -> Result<Vec<Record>, ParseError> {
     let mut lines = text.lines();
     let head = lines.next().unwrap_or("");
     let Some(reporter) = head.strip_prefix("TESTREPORT ") else {
-        return Err(ParseError::new(warden_reports::ParseErrorKind::UnknownFormat, "detect", "no known report format"));
+        return Err(ParseError::new(
+            warden_reports::ParseErrorKind::UnknownFormat,
+            "detect",
+            "no known report format",
+        ));
     };
     let mut out = Vec::new();
     for line in lines.filter(|l| !l.trim().is_empty()) {
         let f: Vec<&str> = line.split_whitespace().collect();
-        let class: AbuseClass = f.first().unwrap_or(&"other").parse().map_err(|e: String| ParseError::malformed("test", e))?;
+        let class: AbuseClass = f
+            .first()
+            .unwrap_or(&"other")
+            .parse()
+            .map_err(|e: String| ParseError::malformed("test", e))?;
         let mut e = AbuseEvent::new(SourceFormat::FreeForm, class, Evidence::new(raw, line));
         e.reporter.email = Some(reporter.trim().to_owned());
         match f.get(1).map(|s| s.parse::<std::net::IpAddr>()) {
@@ -70,7 +92,10 @@ pub fn line_format(raw: &[u8]) -> Result<Vec<Record>, ParseError> {
         }
         e.subject.port = f.get(2).and_then(|p| p.parse().ok());
         if let Some(ts) = f.get(3).and_then(|s| DateTime::parse_from_rfc3339(s).ok()) {
-            e.observed = Some(ObservedTime::zoned(ts.with_timezone(&Utc), TimePrecision::Second));
+            e.observed = Some(ObservedTime::zoned(
+                ts.with_timezone(&Utc),
+                TimePrecision::Second,
+            ));
         }
         out.push(Record::from(e.finish()));
     }

@@ -21,7 +21,10 @@ pub const ADMIN: &str = "test-admin-token-0123456789";
 pub const READER: &str = "test-reader-token-0123456789";
 
 pub fn tempdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("warden-server-{tag}-{}", uuid::Uuid::new_v4().simple()));
+    let d = std::env::temp_dir().join(format!(
+        "warden-server-{tag}-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -31,15 +34,26 @@ pub fn tempdir(tag: &str) -> PathBuf {
 pub fn line_format(raw: &[u8]) -> Result<Vec<Record>, ParseError> {
     let text = std::str::from_utf8(raw).map_err(|_| ParseError::malformed("test", "not UTF-8"))?;
     // Mails carry the test body after the header block.
-    let body = text.split_once("\r\n\r\n").filter(|(h, _)| h.contains(':') && !h.starts_with("TESTREPORT")).map_or(text, |(_, b)| b);
+    let body = text
+        .split_once("\r\n\r\n")
+        .filter(|(h, _)| h.contains(':') && !h.starts_with("TESTREPORT"))
+        .map_or(text, |(_, b)| b);
     let mut lines = body.lines();
     let Some(reporter) = lines.next().and_then(|l| l.strip_prefix("TESTREPORT ")) else {
-        return Err(ParseError::new(warden_reports::ParseErrorKind::UnknownFormat, "detect", "no known report format"));
+        return Err(ParseError::new(
+            warden_reports::ParseErrorKind::UnknownFormat,
+            "detect",
+            "no known report format",
+        ));
     };
     let mut out = Vec::new();
     for line in lines.filter(|l| !l.trim().is_empty()) {
         let f: Vec<&str> = line.split_whitespace().collect();
-        let class: AbuseClass = f.first().unwrap_or(&"other").parse().map_err(|e: String| ParseError::malformed("test", e))?;
+        let class: AbuseClass = f
+            .first()
+            .unwrap_or(&"other")
+            .parse()
+            .map_err(|e: String| ParseError::malformed("test", e))?;
         let mut e = AbuseEvent::new(SourceFormat::FreeForm, class, Evidence::new(raw, line));
         e.reporter.email = Some(reporter.trim().to_owned());
         match f.get(1).map(|s| s.parse::<std::net::IpAddr>()) {
@@ -49,7 +63,10 @@ pub fn line_format(raw: &[u8]) -> Result<Vec<Record>, ParseError> {
         }
         e.subject.port = f.get(2).and_then(|p| p.parse().ok());
         if let Some(ts) = f.get(3).and_then(|s| DateTime::parse_from_rfc3339(s).ok()) {
-            e.observed = Some(ObservedTime::zoned(ts.with_timezone(&Utc), TimePrecision::Second));
+            e.observed = Some(ObservedTime::zoned(
+                ts.with_timezone(&Utc),
+                TimePrecision::Second,
+            ));
         }
         out.push(Record::from(e.finish()));
     }
@@ -65,17 +82,40 @@ beta,,abuse,abuse@beta.example
 ";
 
 /// Starts a server on loopback over SQLite in `dir`, with outgoing mail to `relay` (if any).
-pub async fn start(dir: &Path, parse: warden_desk::intake::ParseFn, relay: Option<u16>, policy: Policy) -> Running {
+pub async fn start(
+    dir: &Path,
+    parse: warden_desk::intake::ParseFn,
+    relay: Option<u16>,
+    policy: Policy,
+) -> Running {
     let store = Store::open_sqlite_dir(dir).await.unwrap();
     start_on(store, dir, parse, relay, policy, None).await
 }
 
-pub async fn start_on(store: Store, dir: &Path, parse: warden_desk::intake::ParseFn, relay: Option<u16>, policy: Policy, ports: Option<(u16, u16)>) -> Running {
+pub async fn start_on(
+    store: Store,
+    dir: &Path,
+    parse: warden_desk::intake::ParseFn,
+    relay: Option<u16>,
+    policy: Policy,
+    ports: Option<(u16, u16)>,
+) -> Running {
     let now = Utc::now();
-    tokens::register(&store, ADMIN, "admin", Role::Admin, now).await.unwrap();
-    tokens::register(&store, READER, "reader", Role::ReadOnly, now).await.unwrap();
+    tokens::register(&store, ADMIN, "admin", Role::Admin, now)
+        .await
+        .unwrap();
+    tokens::register(&store, READER, "reader", Role::ReadOnly, now)
+        .await
+        .unwrap();
     let raw = RawStore::open(dir.join("raw")).unwrap();
-    let desk = Desk::new(store.clone(), raw, policy, Arc::new(InventoryAttributor::new(store)), parse).with_max_report_bytes(1 << 20);
+    let desk = Desk::new(
+        store.clone(),
+        raw,
+        policy,
+        Arc::new(InventoryAttributor::new(store)),
+        parse,
+    )
+    .with_max_report_bytes(1 << 20);
     let (h, s) = ports.unwrap_or((0, 0));
     let cfg = ServerConfig {
         http_listen: ([127, 0, 0, 1], h).into(),
@@ -95,13 +135,30 @@ pub async fn start_on(store: Store, dir: &Path, parse: warden_desk::intake::Pars
         Some(port) => Arc::new(SmtpMailer::new("127.0.0.1", port, false).unwrap()),
         None => Arc::new(warden_desk::notify::PickupDirMailer::new(dir.join("outgoing")).unwrap()),
     };
-    warden_server::start(desk, cfg, Templates::default(), mailer, Arc::new(HttpWebhook)).await.unwrap()
+    warden_server::start(
+        desk,
+        cfg,
+        Templates::default(),
+        mailer,
+        Arc::new(HttpWebhook),
+    )
+    .await
+    .unwrap()
 }
 
 /// A minimal HTTP/1.1 request; returns (status, body).
-pub async fn http(addr: std::net::SocketAddr, method: &str, path: &str, token: Option<&str>, ctype: &str, body: &[u8]) -> (u16, String) {
+pub async fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    ctype: &str,
+    body: &[u8],
+) -> (u16, String) {
     let mut s = TcpStream::connect(addr).await.unwrap();
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: test\r\n{auth}Content-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
@@ -111,9 +168,20 @@ pub async fn http(addr: std::net::SocketAddr, method: &str, path: &str, token: O
     let mut out = Vec::new();
     s.read_to_end(&mut out).await.unwrap();
     let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     let (headers, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let body = if headers.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
+    let body = if headers
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
     (status, body)
 }
 
@@ -144,7 +212,10 @@ pub struct SmtpClient {
 impl SmtpClient {
     pub async fn connect(addr: std::net::SocketAddr) -> (Self, String) {
         let (r, w) = TcpStream::connect(addr).await.unwrap().into_split();
-        let mut c = Self { rd: BufReader::new(r), wr: w };
+        let mut c = Self {
+            rd: BufReader::new(r),
+            wr: w,
+        };
         let greeting = c.reply().await;
         (c, greeting)
     }
@@ -165,7 +236,10 @@ impl SmtpClient {
     }
 
     pub async fn cmd(&mut self, line: &str) -> String {
-        self.wr.write_all(format!("{line}\r\n").as_bytes()).await.unwrap();
+        self.wr
+            .write_all(format!("{line}\r\n").as_bytes())
+            .await
+            .unwrap();
         self.reply().await
     }
 
@@ -175,12 +249,20 @@ impl SmtpClient {
 
     /// Sends one message to `rcpt`; returns the final reply to the data.
     pub async fn send(&mut self, from: &str, rcpt: &str, message: &str) -> String {
-        assert!(self.cmd(&format!("MAIL FROM:<{from}>")).await.starts_with("250"));
+        assert!(
+            self.cmd(&format!("MAIL FROM:<{from}>"))
+                .await
+                .starts_with("250")
+        );
         let r = self.cmd(&format!("RCPT TO:<{rcpt}>")).await;
         assert!(r.starts_with("250"), "{r}");
         assert!(self.cmd("DATA").await.starts_with("354"));
         let mut data = String::new();
-        for line in message.strip_suffix("\r\n").unwrap_or(message).split("\r\n") {
+        for line in message
+            .strip_suffix("\r\n")
+            .unwrap_or(message)
+            .split("\r\n")
+        {
             if line.starts_with('.') {
                 data.push('.');
             }
