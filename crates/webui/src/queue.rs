@@ -332,7 +332,7 @@ pub fn render(
                     @for r in rows {
                         tr data-case=(r.id) {
                             td { @if can_act { input type="checkbox" name="ids" value=(r.id) aria-label="select"; } }
-                            td.mono { a href={ "/ui/cases/" (r.id) } { (r.id.get(..8).unwrap_or(&r.id)) "…" } }
+                            td.mono { a href={ "/ui/cases/" (r.id) } { "…" (r.id.get(r.id.len().saturating_sub(12)..).unwrap_or(&r.id)) } }
                             td { (r.class) }
                             td.subject { (r.subject) }
                             td { @if r.customer_id.is_empty() { span.muted { "unattributed" } } @else { (r.customer_id) } }
