@@ -8,14 +8,19 @@
 
 use crate::error::{DeskError, Result};
 use sha2::{Digest, Sha256};
+use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// The content-addressed store of raw report bytes.
 #[derive(Debug, Clone)]
 pub struct RawStore {
     root: PathBuf,
+    /// Fan-out directories whose entry is known to be durable (synced by this process), so a
+    /// put into an existing directory fsyncs only the file and its own directory.
+    durable_dirs: Arc<Mutex<HashSet<PathBuf>>>,
 }
 
 /// What [`RawStore::put`] did.
@@ -32,7 +37,10 @@ impl RawStore {
     pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
         fs::create_dir_all(&root).map_err(DeskError::io(&root))?;
-        Ok(Self { root })
+        Ok(Self {
+            root,
+            durable_dirs: Arc::default(),
+        })
     }
 
     fn path_of(&self, sha256: &str) -> Result<PathBuf> {
@@ -66,11 +74,24 @@ impl RawStore {
         drop(f);
         fs::rename(&tmp, &path).map_err(DeskError::io(&path))?;
         sync_dir(&dir)?;
-        // The two fan-out directories may themselves be new; their entries must be durable too.
-        if let Some(parent) = dir.parent() {
-            sync_dir(parent)?;
+        // The fan-out directories may be new: their own entries must be durable too. Once
+        // synced they are remembered, so steady-state puts skip these two fsyncs.
+        let known = self
+            .durable_dirs
+            .lock()
+            .map(|set| set.contains(&dir))
+            .unwrap_or(false);
+        if !known {
+            if let Some(parent) = dir.parent() {
+                sync_dir(parent)?;
+            }
+            sync_dir(&self.root)?;
+            if let Ok(mut set) = self.durable_dirs.lock()
+                && set.len() < 70_000
+            {
+                set.insert(dir);
+            }
         }
-        sync_dir(&self.root)?;
         Ok(Stored { sha256, new: true })
     }
 
