@@ -164,7 +164,11 @@ pub async fn start(
         source,
     })?;
     let mut tasks = Vec::new();
-    let router = api::router(state.clone());
+    // webui branch: mount the analyst web UI (crates/webui) under /ui.
+    let router = api::router(state.clone()).merge(warden_webui::router(
+        state.desk.clone(),
+        warden_webui::WebUiConfig::default(),
+    ));
     let mut rx = stop_rx.clone();
     tasks.push(tokio::spawn(async move {
         let graceful = async move {

@@ -1,0 +1,89 @@
+//! Case queue page at a million cases: first page, a deep keyset page, and filtered pages, over
+//! SQLite. The table is filled in one recursive-CTE statement (ids keep the UUID v7 shape and
+//! order), so the bench measures the page query, not the filling.
+//!
+//! Run: `cargo bench -p warden-webui --bench queue`
+
+use chrono::Utc;
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::time::Duration;
+use warden_desk::Store;
+use warden_webui::queue::{self, QueueFilter, Search};
+
+const CASES: i64 = 1_000_000;
+
+fn id(i: i64) -> String {
+    format!("{i:08x}-0000-7000-8000-{i:012x}")
+}
+
+async fn fill() -> (Store, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("warden-webui-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = Store::open_sqlite_dir(&dir).await.unwrap();
+    let now = warden_desk::store::to_ms(Utc::now());
+    let sql = format!(
+        "INSERT INTO cases (id, customer_id, class, subject, state, severity, opened_at, updated_at, deadline_at,
+            first_event_at, last_event_at, event_count)
+         WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last})
+         SELECT printf('%08x-0000-7000-8000-%012x', i, i), 'c' || (i % 5000),
+            CASE i % 4 WHEN 0 THEN 'spam' WHEN 1 THEN 'phishing' WHEN 2 THEN 'port_scan' ELSE 'malware' END,
+            '10.' || ((i / 65536) % 256) || '.' || ((i / 256) % 256) || '.' || (i % 256),
+            CASE i % 7 WHEN 0 THEN 'open' WHEN 1 THEN 'notified' WHEN 2 THEN 'escalated' ELSE 'closed' END,
+            'medium', {now} - (1000000 - i) * 1000, {now}, {now} - (1000000 - i) * 1000 + 86400000,
+            {now}, {now}, 1
+         FROM n",
+        last = CASES - 1
+    );
+    sqlx::query(&sql).execute(store.pool()).await.unwrap();
+    (store, dir)
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (store, dir) = rt.block_on(fill());
+    let now = Utc::now();
+    let cases: [(&str, QueueFilter); 5] = [
+        ("first page, no filter", QueueFilter::default()),
+        (
+            "deep page (after the 900,000th newest)",
+            QueueFilter {
+                after: Some(id(CASES - 900_000)),
+                ..Default::default()
+            },
+        ),
+        (
+            "class=malware",
+            QueueFilter {
+                class: Some(warden_model::AbuseClass::Malware),
+                ..Default::default()
+            },
+        ),
+        (
+            "customer=c42 (200 matches)",
+            QueueFilter {
+                customer: Some("c42".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "search by subject 10.1.2.3",
+            QueueFilter {
+                search: Some(Search::Subject("10.1.2.3".into())),
+                ..Default::default()
+            },
+        ),
+    ];
+    let mut g = c.benchmark_group("queue_page_1m_cases");
+    g.sample_size(20).measurement_time(Duration::from_secs(4));
+    for (name, f) in &cases {
+        g.bench_function(*name, |b| {
+            b.iter(|| rt.block_on(queue::fetch(&store, f, now)).unwrap())
+        });
+    }
+    g.finish();
+    rt.block_on(store.close());
+    std::fs::remove_dir_all(dir).ok();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

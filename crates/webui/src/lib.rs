@@ -1,0 +1,25 @@
+//! `warden-webui`: the analyst web UI of the abuse desk (M3AAWG Hosting & Cloud BCP: an abuse
+//! desk needs people looking at cases, not only an API).
+//!
+//! Server-rendered HTML with [maud], whose templates are checked at compile time and HTML-escape
+//! every interpolated value: whatever a reporter wrote (evidence, subjects, notes) reaches the
+//! page as text, never as markup. A Content-Security-Policy that allows only this UI's own
+//! script is the second line of defence. The pages work without JavaScript; `app.js` only adds
+//! conveniences (select-all, confirmation).
+//!
+//! First slice: session login ([`session`]), case queue with filters, search and keyset
+//! pagination ([`queue`]), case page with timeline, evidence, attribution, actions and audit log
+//! ([`case_page`]). Dashboard, customer self-help, quarantine and inventory pages come later.
+//!
+//! Architecture invariant: all decisions live in `warden-desk`; this crate reads its store and
+//! calls its public API. It never prints and never exits.
+
+pub mod case_page;
+pub mod error;
+pub mod layout;
+pub mod queue;
+pub mod routes;
+pub mod session;
+
+pub use error::UiError;
+pub use routes::{WebUiConfig, router};

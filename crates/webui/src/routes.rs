@@ -1,0 +1,370 @@
+//! The HTTP routes of the UI, all under `/ui`, and the glue between sessions, the desk and the
+//! page renderers. Mount with `Router::merge(warden_webui::router(desk, config))`.
+
+use crate::case_page;
+use crate::error::UiError;
+use crate::layout::{self, Viewer};
+use crate::queue::{self, QueueFilter, QueueParams};
+use crate::session::{self, LOGIN_CSRF_COOKIE, SESSION_COOKIE, Session, Sessions};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
+use axum::http::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use maud::html;
+use serde::Deserialize;
+use std::sync::Arc;
+use std::time::Duration;
+use warden_desk::tokens::Role;
+use warden_desk::{Desk, audit, cases, tokens};
+
+/// Largest form body accepted (bulk close of a full page of ids is ~2 KiB).
+const MAX_FORM_BYTES: usize = 64 * 1024;
+/// Most cases one bulk-close form may name.
+const MAX_BULK: usize = 500;
+
+/// How the UI runs.
+#[derive(Debug, Clone)]
+pub struct WebUiConfig {
+    /// Mark cookies `Secure`. Keep on: browsers accept Secure cookies from `http://localhost`
+    /// and loopback addresses, and production runs behind TLS.
+    pub secure_cookies: bool,
+    /// How long a login lasts.
+    pub session_ttl: Duration,
+}
+
+impl Default for WebUiConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: true,
+            session_ttl: Duration::from_secs(8 * 3600),
+        }
+    }
+}
+
+struct Ui {
+    desk: Desk,
+    sessions: Sessions,
+    config: WebUiConfig,
+}
+
+type Shared = State<Arc<Ui>>;
+
+/// The UI's router (state already applied), to merge into the server's.
+pub fn router(desk: Desk, config: WebUiConfig) -> Router {
+    let ui = Arc::new(Ui {
+        desk,
+        sessions: Sessions::new(config.session_ttl),
+        config,
+    });
+    Router::new()
+        .route("/ui", get(|| async { Redirect::to("/ui/cases") }))
+        .route("/ui/", get(|| async { Redirect::to("/ui/cases") }))
+        .route("/ui/login", get(login_page).post(login))
+        .route("/ui/logout", post(logout))
+        .route("/ui/cases", get(queue_page))
+        .route("/ui/cases/bulk-close", post(bulk_close))
+        .route("/ui/cases/{id}", get(case_view))
+        .route("/ui/cases/{id}/action", post(case_action))
+        .route(
+            "/ui/static/style.css",
+            get(|| async { static_asset("text/css; charset=utf-8", layout::STYLE_CSS) }),
+        )
+        .route(
+            "/ui/static/app.js",
+            get(|| async { static_asset("text/javascript; charset=utf-8", layout::APP_JS) }),
+        )
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .with_state(ui)
+}
+
+fn static_asset(ct: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (CONTENT_TYPE, ct),
+            (axum::http::header::CACHE_CONTROL, "max-age=300"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn to_login() -> Response {
+    Redirect::to("/ui/login").into_response()
+}
+
+fn viewer(s: &Session) -> Viewer<'_> {
+    Viewer {
+        user: &s.user,
+        role: s.role.as_str(),
+        csrf: &s.csrf,
+    }
+}
+
+fn html_page(m: maud::Markup) -> Response {
+    (layout::secure_headers(), m).into_response()
+}
+
+async fn login_page(State(ui): Shared, headers: HeaderMap) -> Response {
+    if ui.sessions.current(&headers).await.is_some() {
+        return Redirect::to("/ui/cases").into_response();
+    }
+    login_form(&ui, None)
+}
+
+fn login_form(ui: &Ui, error: Option<&str>) -> Response {
+    let csrf = session::random_token();
+    let page = layout::page(
+        "Log in",
+        None,
+        html! {
+            form.login method="post" action="/ui/login" {
+                h1 { "Log in" }
+                @if let Some(e) = error { p.error role="alert" { (e) } }
+                p.muted { "Use your desk API token (warden serve prints the first admin token)." }
+                label for="token" { "API token" }
+                input #token type="password" name="token" autocomplete="current-password" required maxlength="512";
+                input type="hidden" name="csrf" value=(csrf);
+                button type="submit" { "Log in" }
+            }
+        },
+    );
+    let cookie = session::set_cookie(LOGIN_CSRF_COOKIE, &csrf, 3600, ui.config.secure_cookies);
+    let status = if error.is_some() {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
+    (
+        status,
+        [(SET_COOKIE, cookie)],
+        layout::secure_headers(),
+        page,
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    token: String,
+    csrf: String,
+}
+
+async fn login(
+    State(ui): Shared,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, UiError> {
+    let expected = session::cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
+    if expected.is_empty() || !session::same_secret(expected, &f.csrf) {
+        return Err(UiError::Csrf);
+    }
+    let Some((name, role)) = tokens::verify(ui.desk.store(), f.token.trim()).await? else {
+        return Ok(login_form(&ui, Some("Unknown token.")));
+    };
+    let id = ui.sessions.open(name, role).await?;
+    let ttl = ui.sessions.ttl().as_secs();
+    let secure = ui.config.secure_cookies;
+    let mut resp = Redirect::to("/ui/cases").into_response();
+    let h = resp.headers_mut();
+    for c in [
+        session::set_cookie(SESSION_COOKIE, &id, ttl, secure),
+        session::set_cookie(LOGIN_CSRF_COOKIE, "", 0, secure),
+    ] {
+        if let Ok(v) = c.parse() {
+            h.append(SET_COOKIE, v);
+        }
+    }
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(
+    State(ui): Shared,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, UiError> {
+    let Some(s) = ui.sessions.current(&headers).await else {
+        return Ok(to_login());
+    };
+    s.check_csrf(&f.csrf)?;
+    ui.sessions.close(&headers).await;
+    let cookie = session::set_cookie(SESSION_COOKIE, "", 0, ui.config.secure_cookies);
+    Ok(([(SET_COOKIE, cookie)], Redirect::to("/ui/login")).into_response())
+}
+
+async fn queue_page(
+    State(ui): Shared,
+    headers: HeaderMap,
+    Query(p): Query<QueueParams>,
+) -> Result<Response, UiError> {
+    let Some(s) = ui.sessions.current(&headers).await else {
+        return Ok(to_login());
+    };
+    let f = QueueFilter::from_params(&p)?;
+    let now = Utc::now();
+    let (rows, next) = queue::fetch(ui.desk.store(), &f, now).await?;
+    let can_act = s.role >= Role::Analyst;
+    Ok(html_page(queue::render(
+        &viewer(&s),
+        can_act,
+        &f,
+        &p,
+        &rows,
+        next.as_deref(),
+        now,
+    )))
+}
+
+async fn bulk_close(
+    State(ui): Shared,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Response, UiError> {
+    let Some(s) = ui.sessions.current(&headers).await else {
+        return Ok(to_login());
+    };
+    let mut csrf = String::new();
+    let mut back = String::new();
+    let mut ids = Vec::new();
+    for (k, v) in form_urlencoded::parse(body.as_bytes()) {
+        match k.as_ref() {
+            "csrf" => csrf = v.into_owned(),
+            "back" => back = v.into_owned(),
+            "ids" => ids.push(v.into_owned()),
+            _ => {}
+        }
+    }
+    s.check_csrf(&csrf)?;
+    s.require_analyst("close cases")?;
+    if ids.len() > MAX_BULK {
+        return Err(UiError::bad(
+            "bulk close",
+            format!("{} cases named; at most {MAX_BULK} at once", ids.len()),
+        ));
+    }
+    if let Some(bad) = ids.iter().find(|i| !queue::is_case_id(i)) {
+        return Err(UiError::bad(
+            format!("case id {:?}", bad.chars().take(40).collect::<String>()),
+            "not a case id",
+        ));
+    }
+    // Re-validate the filters we send the analyst back to, so the redirect carries only our own
+    // canonical query string.
+    let back_params: QueueParams = axum::extract::Query::try_from_uri(
+        &format!("/?{back}")
+            .parse()
+            .map_err(|_| UiError::bad("back", "not a query string"))?,
+    )
+    .map(|Query(p)| p)
+    .unwrap_or_default();
+    let back_qs = QueueFilter::from_params(&back_params)
+        .map(|f| f.query_string())
+        .unwrap_or_default();
+    let (mut closed, mut failed) = (0u32, 0u32);
+    let now = Utc::now();
+    for id in &ids {
+        match cases::apply(
+            ui.desk.store(),
+            ui.desk.policy(),
+            id,
+            cases::CaseAction::Close,
+            &s.user,
+            "bulk close from the queue",
+            now,
+        )
+        .await
+        {
+            Ok(_) => closed += 1,
+            Err(
+                warden_desk::DeskError::Transition { .. } | warden_desk::DeskError::NotFound { .. },
+            ) => failed += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let sep = if back_qs.is_empty() { "" } else { "&" };
+    let to = format!("/ui/cases?{back_qs}{sep}closed={closed}&failed={failed}");
+    Ok((StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response())
+}
+
+fn check_id(id: &str) -> Result<(), UiError> {
+    if queue::is_case_id(id) {
+        Ok(())
+    } else {
+        Err(UiError::bad(
+            format!("case id {:?}", id.chars().take(40).collect::<String>()),
+            "not a case id",
+        ))
+    }
+}
+
+async fn case_view(
+    State(ui): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let Some(s) = ui.sessions.current(&headers).await else {
+        return Ok(to_login());
+    };
+    check_id(&id)?;
+    let store = ui.desk.store();
+    let now = Utc::now();
+    let case = cases::get(store, &id).await?;
+    let events = cases::events(store, &id, case_page::MAX_EVENTS_SHOWN).await?;
+    let log = audit::for_case(store, &id).await?;
+    let repeat = cases::repeat_count(store, &case.customer_id, now, 90).await?;
+    let can_act = s.role >= Role::Analyst;
+    Ok(html_page(case_page::render(
+        &viewer(&s),
+        can_act,
+        &case,
+        &events,
+        &log,
+        repeat,
+        now,
+    )))
+}
+
+#[derive(Deserialize)]
+struct ActionForm {
+    csrf: String,
+    action: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn case_action(
+    State(ui): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<ActionForm>,
+) -> Result<Response, UiError> {
+    let Some(s) = ui.sessions.current(&headers).await else {
+        return Ok(to_login());
+    };
+    s.check_csrf(&f.csrf)?;
+    s.require_analyst("act on cases")?;
+    check_id(&id)?;
+    let action = case_page::parse_action(&f.action)?;
+    cases::apply(
+        ui.desk.store(),
+        ui.desk.policy(),
+        &id,
+        action,
+        &s.user,
+        f.note.trim(),
+        Utc::now(),
+    )
+    .await?;
+    Ok((
+        StatusCode::SEE_OTHER,
+        [(LOCATION, format!("/ui/cases/{id}"))],
+    )
+        .into_response())
+}

@@ -1,0 +1,288 @@
+//! The analyst's path through the UI in a real browser (headless Chromium over WebDriver):
+//! log in, filter the queue, open a case, act on it, and check that the reporter's injected
+//! script did not run. Saves screenshots of the queue and a case page to docs/screenshots/.
+//!
+//! chromedriver is started here on a free loopback port. With CI=true the browser must be
+//! present (`.ci/install-webui.sh`); elsewhere the test skips loudly when it is absent.
+
+mod common;
+
+use fantoccini::{ClientBuilder, Locator};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::{Child, Command};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+fn screenshots_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start_driver(port: u16) -> Child {
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .arg("--allowed-ips=127.0.0.1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start chromedriver");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not listen on port {port} within 10 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analyst_logs_in_filters_opens_and_acts_and_no_script_runs() {
+    if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but {CHROMIUM} or {CHROMEDRIVER} is missing: run .ci/install-webui.sh"
+        );
+        eprintln!(
+            "SKIPPED browser test: {CHROMIUM} or {CHROMEDRIVER} missing (run .ci/install-webui.sh)"
+        );
+        return;
+    }
+    let dir = common::tempdir("browser");
+    let desk = common::desk(&dir).await;
+    let addr = common::serve(desk).await;
+    let base = format!("http://{addr}");
+
+    let port = free_port();
+    let mut driver = start_driver(port).await;
+    let profile = dir.join("chromium-profile");
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1400,1000",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("WebDriver session");
+
+    // Not logged in: the queue sends us to the login form.
+    c.goto(&format!("{base}/ui/cases")).await.unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with("/ui/login"));
+    // A wrong token is refused.
+    c.find(Locator::Css("#token"))
+        .await
+        .unwrap()
+        .send_keys("not-a-real-token-xxxx")
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.login button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let err = c
+        .find(Locator::Css("p.error"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(err.contains("Unknown token"), "{err}");
+    // The right one opens the queue.
+    c.find(Locator::Css("#token"))
+        .await
+        .unwrap()
+        .send_keys(common::ANALYST)
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.login button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with("/ui/cases"));
+    let who = c
+        .find(Locator::Css(".who"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(who.contains("alice") && who.contains("analyst"), "{who}");
+    let rows = c.find_all(Locator::Css("tr[data-case]")).await.unwrap();
+    assert_eq!(rows.len(), 4, "four cases in the queue");
+    c.screenshot()
+        .await
+        .map(|png| std::fs::write(screenshots_dir().join("queue.png"), png).unwrap())
+        .unwrap();
+
+    // Filter by class: only the malware case is left.
+    c.find(Locator::Css("select[name=class]"))
+        .await
+        .unwrap()
+        .select_by_value("malware")
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.filters button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let rows = c.find_all(Locator::Css("tr[data-case]")).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .query()
+            .unwrap_or("")
+            .contains("class=malware")
+    );
+
+    // Search by address finds the spam case.
+    c.goto(&format!("{base}/ui/cases?q=192.0.2.10"))
+        .await
+        .unwrap();
+    let rows = c.find_all(Locator::Css("tr[data-case]")).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].text().await.unwrap().contains("spam"));
+
+    // Open the malware case: the evidence shows the markup as text, and nothing ran.
+    c.goto(&format!("{base}/ui/cases?class=malware"))
+        .await
+        .unwrap();
+    c.find(Locator::Css("tr[data-case] td.mono a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let evidence = c
+        .find(Locator::Css("pre.evidence"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        evidence.contains("<script>document.title='pwned'"),
+        "{evidence}"
+    );
+    assert!(evidence.contains("onerror="), "{evidence}");
+    let injected = c
+        .find_all(Locator::Css("main script, main img"))
+        .await
+        .unwrap();
+    assert!(injected.is_empty(), "reporter markup became elements");
+    let probe = c
+        .execute("return [document.title, typeof window.__pwned];", vec![])
+        .await
+        .unwrap();
+    assert_eq!(probe[1], "undefined", "the injected script ran");
+    assert!(
+        !probe[0].as_str().unwrap_or("").contains("pwned"),
+        "title was changed: {probe}"
+    );
+    let state = c
+        .find(Locator::Css("#case-state"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(state, "open");
+    c.screenshot()
+        .await
+        .map(|png| std::fs::write(screenshots_dir().join("case.png"), png).unwrap())
+        .unwrap();
+
+    // Act: escalate with a note; the state and the audit log show it, with the analyst's name.
+    let form = c
+        .find(Locator::Css(
+            "form[action$='/action'] input[value=escalate]",
+        ))
+        .await
+        .unwrap();
+    let _ = form;
+    c.find(Locator::Css("button[value=escalate]"))
+        .await
+        .unwrap()
+        .find(Locator::XPath("./preceding-sibling::input[@name='note']"))
+        .await
+        .unwrap()
+        .send_keys("no answer from customer")
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[value=escalate]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let state = c
+        .find(Locator::Css("#case-state"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(state, "escalated");
+    let audit = c
+        .find(Locator::Css("table.audit"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        audit.contains("alice")
+            && audit.contains("escalate")
+            && audit.contains("no answer from customer"),
+        "{audit}"
+    );
+    let probe = c
+        .execute("return typeof window.__pwned;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(probe, "undefined");
+
+    // Log out: the queue is closed again.
+    c.find(Locator::Css("form.logout button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.goto(&format!("{base}/ui/cases")).await.unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with("/ui/login"));
+
+    c.close().await.unwrap();
+    driver.kill().await.ok();
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,0 +1,120 @@
+//! Test harness: a desk over SQLite in a temporary directory, filled with a few cases (one of
+//! them carrying hostile markup in its evidence), and the web UI served on loopback.
+
+#![allow(dead_code)]
+
+use chrono::{DateTime, Utc};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use warden_desk::inventory::{self, InventoryDoc};
+use warden_desk::tokens::{self, Role};
+use warden_desk::{Channel, Desk, InventoryAttributor, Policy, RawStore, Store};
+use warden_model::{AbuseClass, AbuseEvent, Evidence, ObservedTime, SourceFormat, TimePrecision};
+use warden_reports::{ParseError, Record};
+
+pub const ANALYST: &str = "webui-analyst-token-0123456789";
+pub const READER: &str = "webui-reader-token-0123456789";
+
+pub const INVENTORY: &[u8] = b"customer,name,kind,value
+acme,Acme Hosting,prefix,192.0.2.0/24
+acme,,abuse,abuse@acme.example
+acme,,domain,acme.example
+beta,Beta Cloud,prefix,198.51.100.0/24
+beta,,abuse,abuse@beta.example
+";
+
+pub const HOSTILE_REPORT: &[u8] = include_bytes!("../data/reports/hostile.txt");
+
+pub fn tempdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "warden-webui-{tag}-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The desk tests' line format: `TESTREPORT reporter` then `class subject [port] [time]`
+/// lines; each line is an event whose evidence excerpt is the whole line.
+pub fn line_format(raw: &[u8]) -> Result<Vec<Record>, ParseError> {
+    let text = std::str::from_utf8(raw).map_err(|_| ParseError::malformed("test", "not UTF-8"))?;
+    let mut lines = text.lines();
+    let Some(reporter) = lines.next().and_then(|l| l.strip_prefix("TESTREPORT ")) else {
+        return Err(ParseError::new(
+            warden_reports::ParseErrorKind::UnknownFormat,
+            "detect",
+            "no known report format",
+        ));
+    };
+    let mut out = Vec::new();
+    for line in lines.filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let class: AbuseClass = f
+            .first()
+            .unwrap_or(&"other")
+            .parse()
+            .map_err(|e: String| ParseError::malformed("test", e))?;
+        let mut e = AbuseEvent::new(SourceFormat::FreeForm, class, Evidence::new(raw, line));
+        e.reporter.email = Some(reporter.trim().to_owned());
+        match f.get(1).map(|s| s.parse::<std::net::IpAddr>()) {
+            Some(Ok(ip)) => e.subject.ip = Some(ip),
+            Some(Err(_)) => e.subject.domain = f.get(1).map(|s| s.to_string()),
+            None => {}
+        }
+        if let Some(ts) = f.get(3).and_then(|s| DateTime::parse_from_rfc3339(s).ok()) {
+            e.observed = Some(ObservedTime::zoned(
+                ts.with_timezone(&Utc),
+                TimePrecision::Second,
+            ));
+        }
+        out.push(Record::from(e.finish()));
+    }
+    Ok(out)
+}
+
+/// A desk with an analyst and a read-only token, the inventory above, and four cases:
+/// spam from acme, phishing on an unattributed domain, port scan from beta, and malware from
+/// acme whose evidence carries `<script>` and `onerror=`.
+pub async fn desk(dir: &std::path::Path) -> Desk {
+    let now = Utc::now();
+    let store = Store::open_sqlite_dir(dir).await.unwrap();
+    tokens::register(&store, ANALYST, "alice", Role::Analyst, now)
+        .await
+        .unwrap();
+    tokens::register(&store, READER, "rita", Role::ReadOnly, now)
+        .await
+        .unwrap();
+    let doc = InventoryDoc::from_csv(INVENTORY).unwrap();
+    inventory::import(&store, &doc, now).await.unwrap();
+    let desk = Desk::new(
+        store.clone(),
+        RawStore::open(dir.join("raw")).unwrap(),
+        Policy::default(),
+        Arc::new(InventoryAttributor::new(store)),
+        line_format,
+    );
+    let reports: [&[u8]; 4] = [
+        b"TESTREPORT trap@spamtrap.example\nspam 192.0.2.10\nspam 192.0.2.10\n",
+        b"TESTREPORT phish@reporter.example\nphishing login-verify.example\n",
+        b"TESTREPORT ids@reporter.example\nport_scan 198.51.100.7\n",
+        HOSTILE_REPORT,
+    ];
+    for r in reports {
+        desk.ingest(r.to_vec(), Channel::Http, None, now)
+            .await
+            .unwrap();
+    }
+    desk
+}
+
+/// Serves the UI for `desk` on a free loopback port.
+pub async fn serve(desk: Desk) -> SocketAddr {
+    let app = warden_webui::router(desk, warden_webui::WebUiConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    addr
+}
