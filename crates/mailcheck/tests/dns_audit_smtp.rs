@@ -2,7 +2,6 @@
 //! against the loopback SMTP server of the probe tests, findings of both in one report.
 
 mod dns_support;
-#[allow(dead_code)]
 mod smtp_server;
 
 use rustls::pki_types::pem::PemObject as _;
