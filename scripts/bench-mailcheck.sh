@@ -62,7 +62,7 @@ options { directory "$WORK"; pid-file "$WORK/named.pid"; session-keyfile "$WORK/
 controls { };
 zone "." { type primary; file "$WORK/root.signed"; };
 CONF
-/usr/sbin/named -g -n 1 -c "$WORK/named.conf" > "$WORK/named.log" 2>&1 &
+/usr/sbin/named -g -c "$WORK/named.conf" > "$WORK/named.log" 2>&1 &
 NAMED=$!
 trap 'kill $NAMED 2>/dev/null || true' EXIT
 for _ in $(seq 100); do
