@@ -22,15 +22,17 @@ z = ["$TTL 300", ". SOA ns.test. h.test. 1 3600 600 86400 300", ". NS ns.test.",
      # shared "provider" includes, as real domains include an ESP's record
      "_spf.esp1.test. TXT \"v=spf1 ip4:192.0.2.0/24 ip4:198.51.100.0/24 -all\"",
      "_spf.esp2.test. TXT \"v=spf1 include:_spf.esp1.test ip6:2001:db8::/32 -all\"",
-     "mx.esp1.test. A 192.0.2.25", "mx.esp1.test. AAAA 2001:db8::25"]
-key = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAtDQZPTzCXyLb0aBdrGEQhUHH0CsB39m3lEg9QI+XvSj2+eRCaANIP6V"
+     "mx.esp1.test. A 192.0.2.25", "mx.esp1.test. AAAA 2001:db8::25",
+     "25.2.0.192.in-addr.arpa. PTR mx.esp1.test."]
+key = "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC85Vn3RdzlM72UAMy/AWcw+wHxbIy8x+h+hhuobpc3aqk9Wst4iOCV92z6yRkARhcgrMuPQ4bNWKnsnK+/SbJS1Dy6tAH32caZOZQCGgg5hiGCgyyHm7qixGIVeK7dpl/JvUyJsD4eNopzfbQ2znwPeZIoGNNLcnGJuopxWJenBQIDAQAB"
 with open(lst, "w") as out:
     for i in range(n):
         d = f"d{i:05d}.test."
         out.write(d[:-1] + "\n")
         z.append(f"{d} MX 10 mx1.{d}")
         z.append(f"{d} MX 20 mx.esp1.test.")
-        z.append(f"mx1.{d} A 192.0.2.{i % 250 + 1}")
+        z.append(f"mx1.{d} A 198.51.{100 + i // 250}.{i % 250 + 1}")
+        z.append(f"{i % 250 + 1}.{100 + i // 250}.51.198.in-addr.arpa. PTR mx1.{d}")
         if i % 3 == 0:
             z.append(f"mx1.{d} AAAA 2001:db8::{i % 65000 + 1:x}")
         spf = ["v=spf1 mx include:_spf.esp2.test -all", "v=spf1 a mx ~all", "v=spf1 include:_spf.esp1.test ?all"][i % 3]
@@ -60,7 +62,7 @@ options { directory "$WORK"; pid-file "$WORK/named.pid"; session-keyfile "$WORK/
 controls { };
 zone "." { type primary; file "$WORK/root.signed"; };
 CONF
-/usr/sbin/named -g -n 1 -c "$WORK/named.conf" > "$WORK/named.log" 2>&1 &
+/usr/sbin/named -g -c "$WORK/named.conf" > "$WORK/named.log" 2>&1 &
 NAMED=$!
 trap 'kill $NAMED 2>/dev/null || true' EXIT
 for _ in $(seq 100); do

@@ -231,6 +231,9 @@ pub struct DnsError {
     pub rtype: RrType,
     /// Why, in words.
     pub reason: String,
+    /// The answer failed DNSSEC validation (RFC 4035 section 4.3 "bogus"): the data exists
+    /// but cannot be trusted. DANE must treat this differently from a missing answer.
+    pub bogus: bool,
 }
 
 /// Errors building a resolver from user settings.
@@ -455,6 +458,7 @@ impl Resolve for DnsResolver {
             name: name.to_owned(),
             rtype,
             reason,
+            bogus: false,
         };
         if name.is_empty() || name.len() > 254 {
             return Err(fail(
@@ -487,7 +491,16 @@ impl Resolve for DnsResolver {
                     dnssec,
                 })
             }
-            Err(e) => classify_error(&e, self.validate).map_err(fail),
+            Err(e) => {
+                let bogus = matches!(
+                    &e,
+                    NetError::Dns(hickory_resolver::net::DnsError::DnssecBogus)
+                );
+                classify_error(&e, self.validate).map_err(|reason| DnsError {
+                    bogus,
+                    ..fail(reason)
+                })
+            }
         }
     }
 }

@@ -262,6 +262,20 @@ async fn dane_findings() {
         "{insecure:#?}"
     );
 
+    // A DS for a key the zone does not use: validation fails, and DANE must say so.
+    let bogus = dane::check_mx(&r, "mx.bogus.test", None).await;
+    assert_eq!(status(&bogus, "dane.dnssec"), Status::Fail, "{bogus:#?}");
+    assert!(
+        bogus
+            .iter()
+            .any(|f| f.id.starts_with("dane.") && f.status == Status::Fail),
+        "{bogus:#?}"
+    );
+    assert!(
+        !bogus.iter().any(|f| f.status == Status::Pass),
+        "{bogus:#?}"
+    );
+
     let pkix = dane::check_mx(&r, "mx.nospf.test", None).await;
     assert_eq!(status(&pkix, "dane.tlsa"), Status::Fail);
 

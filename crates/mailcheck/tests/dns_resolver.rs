@@ -43,6 +43,12 @@ async fn answers_outcomes_and_dnssec_status() {
         "unsigned delegation must be insecure"
     );
 
+    let bogus = r.query("mx.bogus.test", RrType::A).await.unwrap_err();
+    assert!(
+        bogus.bogus,
+        "a DS for another key must make answers bogus: {bogus}"
+    );
+
     let mx = r.query("good.test", RrType::Mx).await.unwrap();
     assert_eq!(mx.mx(), vec![(10, "mx1.good.test".to_owned())]);
     let null = r.query("nullmx.test", RrType::Mx).await.unwrap();

@@ -126,6 +126,13 @@ pub async fn check_mx<R: Resolve>(r: &R, mx: &str, chain: Option<&[Vec<u8>]>) ->
     let name = format!("_25._tcp.{mx}");
     let ans = match r.query(&name, RrType::Tlsa).await {
         Ok(a) => a,
+        Err(e) if e.bogus => {
+            return vec![
+                Finding::new("dane.dnssec", hard, Status::Fail, format!("{mx}: TLSA records fail DNSSEC validation (bogus): DANE senders defer mail"))
+                    .evidence(e.to_string())
+                    .fix("RFC 7672 section 2.2: fix the zone's signatures or the DS records at the parent (a botched key rollover is the usual cause)."),
+            ];
+        }
         Err(e) => return vec![Finding::new("dane.tlsa", hard, Status::Fail, format!("{mx}: TLSA lookup failed; DANE senders defer mail")).evidence(e.to_string())
             .fix("RFC 7672 section 2.2.1: the zone's servers must answer TLSA queries (also with NXDOMAIN or no data); a failure makes DANE senders defer.")],
     };

@@ -90,9 +90,68 @@ fn start() -> Option<Bind> {
     std::fs::create_dir_all(&dir).unwrap();
     // Relative to the crate being tested, so the CLI tests can share this harness.
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../mailcheck/tests/data/zones");
-    for f in ["root.zone", "insecure.zone"] {
+    for f in ["root.zone", "insecure.zone", "bogus.zone"] {
         std::fs::copy(data.join(f), dir.join(f)).unwrap();
     }
+    // bogus.test is signed with its own keys, but the root gets a DS of a key the zone never
+    // uses (made in a separate directory so the zone signer does not pick it up).
+    for args in [
+        &[
+            "-q",
+            "-K",
+            ".",
+            "-a",
+            "ECDSAP256SHA256",
+            "-f",
+            "KSK",
+            "-n",
+            "ZONE",
+            "bogus.test",
+        ][..],
+        &[
+            "-q",
+            "-K",
+            ".",
+            "-a",
+            "ECDSAP256SHA256",
+            "-n",
+            "ZONE",
+            "bogus.test",
+        ][..],
+    ] {
+        run(Command::new(&keygen).current_dir(&dir).args(args));
+    }
+    run(Command::new(&signzone).current_dir(&dir).args([
+        "-q",
+        "-S",
+        "-K",
+        ".",
+        "-o",
+        "bogus.test",
+        "-f",
+        "bogus.signed",
+        "bogus.zone",
+    ]));
+    std::fs::create_dir_all(dir.join("wrong")).unwrap();
+    let wrong = run(Command::new(&keygen).current_dir(dir.join("wrong")).args([
+        "-q",
+        "-K",
+        ".",
+        "-a",
+        "ECDSAP256SHA256",
+        "-f",
+        "KSK",
+        "-n",
+        "ZONE",
+        "bogus.test",
+    ]));
+    let dsfromkey = which("dnssec-dsfromkey").unwrap_or_else(|| PathBuf::from("dnssec-dsfromkey"));
+    let ds = run(Command::new(dsfromkey)
+        .current_dir(dir.join("wrong"))
+        .args(["-2", &format!("{wrong}.key")]));
+    let mut root = std::fs::read_to_string(dir.join("root.zone")).unwrap();
+    root.push_str(&format!("\nbogus.test. NS ns.test.\n{ds}\n"));
+    std::fs::write(dir.join("root.zone"), root).unwrap();
     let ksk = run(Command::new(&keygen).current_dir(&dir).args([
         "-q",
         "-K",
@@ -154,6 +213,7 @@ fn start() -> Option<Bind> {
 controls {{ }};
 zone "." {{ type primary; file "{d}/root.signed"; }};
 zone "insecure.test" {{ type primary; file "{d}/insecure.zone"; }};
+zone "bogus.test" {{ type primary; file "{d}/bogus.signed"; }};
 "#
     );
     std::fs::write(dir.join("named.conf"), conf).unwrap();

@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use futures_util::StreamExt as _;
-use warden_mailcheck::audit::{self, AuditOptions, Auditor};
+use warden_mailcheck::audit::{self, AuditOptions, Auditor, SmtpMxProbe};
 use warden_mailcheck::report::render_html;
 use warden_mailcheck::resolver::{DnsResolver, ResolverSettings};
+use warden_mailcheck::smtp::ProbeOptions;
 
 /// Largest domain list accepted with `-f` (bytes); a list of a million domains fits.
 const MAX_LIST_BYTES: u64 = 64 << 20;
@@ -69,6 +70,13 @@ pub struct Args {
     /// Check only the MTA-STS TXT record, do not fetch the HTTPS policy.
     #[arg(long)]
     no_mta_sts_fetch: bool,
+    /// Also probe every MX over SMTP (STARTTLS, TLS versions, certificate) and match DANE
+    /// records against the certificate it presents. Connects to port 25 of each MX.
+    #[arg(long)]
+    smtp: bool,
+    /// SMTP port of the MX probe (25 by RFC 5321; for labs and tests).
+    #[arg(long, default_value_t = 25, hide = true)]
+    smtp_port: u16,
     /// Port of the MTA-STS policy host (RFC 8461 says 443; for labs and tests).
     #[arg(long, default_value_t = 443, hide = true)]
     mta_sts_port: u16,
@@ -162,13 +170,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         mta_sts_port: args.mta_sts_port,
         fetch_mta_sts: !args.no_mta_sts_fetch,
     };
+    let (smtp, smtp_port) = (args.smtp, args.smtp_port);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(async move {
         let resolver = DnsResolver::new(&settings)?;
-        let auditor = Auditor::new(resolver, opts)?;
+        let probe = smtp.then(|| SmtpMxProbe {
+            options: ProbeOptions::default(),
+            port: smtp_port,
+        });
+        let auditor = Auditor::with_probe(resolver, probe, opts)?;
         if args.file.is_some() {
             run_batch(&auditor, domains, args.concurrency, args.html.as_ref()).await
         } else {
@@ -178,7 +191,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn run_interactive(
-    a: &Auditor<DnsResolver>,
+    a: &Auditor<DnsResolver, SmtpMxProbe>,
     domains: Vec<String>,
     json: bool,
     html: Option<&PathBuf>,
@@ -209,7 +222,7 @@ async fn run_interactive(
 }
 
 async fn run_batch(
-    a: &Auditor<DnsResolver>,
+    a: &Auditor<DnsResolver, SmtpMxProbe>,
     domains: Vec<String>,
     concurrency: u64,
     html: Option<&PathBuf>,
