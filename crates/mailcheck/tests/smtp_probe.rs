@@ -253,3 +253,21 @@ async fn invalid_host_is_an_input_error() {
         .unwrap_err();
     assert!(e.to_string().contains("bad host"));
 }
+
+#[tokio::test]
+async fn mx_prober_returns_findings_and_chain_for_dane() {
+    use warden_mailcheck::audit::MxProbe;
+    let setup = Setup::new(pki(Leaf::Good));
+    let ca = setup.pki.ca_pem.clone();
+    let server = start(setup);
+    let prober = smtp::MxProber {
+        options: ProbeOptions {
+            legacy_protocols: false,
+            ..options(&ca)
+        },
+        port: server.addr.port(),
+    };
+    let outcome = prober.probe(HOST, server.addr.ip()).await;
+    assert_eq!(outcome.chain_der.as_ref().map(Vec::len), Some(1));
+    assert_eq!(status(&outcome.findings, "smtp.starttls"), Status::Pass);
+}
