@@ -334,6 +334,15 @@ fn certificates(p: &SmtpProbe, out: &mut Vec<Finding>) {
             Status::Pass,
             "certificate chains to a trusted root",
         ),
+        // webpki checks the name only after the chain: a name error means the chain is trusted,
+        // and the name problem is already `tls.cert.name`.
+        Some(Validation::WrongName { reason }) => Finding::new(
+            "tls.cert.trust",
+            Practice::Transport,
+            Status::Pass,
+            "certificate chains to a trusted root (its names are checked under tls.cert.name)",
+        )
+        .evidence(format!("validation: {reason}")),
         Some(Validation::Invalid { reason }) => {
             let summary = if leaf.self_issued {
                 "certificate is self-signed".to_owned()
