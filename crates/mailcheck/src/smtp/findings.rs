@@ -660,6 +660,15 @@ mod tests {
     }
 
     #[test]
+    fn probe_record_serializes_for_json_output() {
+        let json = serde_json::to_value(base()).unwrap();
+        assert_eq!(json["legacy"][1]["version"], "tls1_0");
+        assert_eq!(json["legacy"][1]["verdict"], "accepted");
+        assert_eq!(json["tls"]["key_exchange_group"], "X25519");
+        assert!(json.get("chain_der").is_none());
+    }
+
+    #[test]
     fn dates_print() {
         assert_eq!(unix_date(0), "1970-01-01");
         assert_eq!(unix_date(1_800_000_000), "2027-01-15");
