@@ -6,4 +6,11 @@
 //! accounting. Every answer carries candidates with their evidence, never a guess (DESIGN.md
 //! rule 5).
 
+pub mod detnat;
 pub mod natlog;
+pub mod export;
+pub mod generator;
+pub mod import;
+pub mod radius;
+pub mod resolve;
+pub mod store;

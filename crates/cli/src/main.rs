@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod cmd;
+mod input;
 
 /// Warden: an anti-abuse platform for abuse desks, network operators and senders.
 #[derive(Debug, Parser)]

@@ -9,6 +9,7 @@
 //! size, MIME nesting depth, line length) and returns a [`ParseError`] naming the reason instead
 //! of panicking.
 
+pub mod container;
 pub mod error;
 pub mod formats;
 pub mod limits;

@@ -1,16 +1,142 @@
-//! `warden inventory`: placeholder until the library behind it lands.
+//! `warden inventory import FILE` and `warden inventory lookup IP|DOMAIN [--at TIME]`: the
+//! customer inventory the desk attributes reports with, in the same store `warden serve` uses.
 
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use warden_desk::Store;
+use warden_desk::inventory::{self, InventoryDoc};
 
 /// Arguments of `warden inventory`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Anything; this command is not available yet.
-    #[arg(trailing_var_arg = true)]
-    rest: Vec<String>,
+    #[command(subcommand)]
+    command: Sub,
+    /// Data directory holding the SQLite store [default: ./warden-data].
+    #[arg(long, global = true, env = "WARDEN_DATA")]
+    data: Option<PathBuf>,
+    /// Database URL (`postgres://...`); SQLite in the data directory when absent.
+    #[arg(long, global = true, env = "WARDEN_DATABASE")]
+    database: Option<String>,
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Sub {
+    /// Import customers, contacts, prefixes and domains from CSV or JSON.
+    Import {
+        /// The file (`.csv` or `.json`; see docs/desk.md for the columns).
+        file: PathBuf,
+        /// Force the format instead of going by the file name.
+        #[arg(long, value_parser = ["csv", "json"])]
+        format: Option<String>,
+    },
+    /// Who held an address or a domain at a time.
+    Lookup {
+        /// An IPv4/IPv6 address or a domain name.
+        query: String,
+        /// The time (RFC 3339) [default: now].
+        #[arg(long)]
+        at: Option<DateTime<Utc>>,
+    },
 }
 
 /// Runs `warden inventory`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`warden inventory` is not available in this build yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        let store = match &args.database {
+            Some(url) => Store::connect(url)
+                .await
+                .context("cannot open the database (check --database)")?,
+            None => {
+                let dir = args
+                    .data
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("warden-data"));
+                Store::open_sqlite_dir(&dir)
+                    .await
+                    .with_context(|| format!("cannot open the SQLite store in {}", dir.display()))?
+            }
+        };
+        let code = match args.command {
+            Sub::Import { file, format } => {
+                let bytes = std::fs::read(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let csv = match format.as_deref() {
+                    Some(f) => f == "csv",
+                    None => !file
+                        .extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("json")),
+                };
+                let doc = if csv {
+                    InventoryDoc::from_csv(&bytes)
+                } else {
+                    InventoryDoc::from_json(&bytes)
+                }
+                .with_context(|| format!("{}", file.display()))?;
+                let sum = inventory::import(&store, &doc, Utc::now()).await?;
+                if args.json {
+                    println!("{}", serde_json::to_string(&sum)?);
+                } else {
+                    println!(
+                        "imported {} customers, {} contacts, {} prefixes, {} domains from {}",
+                        sum.customers,
+                        sum.contacts,
+                        sum.prefixes,
+                        sum.domains,
+                        file.display()
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            Sub::Lookup { query, at } => {
+                let at = at.unwrap_or_else(Utc::now);
+                let holders = match query.parse::<std::net::IpAddr>() {
+                    Ok(ip) => inventory::holders_of_ip(&store, ip, at).await?,
+                    Err(_) => inventory::holders_of_domain(&store, &query, at).await?,
+                };
+                if args.json {
+                    println!(
+                        "{}",
+                        serde_json::to_string(
+                            &serde_json::json!({"query": query, "at": at, "holders": holders})
+                        )?
+                    );
+                } else if holders.is_empty() {
+                    println!("{query}: no holder at {at}");
+                } else {
+                    for h in &holders {
+                        let until = h.valid_to.map_or("now".to_owned(), |t| t.to_rfc3339());
+                        let shared = if h.shared {
+                            "  (shared CGN pool: needs port and time)"
+                        } else {
+                            ""
+                        };
+                        println!(
+                            "{query}: {} ({}) via {} from {} until {until}{shared}",
+                            h.customer_id,
+                            h.customer_name,
+                            h.matched,
+                            h.valid_from.to_rfc3339()
+                        );
+                    }
+                }
+                // Like grep: 1 when nothing matched, so scripts can branch on it.
+                if holders.is_empty() {
+                    ExitCode::from(1)
+                } else {
+                    ExitCode::SUCCESS
+                }
+            }
+        };
+        store.close().await;
+        Ok(code)
+    })
 }

@@ -1,16 +1,297 @@
-//! `warden serve`: placeholder until the library behind it lands.
+//! `warden serve`: the abuse desk (HTTP API, SMTP intake, case engine), configured by
+//! `warden.toml` (`[serve]` for the listeners, `[desk]` for policy), flags and `WARDEN_*`
+//! variables; `--demo` runs it on a throw-away store with generated customers and reports.
 
+use anyhow::{Context, bail};
+use chrono::Utc;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use warden_desk::notify::{HttpWebhook, Mailer, PickupDirMailer, SmtpMailer, Templates};
+use warden_desk::tokens::{self, Role};
+use warden_desk::{Channel, Desk, InventoryAttributor, Policy, RawStore, Store, demo, inventory};
+use warden_server::ServerConfig;
+use warden_server::smtp::SmtpConfig;
 
 /// Arguments of `warden serve`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Anything; this command is not available yet.
-    #[arg(trailing_var_arg = true)]
-    rest: Vec<String>,
+    /// Configuration file (`[serve]` and `[desk]` tables).
+    #[arg(long, env = "WARDEN_CONFIG")]
+    config: Option<PathBuf>,
+    /// HTTP API address [default: 127.0.0.1:8080].
+    #[arg(long, env = "WARDEN_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// SMTP intake address for abuse@ (off unless given).
+    #[arg(long, env = "WARDEN_SMTP_LISTEN")]
+    smtp_listen: Option<SocketAddr>,
+    /// Domains whose abuse@ and postmaster@ the SMTP listener accepts (repeatable).
+    #[arg(
+        long = "smtp-domain",
+        env = "WARDEN_SMTP_DOMAINS",
+        value_delimiter = ','
+    )]
+    smtp_domains: Vec<String>,
+    /// Data directory: SQLite database and raw reports [default: ./warden-data].
+    #[arg(long, env = "WARDEN_DATA")]
+    data: Option<PathBuf>,
+    /// Database URL (`postgres://user@host/db`); SQLite in the data directory when absent.
+    #[arg(long, env = "WARDEN_DATABASE")]
+    database: Option<String>,
+    /// Outgoing mail relay HOST:PORT; without it, mails are written to DATA/outgoing/.
+    #[arg(long, env = "WARDEN_RELAY")]
+    relay: Option<String>,
+    /// Register this bearer token as `admin` (otherwise a first token is generated and printed).
+    #[arg(long, env = "WARDEN_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Seconds between escalation and delivery rounds.
+    #[arg(long, env = "WARDEN_TICK_SECONDS")]
+    tick_seconds: Option<f64>,
+    /// Try-out mode: temporary SQLite store, generated inventory and sample reports.
+    #[arg(long)]
+    demo: bool,
+    /// Sample reports generated in demo mode.
+    #[arg(long, default_value_t = 300)]
+    demo_reports: usize,
+}
+
+/// The `[serve]` table of `warden.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ServeSection {
+    listen: Option<SocketAddr>,
+    smtp_listen: Option<SocketAddr>,
+    smtp_hostname: Option<String>,
+    smtp_domains: Vec<String>,
+    smtp_mailboxes: Vec<String>,
+    max_message_bytes: Option<usize>,
+    data: Option<PathBuf>,
+    database: Option<String>,
+    relay: Option<String>,
+    relay_starttls: bool,
+    templates: Option<PathBuf>,
+    tick_seconds: Option<f64>,
+    rate_per_sec: Option<u32>,
+    rate_burst: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ConfigFile {
+    serve: ServeSection,
+    desk: Option<toml::Value>,
+}
+
+fn load_config(path: Option<&PathBuf>) -> anyhow::Result<(ServeSection, Policy)> {
+    let Some(path) = path else {
+        return Ok((ServeSection::default(), Policy::default()));
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file: ConfigFile = toml::from_str(&text)
+        .with_context(|| format!("{}: invalid configuration", path.display()))?;
+    let policy = match file.desk {
+        Some(v) => Policy::from_toml(&toml::to_string(&v)?)
+            .with_context(|| format!("{}: [desk]", path.display()))?,
+        None => Policy::default(),
+    };
+    Ok((file.serve, policy))
+}
+
+fn split_host_port(s: &str) -> anyhow::Result<(String, u16)> {
+    let (h, p) = s
+        .rsplit_once(':')
+        .with_context(|| format!("relay {s:?}: expected HOST:PORT"))?;
+    Ok((
+        h.trim_matches(['[', ']']).to_owned(),
+        p.parse()
+            .with_context(|| format!("relay {s:?}: bad port"))?,
+    ))
 }
 
 /// Runs `warden serve`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`warden serve` is not available in this build yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(serve(args))
+}
+
+async fn serve(args: Args) -> anyhow::Result<ExitCode> {
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+        .with_writer(std::io::stderr)
+        .try_init();
+    let (section, mut policy) = load_config(args.config.as_ref())?;
+    let demo = args.demo;
+    let data = if demo {
+        std::env::temp_dir().join(format!("warden-demo-{}", uuid_like()))
+    } else {
+        args.data
+            .or(section.data.clone())
+            .unwrap_or_else(|| PathBuf::from("warden-data"))
+    };
+    std::fs::create_dir_all(&data)
+        .with_context(|| format!("cannot create data directory {}", data.display()))?;
+    let store = match (demo, args.database.or(section.database.clone())) {
+        (false, Some(url)) => Store::connect(&url)
+            .await
+            .with_context(|| "cannot open the database (check --database)".to_string())?,
+        _ => Store::open_sqlite_dir(&data)
+            .await
+            .with_context(|| format!("cannot open the SQLite store in {}", data.display()))?,
+    };
+    if demo && policy.from_address == Policy::default().from_address {
+        policy.from_address = "abuse@isp.example".into();
+    }
+    let raw = RawStore::open(data.join("raw"))?;
+    let desk = Desk::new(
+        store.clone(),
+        raw,
+        policy,
+        Arc::new(InventoryAttributor::new(store.clone())),
+        warden_reports::parse,
+    );
+    let now = Utc::now();
+
+    let token = match args.admin_token.clone().or_else(|| {
+        demo.then(|| std::env::var("WARDEN_DEMO_TOKEN").ok())
+            .flatten()
+    }) {
+        Some(t) => {
+            tokens::register(&store, &t, "admin", Role::Admin, now).await?;
+            None
+        }
+        None if tokens::count(&store).await? == 0 => {
+            let t = tokens::generate();
+            tokens::register(&store, &t, "admin", Role::Admin, now).await?;
+            Some(t)
+        }
+        None => None,
+    };
+
+    let mut smtp_domains = if args.smtp_domains.is_empty() {
+        section.smtp_domains.clone()
+    } else {
+        args.smtp_domains.clone()
+    };
+    let mut smtp_listen = args.smtp_listen.or(section.smtp_listen);
+    if demo {
+        let inv = demo::inventory(50);
+        inventory::import(&store, &inv, now).await?;
+        if smtp_domains.is_empty() {
+            smtp_domains.push("isp.example".into());
+        }
+        smtp_listen = smtp_listen.or(Some(SocketAddr::from(([127, 0, 0, 1], 2525))));
+        let reports = demo::reports(args.demo_reports, 50, 2026, now);
+        let (mut processed, mut quarantined) = (0, 0);
+        for r in reports {
+            let receipt = desk.ingest(r, Channel::Demo, None, now).await?;
+            if receipt.status == warden_desk::ReportStatus::Quarantined {
+                quarantined += 1;
+            } else {
+                processed += 1;
+            }
+        }
+        eprintln!(
+            "demo: data in {} ; {} customers; {} sample reports processed, {} quarantined",
+            data.display(),
+            50,
+            processed,
+            quarantined
+        );
+    }
+
+    let mut smtp = SmtpConfig::default();
+    if !smtp_domains.is_empty() {
+        smtp.domains = smtp_domains
+            .iter()
+            .map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase())
+            .collect();
+    }
+    if !section.smtp_mailboxes.is_empty() {
+        smtp.mailboxes = section
+            .smtp_mailboxes
+            .iter()
+            .map(|m| m.to_ascii_lowercase())
+            .collect();
+    }
+    if let Some(h) = &section.smtp_hostname {
+        smtp.hostname = h.clone();
+    }
+    if let Some(m) = section.max_message_bytes {
+        smtp.max_message_bytes = m;
+    }
+    let desk = desk.with_max_report_bytes(smtp.max_message_bytes);
+    if smtp_listen.is_some() && smtp_domains.is_empty() {
+        bail!(
+            "--smtp-listen needs at least one --smtp-domain (the domains whose abuse@ this desk receives)"
+        );
+    }
+    let mailer: Arc<dyn Mailer> = match args.relay.or(section.relay.clone()) {
+        Some(relay) => {
+            let (host, port) = split_host_port(&relay)?;
+            Arc::new(SmtpMailer::new(&host, port, section.relay_starttls)?)
+        }
+        None => Arc::new(PickupDirMailer::new(data.join("outgoing"))?),
+    };
+    let templates = match &section.templates {
+        Some(dir) => Templates::load(dir)?,
+        None => Templates::default(),
+    };
+    let tick = args
+        .tick_seconds
+        .or(section.tick_seconds)
+        .unwrap_or(if demo { 2.0 } else { 10.0 });
+    let cfg = ServerConfig {
+        http_listen: args
+            .listen
+            .or(section.listen)
+            .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))),
+        smtp_listen,
+        smtp,
+        tick: Duration::from_secs_f64(tick.clamp(0.01, 3600.0)),
+        rate_per_sec: section.rate_per_sec.unwrap_or(200),
+        rate_burst: section.rate_burst.unwrap_or(400),
+    };
+    let running = warden_server::start(desk, cfg, templates, mailer, Arc::new(HttpWebhook)).await?;
+    eprintln!(
+        "warden serve: API on http://{} (OpenAPI at /api/openapi.json)",
+        running.http_addr
+    );
+    if let Some(a) = running.smtp_addr {
+        eprintln!(
+            "warden serve: SMTP intake on {a} for abuse@ {}",
+            smtp_domains.join(", ")
+        );
+    }
+    if running.recovered > 0 {
+        eprintln!(
+            "warden serve: recovered {} report(s) stored before a crash",
+            running.recovered
+        );
+    }
+    if let Some(t) = token {
+        eprintln!("warden serve: admin API token (shown once, store it): {t}");
+        // The token also goes to stdout alone, so scripts can capture it.
+        println!("{t}");
+    }
+    running
+        .until(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    )
 }

@@ -88,7 +88,8 @@ fn start() -> Option<Bind> {
         .as_nanos();
     let dir = std::env::temp_dir().join(format!("warden-mc-dns-{}-{stamp}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zones");
+    // Relative to the crate being tested, so the CLI tests can share this harness.
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../mailcheck/tests/data/zones");
     for f in ["root.zone", "insecure.zone"] {
         std::fs::copy(data.join(f), dir.join(f)).unwrap();
     }

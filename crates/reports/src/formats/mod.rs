@@ -3,8 +3,10 @@
 
 pub mod arf;
 pub mod compressed;
+pub mod datetime;
 pub mod dmarc;
 pub mod freeform;
+pub mod mail;
 pub mod shadowserver;
 pub mod spamcop;
 pub mod tlsrpt;

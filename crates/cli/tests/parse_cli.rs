@@ -1,0 +1,214 @@
+//! `warden parse` end to end: the real binary over the sample corpus and over hostile batches.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn warden() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_warden"))
+}
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../reports/tests/data")
+        .join(rel)
+}
+
+fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+        .collect()
+}
+
+#[test]
+fn arf_sample_gives_ip_port_utc_time_and_class() {
+    let out = warden()
+        .arg("parse")
+        .arg("--json")
+        .arg(data("arf/source-port-rfc6692.eml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1);
+    let e = &lines[0];
+    assert_eq!(e["record"], "event");
+    assert_eq!(e["source_format"], "arf");
+    assert_eq!(e["class"], "spam");
+    assert_eq!(e["subject"]["ip"], "192.0.2.150");
+    assert_eq!(e["subject"]["port"], 40123);
+    assert_eq!(e["observed"]["utc"], "2023-03-14T07:59:31Z");
+    assert_eq!(e["observed"]["zone_given"], true);
+    assert!(e.get("missing").is_none(), "nothing missing: {e}");
+    assert!(
+        e["source"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("source-port-rfc6692.eml")
+    );
+}
+
+#[test]
+fn every_format_directory_yields_records_of_its_format() {
+    for (dir, format) in [
+        ("arf", "arf"),
+        ("xarf", "xarf"),
+        ("xarf_legacy", "xarf_legacy"),
+        ("spamcop", "spamcop"),
+        ("shadowserver", "shadowserver"),
+        ("freeform", "free_form"),
+    ] {
+        let out = warden()
+            .arg("parse")
+            .arg("--json")
+            .arg(data(dir))
+            .output()
+            .unwrap();
+        let lines = json_lines(&out);
+        let of_format = lines
+            .iter()
+            .filter(|l| l["source_format"] == format)
+            .count();
+        assert!(
+            of_format >= 12,
+            "{dir}: only {of_format} events of format {format}"
+        );
+    }
+    for (dir, record) in [("dmarc", "dmarc"), ("tlsrpt", "tls_rpt")] {
+        let out = warden()
+            .arg("parse")
+            .arg("--json")
+            .arg(data(dir))
+            .output()
+            .unwrap();
+        let n = json_lines(&out)
+            .iter()
+            .filter(|l| l["record"] == record)
+            .count();
+        assert!(n >= 12, "{dir}: only {n} {record} records");
+    }
+}
+
+#[test]
+fn summary_counts_formats_classes_and_missing_fields() {
+    let out = warden()
+        .args(["parse", "--summary", "--json"])
+        .arg(data("arf"))
+        .arg(data("shadowserver"))
+        .output()
+        .unwrap();
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1);
+    let s = &lines[0];
+    assert!(s["records_by_format"]["arf"].as_u64().unwrap() >= 12, "{s}");
+    assert!(
+        s["records_by_format"]["shadowserver"].as_u64().unwrap() >= 12,
+        "{s}"
+    );
+    assert!(s["events_by_class"]["spam"].as_u64().unwrap() >= 1, "{s}");
+    assert!(s["missing"]["source_port"].as_u64().unwrap() >= 1, "{s}");
+}
+
+/// Binary junk, a gzip bomb built here, and a truncated mbox in one batch with good reports:
+/// each bad input is named on stderr, the good ones still parse, and the exit code is 1.
+#[test]
+fn hostile_batch_reports_each_failure_and_keeps_the_rest() {
+    let dir = tempdir();
+    let junk: Vec<u8> = (0..8192u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 11) as u8)
+        .collect();
+    std::fs::write(dir.join("junk.bin"), &junk).unwrap();
+
+    // 300 MiB of zeros compresses to ~300 KiB: over the default decompressed-size limit.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..300 {
+        gz.write_all(&zeros).unwrap();
+    }
+    std::fs::write(dir.join("bomb.csv.gz"), gz.finish().unwrap()).unwrap();
+
+    let good = std::fs::read(data("arf/yahoo-fbl.eml")).unwrap();
+    let mut mbox = b"From a@example.org Tue Nov 24 04:35:00 2026\n".to_vec();
+    mbox.extend_from_slice(&good);
+    mbox.extend_from_slice(b"\nFrom b@example.org Tue Nov 24 04:36:00 2026\n");
+    mbox.extend_from_slice(&good[..good.len() / 3]);
+    std::fs::write(dir.join("cut.mbox"), &mbox).unwrap();
+    std::fs::copy(data("arf/source-port-rfc6692.eml"), dir.join("good.eml")).unwrap();
+
+    let out = warden()
+        .args(["parse", "--json"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert!(stderr.contains("junk.bin"), "{stderr}");
+    assert!(
+        stderr.contains("bomb.csv.gz") && stderr.contains("limit"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("cut.mbox (message 2)"), "{stderr}");
+    let lines = json_lines(&out);
+    let ips: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l["subject"]["ip"].as_str())
+        .collect();
+    assert!(
+        ips.contains(&"192.0.2.150"),
+        "good.eml still parsed: {ips:?}"
+    );
+    assert!(
+        ips.contains(&"192.0.2.10"),
+        "first mbox message still parsed: {ips:?}"
+    );
+}
+
+#[test]
+fn stdin_is_read_with_dash() {
+    let mut child = warden()
+        .args(["parse", "--json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sample = std::fs::read(data("arf/ipv6-bracketed.eml")).unwrap();
+    child.stdin.take().unwrap().write_all(&sample).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let lines = json_lines(&out);
+    assert_eq!(lines[0]["subject"]["ip"], "2001:db8:10::25");
+    assert_eq!(lines[0]["source"]["path"], "-");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(
+        warden().arg("parse").output().unwrap().status.code(),
+        Some(2)
+    );
+    let out = warden()
+        .args(["parse", "--format", "nonsense", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("known formats"));
+}
+
+fn tempdir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "warden-parse-cli-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

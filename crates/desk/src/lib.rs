@@ -1,0 +1,34 @@
+//! `warden-desk`: the abuse desk engine.
+//!
+//! A raw report is stored durably and content-addressed ([`rawstore`]), parsed by
+//! `warden-reports`, attributed to a customer ([`attribute`], [`inventory`]), grouped into a case
+//! ([`cases`]) under the per-class [`policy`], and turned into queued messages ([`outbox`]) that
+//! [`notify`] delivers: customer notices batched per customer, reporter acknowledgements,
+//! requests for a missing source port or time zone, signed webhooks. Every change is in the
+//! [`audit`] log. [`intake::Desk`] wires it together.
+//!
+//! Architecture invariant: no sockets here except the outgoing SMTP and webhook clients in
+//! [`notify`]; listening (HTTP, SMTP) belongs to `warden-server`. Nothing prints; every failure
+//! is a [`DeskError`].
+
+pub mod attribute;
+pub mod audit;
+pub mod cases;
+pub mod demo;
+pub mod error;
+pub mod intake;
+pub mod inventory;
+pub mod maildir;
+pub mod notify;
+pub mod outbox;
+pub mod policy;
+pub mod rawstore;
+pub mod store;
+pub mod tokens;
+
+pub use attribute::{Attribution, Attributor, InventoryAttributor};
+pub use error::{DeskError, Result};
+pub use intake::{Channel, Desk, IntakeReceipt, ReportStatus};
+pub use policy::{ClassPolicy, Policy};
+pub use rawstore::RawStore;
+pub use store::{Backend, Store};

@@ -1,0 +1,196 @@
+//! Store and engine tests; every test runs on SQLite and on PostgreSQL.
+
+mod common;
+
+use common::{desk, stores, t};
+use warden_desk::cases::{self, CaseAction, CaseFilter, CaseState};
+use warden_desk::inventory::{self, InventoryDoc};
+use warden_desk::{Policy, ReportStatus, audit, outbox};
+
+const INVENTORY: &[u8] = b"customer,name,kind,value,valid_from,valid_to
+acme,Acme Hosting,prefix,192.0.2.0/24,2026-01-01,
+acme,,abuse,abuse@acme.example,,
+acme,,domain,acme.example,,
+beta,Beta,prefix,192.0.2.128/25,2026-01-01,2026-06-01
+beta,,technical,noc@beta.example,,
+gamma,Gamma,prefix,198.51.100.0/24,2026-06-01,
+cgn,ISP pool,shared_prefix,203.0.113.0/24,,
+";
+
+#[tokio::test]
+async fn inventory_import_and_lookup_with_validity() {
+    for (name, store, _dir) in stores("inv").await {
+        let doc = InventoryDoc::from_csv(INVENTORY).unwrap();
+        let sum = inventory::import(&store, &doc, t(0)).await.unwrap();
+        assert_eq!((sum.customers, sum.prefixes, sum.domains, sum.contacts), (4, 4, 1, 2), "{name}");
+        // Re-import changes nothing.
+        inventory::import(&store, &doc, t(1)).await.unwrap();
+        assert_eq!(inventory::list_customers(&store, 100).await.unwrap().len(), 4, "{name}");
+
+        let ip = "192.0.2.200".parse().unwrap();
+        // In March beta's /25 is the most specific holder; after June only acme's /24 holds it.
+        let march = chrono::DateTime::parse_from_rfc3339("2026-03-01T00:00:00Z").unwrap().to_utc();
+        let h = inventory::holders_of_ip(&store, ip, march).await.unwrap();
+        assert_eq!(h[0].customer_id, "beta", "{name}");
+        let h = inventory::holders_of_ip(&store, ip, t(0)).await.unwrap();
+        assert_eq!(h.len(), 1, "{name}");
+        assert_eq!(h[0].customer_id, "acme", "{name}");
+        // gamma only from June.
+        let h = inventory::holders_of_ip(&store, "198.51.100.9".parse().unwrap(), march).await.unwrap();
+        assert!(h.is_empty(), "{name}");
+        let d = inventory::holders_of_domain(&store, "WWW.shop.Acme.Example.", t(0)).await.unwrap();
+        assert_eq!(d[0].customer_id, "acme", "{name}");
+        assert!(inventory::holders_of_domain(&store, "example", t(0)).await.unwrap().is_empty());
+        let c = inventory::customer(&store, "acme").await.unwrap();
+        assert_eq!(c.contacts.len(), 1);
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn intake_groups_events_into_cases_and_recognises_resends() {
+    for (name, store, dir) in stores("intake").await {
+        inventory::import(&store, &InventoryDoc::from_csv(INVENTORY).unwrap(), t(0)).await.unwrap();
+        let desk = desk(store.clone(), &dir, Policy::default());
+        let r1 = b"TESTREPORT person@reporter.example\nspam 192.0.2.10 - 2026-11-23T10:00:00Z\nspam 192.0.2.10\n".to_vec();
+        let a = desk.ingest(r1.clone(), warden_desk::Channel::Http, None, t(0)).await.unwrap();
+        assert_eq!(a.status, ReportStatus::Processed, "{name}");
+        assert!(!a.duplicate);
+        assert_eq!(a.events.len(), 2);
+        assert_eq!(a.events[0].customer_id, "acme");
+        assert_eq!(a.events[0].case_id, a.events[1].case_id, "{name}: same group, one case");
+
+        // Same bytes again: recognised, nothing new.
+        let again = desk.ingest(r1, warden_desk::Channel::Smtp, None, t(1)).await.unwrap();
+        assert!(again.duplicate, "{name}");
+        assert_eq!(again.events, a.events);
+        assert_eq!(again.channel, "http");
+
+        // Within the window: joins. After the window: a new case.
+        let r2 = b"TESTREPORT person@reporter.example\nspam 192.0.2.10\n".to_vec();
+        let b = desk.ingest(r2, warden_desk::Channel::Http, None, t(10)).await.unwrap();
+        assert_eq!(b.events[0].case_id, a.events[0].case_id, "{name}");
+        let r3 = b"TESTREPORT person@reporter.example\nspam 192.0.2.10 \n\n".to_vec();
+        let c = desk.ingest(r3, warden_desk::Channel::Http, None, t(10 + 73)).await.unwrap();
+        assert_ne!(c.events[0].case_id, a.events[0].case_id, "{name}");
+
+        let case = cases::get(&store, &a.events[0].case_id).await.unwrap();
+        assert_eq!(case.event_count, 3, "{name}");
+        assert_eq!(case.state, CaseState::Open);
+        assert_eq!(cases::repeat_count(&store, "acme", t(100), 90).await.unwrap(), 2);
+
+        // One customer notice per new case, one reporter acknowledgement per report.
+        let ob = outbox::list(&store, 100).await.unwrap();
+        let notices = ob.iter().filter(|(k, r, _)| k == "customer_notice" && r == "abuse@acme.example").count();
+        let acks = ob.iter().filter(|(k, r, _)| k == "reporter_ack" && r == "person@reporter.example").count();
+        assert_eq!((notices, acks), (2, 3), "{name}: {ob:?}");
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn unknown_reports_are_quarantined_and_rerunnable() {
+    for (name, store, dir) in stores("quar").await {
+        let d = desk(store.clone(), &dir, Policy::default());
+        let r = d.ingest(b"hello, your server is bad".to_vec(), warden_desk::Channel::Smtp, Some("x@y.example"), t(0)).await.unwrap();
+        assert_eq!(r.status, ReportStatus::Quarantined, "{name}");
+        assert!(r.error.as_deref().unwrap_or("").contains("no known report format"), "{name}: {r:?}");
+        assert_eq!(d.quarantined(10).await.unwrap().len(), 1);
+        // Re-running a quarantined report with the same parser quarantines it again, with reason.
+        let again = d.reprocess(&r.report_id, t(1)).await.unwrap();
+        assert_eq!(again.status, ReportStatus::Quarantined);
+        // A processed report cannot be "re-run".
+        let ok = d.ingest(b"TESTREPORT a@b.example\nspam 192.0.2.1\n".to_vec(), warden_desk::Channel::Http, None, t(0)).await.unwrap();
+        assert!(d.reprocess(&ok.report_id, t(1)).await.is_err());
+        // Empty and oversized reports are refused before storing.
+        assert!(d.ingest(Vec::new(), warden_desk::Channel::Http, None, t(0)).await.is_err());
+        let small = d.clone().with_max_report_bytes(10);
+        let err = small.ingest(vec![b'x'; 11], warden_desk::Channel::Http, None, t(0)).await.unwrap_err();
+        assert!(err.to_string().contains("over the 10 byte limit"), "{err}");
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn recovery_processes_stored_but_unprocessed_reports_once() {
+    for (name, store, dir) in stores("recover").await {
+        inventory::import(&store, &InventoryDoc::from_csv(INVENTORY).unwrap(), t(0)).await.unwrap();
+        let d = desk(store.clone(), &dir, Policy::default());
+        // Simulate a crash after the durable store and before processing.
+        let (id, new, _) = d.store_report(b"TESTREPORT a@b.example\nphishing acme.example\n".to_vec(), warden_desk::Channel::Smtp, None, t(0)).await.unwrap();
+        assert!(new);
+        assert_eq!(d.receipt(&id).await.unwrap().status, ReportStatus::Received, "{name}");
+        assert_eq!(d.recover(t(1)).await.unwrap(), 1);
+        assert_eq!(d.recover(t(2)).await.unwrap(), 0, "{name}: nothing left");
+        let r = d.receipt(&id).await.unwrap();
+        assert_eq!(r.status, ReportStatus::Processed);
+        assert_eq!(r.events.len(), 1);
+        assert_eq!(r.events[0].customer_id, "acme", "{name}: domain attribution");
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn case_actions_escalation_audit_and_webhooks() {
+    for (name, store, dir) in stores("cases").await {
+        inventory::import(&store, &InventoryDoc::from_csv(INVENTORY).unwrap(), t(0)).await.unwrap();
+        let policy = Policy { webhook_url: "http://127.0.0.1:9/hook".into(), ..Policy::default() };
+        let d = desk(store.clone(), &dir, policy.clone());
+        let mut body = String::from("TESTREPORT a@b.example\n");
+        for _ in 0..10 {
+            body.push_str("phishing 192.0.2.77\n");
+        }
+        body.push_str("port_scan 198.51.100.5 4444 2026-11-23T23:00:00+01:00\n");
+        let r = d.ingest(body.into_bytes(), warden_desk::Channel::Http, None, t(0)).await.unwrap();
+        let phish = r.events[0].case_id.clone();
+        let scan = r.events[10].case_id.clone();
+        assert_ne!(phish, scan);
+        // 10 phishing events reach the default count threshold; the scan case does not.
+        let up = cases::escalate_due(&store, &policy, t(1)).await.unwrap();
+        assert_eq!(up, vec![phish.clone()], "{name}");
+        let c = cases::get(&store, &phish).await.unwrap();
+        assert_eq!(c.state, CaseState::Escalated);
+        // The scan case (deadline 72 h) becomes overdue and escalates by age/deadline later.
+        let overdue = cases::list(&store, &CaseFilter { overdue: true, ..Default::default() }, t(80)).await.unwrap();
+        assert_eq!(overdue.len(), 2, "{name}");
+        let filtered = cases::list(&store, &CaseFilter { class: Some(warden_model::AbuseClass::PortScan), ..Default::default() }, t(0)).await.unwrap();
+        assert_eq!(filtered.len(), 1);
+        assert_eq!(filtered[0].customer_id, "gamma");
+
+        let c = cases::apply(&store, &policy, &phish, CaseAction::Suspend, "analyst-1", "site taken down", t(2)).await.unwrap();
+        assert_eq!(c.state, CaseState::Suspended);
+        let err = cases::apply(&store, &policy, &phish, CaseAction::Escalate, "analyst-1", "", t(3)).await.unwrap_err();
+        assert!(err.to_string().contains("cannot escalate a case that is suspended"), "{err}");
+        cases::apply(&store, &policy, &phish, CaseAction::Resolve, "analyst-1", "", t(4)).await.unwrap();
+
+        let log = audit::for_case(&store, &phish).await.unwrap();
+        let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["opened", "escalate", "suspend", "resolve"], "{name}");
+        assert_eq!(log[2].actor, "analyst-1");
+        let hooks = outbox::list(&store, 100).await.unwrap().into_iter().filter(|(k, _, _)| k == "webhook").count();
+        assert_eq!(hooks, 2, "{name}: escalation and suspension");
+
+        // A resolved case stops collecting; the next phishing event opens a new case.
+        let r2 = d.ingest(b"TESTREPORT a@b.example\nphishing 192.0.2.77 \n".to_vec(), warden_desk::Channel::Http, None, t(5)).await.unwrap();
+        assert_ne!(r2.events[0].case_id, phish, "{name}");
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn shared_addresses_without_port_ask_the_reporter() {
+    for (name, store, dir) in stores("cgn").await {
+        inventory::import(&store, &InventoryDoc::from_csv(INVENTORY).unwrap(), t(0)).await.unwrap();
+        let d = desk(store.clone(), &dir, Policy::default());
+        let r = d.ingest(b"TESTREPORT person@reporter.example\nlogin_attack 203.0.113.9\n".to_vec(), warden_desk::Channel::Http, None, t(0)).await.unwrap();
+        assert_eq!(r.events[0].customer_id, "", "{name}: a CGN address is not one customer");
+        let ob = outbox::list(&store, 100).await.unwrap();
+        assert!(ob.iter().any(|(k, r, _)| k == "info_request" && r == "person@reporter.example"), "{name}: {ob:?}");
+        // Feeds are never acknowledged nor asked.
+        let r = d.ingest(b"TESTREPORT scan@shadowserver.org\nlogin_attack 203.0.113.10\n".to_vec(), warden_desk::Channel::Http, None, t(0)).await.unwrap();
+        assert_eq!(r.events.len(), 1);
+        let ob = outbox::list(&store, 100).await.unwrap();
+        assert!(!ob.iter().any(|(_, r, _)| r == "scan@shadowserver.org"), "{name}");
+        store.close().await;
+    }
+}

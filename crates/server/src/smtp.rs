@@ -1,0 +1,287 @@
+//! The SMTP intake listener for abuse@ (RFC 5321).
+//!
+//! It is a final destination, never a relay: `RCPT TO` is accepted only for the configured
+//! mailboxes (default `abuse`, `postmaster`: RFC 2142 and RFC 5321 §4.5.1) at the configured
+//! domains; anything else gets `550 5.7.1`. Messages are bounded (`SIZE`, RFC 1870, enforced
+//! while reading), commands and sessions time out (RFC 5321 §4.5.3.2), and `250` is only sent
+//! after the raw message is durably stored; parsing and case work happen after the reply.
+//!
+//! The stored bytes are exactly what the client sent after dot-unstuffing; no `Received:` line
+//! is prepended, so that a resend of the same message is recognised by its hash.
+
+use crate::AppState;
+use crate::metrics::inc;
+use chrono::Utc;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
+use warden_desk::Channel;
+
+/// Settings of the SMTP listener.
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    /// Our host name in the greeting and replies.
+    pub hostname: String,
+    /// Domains we take mail for (lower case).
+    pub domains: Vec<String>,
+    /// Local parts accepted at those domains (lower case).
+    pub mailboxes: Vec<String>,
+    /// Largest message, in bytes (announced with SIZE).
+    pub max_message_bytes: usize,
+    /// Most recipients per message.
+    pub max_recipients: usize,
+    /// Idle time allowed per command or data line.
+    pub command_timeout: Duration,
+    /// Concurrent sessions; more wait for a free slot.
+    pub max_sessions: usize,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            hostname: "localhost".into(),
+            domains: vec!["localhost".into()],
+            mailboxes: vec!["abuse".into(), "postmaster".into()],
+            max_message_bytes: 25 << 20,
+            max_recipients: 50,
+            command_timeout: Duration::from_secs(300),
+            max_sessions: 256,
+        }
+    }
+}
+
+/// The longest command line accepted (RFC 5321 §4.5.3.1.4 says 512; we allow some slack).
+const MAX_COMMAND_LINE: usize = 2048;
+/// Data is read in pieces of at most this many bytes per line read.
+const MAX_DATA_CHUNK: usize = 64 * 1024;
+
+/// Accepts sessions until `shutdown` turns true.
+pub async fn serve(listener: TcpListener, state: Arc<AppState>, mut shutdown: watch::Receiver<bool>) {
+    let slots = Arc::new(Semaphore::new(state.smtp.max_sessions.max(1)));
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => {
+                let Ok((stream, peer)) = accepted else { continue };
+                let Ok(permit) = slots.clone().acquire_owned().await else { break };
+                let state = state.clone();
+                tokio::spawn(async move {
+                    inc(&state.metrics.smtp_sessions);
+                    if let Err(e) = session(stream, state.clone()).await {
+                        tracing::debug!(%peer, error = %e, "SMTP session ended with an error");
+                    }
+                    drop(permit);
+                });
+            }
+        }
+    }
+}
+
+/// Reads one line of at most `max` bytes into `buf`. Returns false at end of stream. A longer
+/// line is returned in pieces (no trailing newline on all but the last).
+async fn read_piece<R: AsyncRead + Unpin>(r: &mut BufReader<R>, buf: &mut Vec<u8>, max: usize, timeout: Duration) -> std::io::Result<bool> {
+    buf.clear();
+    let n = tokio::time::timeout(timeout, (&mut *r).take(max as u64).read_until(b'\n', buf))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "SMTP client idle too long"))??;
+    Ok(n > 0)
+}
+
+fn addr_in(arg: &str) -> Option<String> {
+    // `FROM:<a@b> SIZE=10` or `TO: <a@b>`; the empty reverse path `<>` is allowed for MAIL.
+    let (_, rest) = arg.split_once(':')?;
+    let rest = rest.trim_start();
+    let inner = rest.strip_prefix('<')?.split_once('>')?.0;
+    // Drop a source route (`@a,@b:user@host`, RFC 5321 §4.1.2) and surrounding spaces.
+    let inner = inner.rsplit_once(':').map_or(inner, |(_, a)| a);
+    Some(inner.trim().to_owned())
+}
+
+fn size_param(arg: &str) -> Option<u64> {
+    arg.split_whitespace().find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.eq_ignore_ascii_case("SIZE").then(|| v.parse().ok()).flatten()
+    })
+}
+
+async fn session(stream: TcpStream, state: Arc<AppState>) -> std::io::Result<()> {
+    let cfg = &state.smtp;
+    let (rd, mut wr) = stream.into_split();
+    let mut rd = BufReader::new(rd);
+    let host = &cfg.hostname;
+    wr.write_all(format!("220 {host} ESMTP Warden abuse desk\r\n").as_bytes()).await?;
+    let mut line = Vec::with_capacity(512);
+    let mut greeted = false;
+    let mut from: Option<String> = None;
+    let mut rcpts: Vec<String> = Vec::new();
+    loop {
+        if !read_piece(&mut rd, &mut line, MAX_COMMAND_LINE, cfg.command_timeout).await? {
+            return Ok(());
+        }
+        if !line.ends_with(b"\n") {
+            // Over-long command: swallow the rest of it, then refuse.
+            while !line.ends_with(b"\n") {
+                if !read_piece(&mut rd, &mut line, MAX_COMMAND_LINE, cfg.command_timeout).await? {
+                    return Ok(());
+                }
+            }
+            wr.write_all(b"500 5.5.2 Line too long\r\n").await?;
+            continue;
+        }
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end_matches(['\r', '\n']);
+        let (verb, arg) = text.split_once(' ').unwrap_or((text, ""));
+        let reply: String = match verb.to_ascii_uppercase().as_str() {
+            "EHLO" | "HELO" if arg.trim().is_empty() => "501 5.5.4 Say who you are\r\n".into(),
+            "EHLO" => {
+                greeted = true;
+                from = None;
+                rcpts.clear();
+                format!("250-{host} greets {}\r\n250-SIZE {}\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n", arg.trim(), cfg.max_message_bytes)
+            }
+            "HELO" => {
+                greeted = true;
+                from = None;
+                rcpts.clear();
+                format!("250 {host}\r\n")
+            }
+            "MAIL" if !greeted => "503 5.5.1 Send EHLO first\r\n".into(),
+            "MAIL" if from.is_some() => "503 5.5.1 Nested MAIL command\r\n".into(),
+            "MAIL" => match addr_in(arg) {
+                None => "501 5.5.4 Syntax: MAIL FROM:<address>\r\n".into(),
+                Some(_) if size_param(arg).is_some_and(|s| s > cfg.max_message_bytes as u64) => {
+                    inc(&state.metrics.smtp_too_large);
+                    format!("552 5.3.4 Message size exceeds the limit of {} bytes\r\n", cfg.max_message_bytes)
+                }
+                Some(a) => {
+                    from = Some(a);
+                    "250 2.1.0 Sender OK\r\n".into()
+                }
+            },
+            "RCPT" if from.is_none() => "503 5.5.1 Send MAIL first\r\n".into(),
+            "RCPT" => match addr_in(arg) {
+                None => "501 5.5.4 Syntax: RCPT TO:<address>\r\n".into(),
+                Some(_) if rcpts.len() >= cfg.max_recipients => "452 4.5.3 Too many recipients\r\n".into(),
+                Some(a) => {
+                    let (local, domain) = a.rsplit_once('@').unwrap_or((a.as_str(), ""));
+                    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+                    let local = local.to_ascii_lowercase();
+                    let base = local.split('+').next().unwrap_or("");
+                    if !cfg.domains.iter().any(|d| *d == domain) {
+                        inc(&state.metrics.smtp_rcpt_refused);
+                        "550 5.7.1 Relaying denied: this server only takes reports for its own abuse mailboxes\r\n".into()
+                    } else if !cfg.mailboxes.iter().any(|m| m == base) {
+                        inc(&state.metrics.smtp_rcpt_refused);
+                        "550 5.1.1 No such mailbox here\r\n".into()
+                    } else {
+                        rcpts.push(a);
+                        "250 2.1.5 Recipient OK\r\n".into()
+                    }
+                }
+            },
+            "DATA" if from.is_none() => "503 5.5.1 Send MAIL first\r\n".into(),
+            "DATA" if rcpts.is_empty() => "554 5.5.1 No valid recipients\r\n".into(),
+            "DATA" => {
+                wr.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
+                let reply = receive_data(&mut rd, &mut line, &state, from.as_deref()).await?;
+                from = None;
+                rcpts.clear();
+                reply
+            }
+            "RSET" => {
+                from = None;
+                rcpts.clear();
+                "250 2.0.0 OK\r\n".into()
+            }
+            "NOOP" => "250 2.0.0 OK\r\n".into(),
+            "VRFY" => "252 2.5.2 Cannot VRFY; send mail and it will be delivered if the mailbox exists\r\n".into(),
+            "QUIT" => {
+                wr.write_all(format!("221 2.0.0 {host} closing\r\n").as_bytes()).await?;
+                return Ok(());
+            }
+            "STARTTLS" | "AUTH" | "ETRN" | "TURN" | "BDAT" => "502 5.5.1 Command not implemented\r\n".into(),
+            _ => "500 5.5.2 Command unrecognised\r\n".into(),
+        };
+        wr.write_all(reply.as_bytes()).await?;
+    }
+}
+
+/// Reads the message up to the lone dot, stores it durably and returns the reply line.
+async fn receive_data<R: AsyncRead + Unpin>(rd: &mut BufReader<R>, line: &mut Vec<u8>, state: &Arc<AppState>, from: Option<&str>) -> std::io::Result<String> {
+    let cfg = &state.smtp;
+    let mut msg: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut too_big = false;
+    let mut at_line_start = true;
+    loop {
+        if !read_piece(rd, line, MAX_DATA_CHUNK, cfg.command_timeout).await? {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed during DATA"));
+        }
+        let complete = line.ends_with(b"\n");
+        if at_line_start && complete && (line.as_slice() == b".\r\n" || line.as_slice() == b".\n") {
+            break;
+        }
+        // RFC 5321 §4.5.2: a leading dot on a data line was doubled by the client.
+        let piece: &[u8] = if at_line_start && line.first() == Some(&b'.') { line.get(1..).unwrap_or_default() } else { line };
+        if !too_big {
+            if msg.len() + piece.len() > cfg.max_message_bytes {
+                too_big = true;
+                msg = Vec::new();
+            } else {
+                msg.extend_from_slice(piece);
+            }
+        }
+        at_line_start = complete;
+    }
+    if too_big {
+        inc(&state.metrics.smtp_too_large);
+        return Ok(format!("552 5.3.4 Message size exceeds the limit of {} bytes\r\n", cfg.max_message_bytes));
+    }
+    let now = Utc::now();
+    match state.desk.store_report(msg, Channel::Smtp, from, now).await {
+        Ok((id, new, bytes)) => {
+            inc(&state.metrics.reports_smtp);
+            if !new {
+                inc(&state.metrics.reports_duplicate);
+            }
+            // Durable now: reply first, then parse and file the events in the background. A
+            // crash before that finishes is repaired by recovery at the next start.
+            let desk = state.desk.clone();
+            let st = state.clone();
+            let id2 = id.clone();
+            tokio::spawn(async move {
+                match desk.process(&id2, &bytes, now).await {
+                    Ok(()) => {
+                        if let Ok(r) = desk.receipt(&id2).await {
+                            crate::count_receipt(&st.metrics, &r);
+                        }
+                    }
+                    Err(e) => tracing::error!(report = %id2, error = %e, "processing an SMTP report failed; recovery will retry"),
+                }
+            });
+            Ok(format!("250 2.0.0 Stored as report {id}\r\n"))
+        }
+        Err(warden_desk::DeskError::Invalid { reason, .. }) => Ok(format!("554 5.6.0 {reason}\r\n")),
+        Err(e) => {
+            tracing::error!(error = %e, "could not store an SMTP report");
+            Ok("451 4.3.0 Temporary failure storing the message, try again later\r\n".into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_and_size() {
+        assert_eq!(addr_in("FROM:<a@b.example> SIZE=10").as_deref(), Some("a@b.example"));
+        assert_eq!(addr_in("TO: <abuse@isp.example>").as_deref(), Some("abuse@isp.example"));
+        assert_eq!(addr_in("FROM:<>").as_deref(), Some(""));
+        assert_eq!(addr_in("TO:<@relay.example:abuse@isp.example>").as_deref(), Some("abuse@isp.example"));
+        assert_eq!(addr_in("TO:abuse@isp.example"), None);
+        assert_eq!(size_param("FROM:<a@b> BODY=8BITMIME size=1234"), Some(1234));
+        assert_eq!(size_param("FROM:<a@b>"), None);
+    }
+}
