@@ -119,7 +119,13 @@ async fn wrong_name_fails_name_check() {
     let p = smtp::probe_addr(HOST, server.addr, &options(&ca)).await;
     let f = smtp::findings(&p);
     assert_eq!(status(&f, "tls.cert.name"), Status::Fail);
-    assert_eq!(status(&f, "tls.cert.trust"), Status::Fail);
+    // The chain itself is fine: only the name is wrong, and that is reported once.
+    assert_eq!(status(&f, "tls.cert.trust"), Status::Pass);
+    assert!(
+        matches!(&p.validation, Some(Validation::WrongName { .. })),
+        "{:?}",
+        p.validation
+    );
     let name = f.iter().find(|f| f.id == "tls.cert.name").unwrap();
     assert!(name.evidence.iter().any(|e| e.contains("other.example")));
 }
@@ -252,4 +258,22 @@ async fn invalid_host_is_an_input_error() {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("bad host"));
+}
+
+#[tokio::test]
+async fn mx_prober_returns_findings_and_chain_for_dane() {
+    use warden_mailcheck::audit::MxProbe;
+    let setup = Setup::new(pki(Leaf::Good));
+    let ca = setup.pki.ca_pem.clone();
+    let server = start(setup);
+    let prober = smtp::MxProber {
+        options: ProbeOptions {
+            legacy_protocols: false,
+            ..options(&ca)
+        },
+        port: server.addr.port(),
+    };
+    let outcome = prober.probe(HOST, server.addr.ip()).await;
+    assert_eq!(outcome.chain_der.as_ref().map(Vec::len), Some(1));
+    assert_eq!(status(&outcome.findings, "smtp.starttls"), Status::Pass);
 }

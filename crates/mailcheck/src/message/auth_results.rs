@@ -69,6 +69,14 @@ pub fn parse_authentication_results(value: &str) -> Vec<MethodResult> {
         };
         // `method/version=result` is allowed (section 2.2); keep the method only.
         let method = method.split('/').next().unwrap_or(method);
+        let word = |w: &str| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        };
+        if !word(method) || !word(result) {
+            continue;
+        }
         let mut properties = Vec::new();
         for w in words {
             if let Some((k, v)) = w.split_once('=') {

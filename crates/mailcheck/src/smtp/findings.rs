@@ -5,6 +5,26 @@
 //! unvalidated certificate still beats clear text (RFC 7435, M3AAWG TLS for Mail), so an
 //! untrusted chain is a warning; on submission and implicit-TLS ports users' clients validate,
 //! so it fails.
+//!
+//! Finding ids (all `Practice::Transport` except the role addresses):
+//!
+//! | id | fails when |
+//! |---|---|
+//! | `smtp.connect` | no TCP connection |
+//! | `smtp.banner` | greeting is not 220 (RFC 5321 section 4.3.1) |
+//! | `smtp.dialogue` | the plain-text dialogue broke off or was malformed |
+//! | `smtp.starttls` | STARTTLS not offered, refused, or its handshake fails (RFC 3207) |
+//! | `smtp.auth_before_tls` | AUTH advertised before STARTTLS (RFC 8314 section 3.3) |
+//! | `tls.implicit` | no implicit TLS handshake on 465/993/995 (RFC 8314 section 3) |
+//! | `tls.protocol.version` | (pass/info) the version, suite and group negotiated |
+//! | `tls.protocol.ssl3`, `.tls1_0`, `.tls1_1` | the server accepts them (RFC 7568, RFC 8996) |
+//! | `tls.cert.expired` | expired or not yet valid; warns under 14 days left |
+//! | `tls.cert.name` | no SAN (or CN without SAN) matches the host (RFC 7817, RFC 6125) |
+//! | `tls.cert.trust` | no chain to a trust anchor; warn only on port 25 |
+//! | `tls.cert.key` | RSA under 2048 bits, EC under 224 bits |
+//! | `tls.cert.signature` | SHA-1 or MD5 signatures below the root |
+//! | `tls.cert.parse`, `tls.cert.chain` | unreadable or missing certificate |
+//! | `role.postmaster`, `role.abuse` | RCPT TO refused with 5xx (RFC 5321 section 4.5.1, RFC 2142) |
 
 use super::certificate::{names_host, weak_signature};
 use super::legacy::LegacyVerdict;
@@ -314,6 +334,15 @@ fn certificates(p: &SmtpProbe, out: &mut Vec<Finding>) {
             Status::Pass,
             "certificate chains to a trusted root",
         ),
+        // webpki checks the name only after the chain: a name error means the chain is trusted,
+        // and the name problem is already `tls.cert.name`.
+        Some(Validation::WrongName { reason }) => Finding::new(
+            "tls.cert.trust",
+            Practice::Transport,
+            Status::Pass,
+            "certificate chains to a trusted root (its names are checked under tls.cert.name)",
+        )
+        .evidence(format!("validation: {reason}")),
         Some(Validation::Invalid { reason }) => {
             let summary = if leaf.self_issued {
                 "certificate is self-signed".to_owned()
@@ -628,6 +657,15 @@ mod tests {
         let f = findings(&p);
         assert_eq!(f.len(), 1);
         assert_eq!(status(&f, "smtp.connect"), Status::Fail);
+    }
+
+    #[test]
+    fn probe_record_serializes_for_json_output() {
+        let json = serde_json::to_value(base()).unwrap();
+        assert_eq!(json["legacy"][1]["version"], "tls1_0");
+        assert_eq!(json["legacy"][1]["verdict"], "accepted");
+        assert_eq!(json["tls"]["key_exchange_group"], "X25519");
+        assert!(json.get("chain_der").is_none());
     }
 
     #[test]

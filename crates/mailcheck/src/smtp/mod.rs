@@ -12,6 +12,7 @@ pub mod certificate;
 pub mod dialogue;
 mod findings;
 pub mod legacy;
+mod mx;
 mod roles;
 pub mod tls;
 
@@ -25,6 +26,7 @@ pub use certificate::CertificateInfo;
 pub use dialogue::Reply;
 pub use findings::findings;
 pub use legacy::{LegacyVerdict, LegacyVersion};
+pub use mx::MxProber;
 pub use roles::RoleCheck;
 pub use tls::{TlsSession, TrustAnchors, Validation};
 

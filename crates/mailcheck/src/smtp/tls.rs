@@ -79,7 +79,13 @@ impl TrustAnchors {
 pub enum Validation {
     /// Chains to a trust anchor, in date, names the host.
     Valid,
-    /// webpki refused it; the reason is its error text (UnknownIssuer, Expired, NotValidForName...).
+    /// The chain is trusted and in date, but does not name the host (webpki checks the name
+    /// last, so everything before it passed).
+    WrongName {
+        /// webpki's message.
+        reason: String,
+    },
+    /// webpki refused the chain itself; the reason is its error text (unknown issuer, expired...).
     Invalid {
         /// The refusal reason.
         reason: String,
@@ -135,6 +141,14 @@ impl ServerCertVerifier for RecordingVerifier {
                 now,
             ) {
                 Ok(_) => Validation::Valid,
+                Err(
+                    e @ rustls::Error::InvalidCertificate(
+                        rustls::CertificateError::NotValidForName
+                        | rustls::CertificateError::NotValidForNameContext { .. },
+                    ),
+                ) => Validation::WrongName {
+                    reason: e.to_string(),
+                },
                 Err(e) => Validation::Invalid {
                     reason: e.to_string(),
                 },
