@@ -157,8 +157,14 @@ mod tests {
         for c in AbuseClass::ALL {
             assert_eq!(c.as_str().parse::<AbuseClass>().unwrap(), c);
         }
-        assert_eq!("port-scan".parse::<AbuseClass>().unwrap(), AbuseClass::PortScan);
-        assert_eq!("BotnetC2".parse::<AbuseClass>().unwrap(), AbuseClass::BotnetC2);
+        assert_eq!(
+            "port-scan".parse::<AbuseClass>().unwrap(),
+            AbuseClass::PortScan
+        );
+        assert_eq!(
+            "BotnetC2".parse::<AbuseClass>().unwrap(),
+            AbuseClass::BotnetC2
+        );
         assert!("nonsense".parse::<AbuseClass>().is_err());
     }
 }

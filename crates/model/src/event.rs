@@ -137,13 +137,19 @@ pub struct Evidence {
 impl Evidence {
     /// Builds evidence for `raw` with an excerpt cut to [`EXCERPT_MAX`] bytes.
     pub fn new(raw: &[u8], excerpt: &str) -> Self {
-        Self { sha256: sha256_hex(raw), excerpt: truncate(excerpt, EXCERPT_MAX).to_owned() }
+        Self {
+            sha256: sha256_hex(raw),
+            excerpt: truncate(excerpt, EXCERPT_MAX).to_owned(),
+        }
     }
 
     /// Builds evidence from an already computed hash, so a parser hashing a large file once can
     /// reuse it for every row.
     pub fn with_hash(sha256: &str, excerpt: &str) -> Self {
-        Self { sha256: sha256.to_owned(), excerpt: truncate(excerpt, EXCERPT_MAX).to_owned() }
+        Self {
+            sha256: sha256.to_owned(),
+            excerpt: truncate(excerpt, EXCERPT_MAX).to_owned(),
+        }
     }
 }
 
@@ -264,7 +270,11 @@ mod tests {
 
     #[test]
     fn missing_is_derived() {
-        let mut e = AbuseEvent::new(SourceFormat::Arf, AbuseClass::Spam, Evidence::new(b"x", "x"));
+        let mut e = AbuseEvent::new(
+            SourceFormat::Arf,
+            AbuseClass::Spam,
+            Evidence::new(b"x", "x"),
+        );
         e.subject.ip = Some("192.0.2.1".parse().unwrap());
         e.observed = Some(ObservedTime::assumed_utc(
             Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 0).unwrap(),
@@ -273,10 +283,17 @@ mod tests {
         let e = e.finish();
         assert_eq!(
             e.missing,
-            vec![MissingField::SourcePort, MissingField::TimeZone, MissingField::Seconds]
+            vec![
+                MissingField::SourcePort,
+                MissingField::TimeZone,
+                MissingField::Seconds
+            ]
         );
         let json = serde_json::to_string(&e).unwrap();
-        assert!(json.contains("\"missing\":[\"source_port\",\"time_zone\",\"seconds\"]"), "{json}");
+        assert!(
+            json.contains("\"missing\":[\"source_port\",\"time_zone\",\"seconds\"]"),
+            "{json}"
+        );
     }
 
     #[test]

@@ -14,7 +14,8 @@ mod event;
 mod time;
 
 pub use class::{AbuseClass, Severity};
-pub use event::{sha256_hex, 
-    AbuseEvent, Evidence, MissingField, Protocol, Reporter, SourceFormat, Subject, EXCERPT_MAX,
+pub use event::{
+    AbuseEvent, EXCERPT_MAX, Evidence, MissingField, Protocol, Reporter, SourceFormat, Subject,
+    sha256_hex,
 };
 pub use time::{ObservedTime, TimePrecision};

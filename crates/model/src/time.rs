@@ -35,12 +35,20 @@ pub struct ObservedTime {
 impl ObservedTime {
     /// A time with a stated zone at the given precision.
     pub fn zoned(utc: DateTime<Utc>, precision: TimePrecision) -> Self {
-        Self { utc, precision, zone_given: true }
+        Self {
+            utc,
+            precision,
+            zone_given: true,
+        }
     }
 
     /// A wall-clock time with no zone in the source, taken as UTC.
     pub fn assumed_utc(utc: DateTime<Utc>, precision: TimePrecision) -> Self {
-        Self { utc, precision, zone_given: false }
+        Self {
+            utc,
+            precision,
+            zone_given: false,
+        }
     }
 
     /// True when the time is good enough to attribute a shared (CGN) address: zone given and at

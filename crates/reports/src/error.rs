@@ -33,7 +33,11 @@ pub struct ParseError {
 impl ParseError {
     /// Builds an error of `kind` for `format`.
     pub fn new(kind: ParseErrorKind, format: &'static str, message: impl Into<String>) -> Self {
-        Self { kind, format, message: message.into() }
+        Self {
+            kind,
+            format,
+            message: message.into(),
+        }
     }
 
     /// Shorthand for [`ParseErrorKind::Malformed`].

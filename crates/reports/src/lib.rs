@@ -19,4 +19,4 @@ pub mod registry;
 pub use error::{ParseError, ParseErrorKind};
 pub use limits::Limits;
 pub use record::Record;
-pub use registry::{detect, parse, parse_with, Format};
+pub use registry::{Format, detect, parse, parse_with};

@@ -59,7 +59,11 @@ pub fn parse_with(input: &[u8], limits: &Limits) -> Result<Vec<Record>, ParseErr
     if input.len() > limits.max_input {
         return Err(ParseError::limit(
             "detect",
-            format!("input is {} bytes, over the {} byte limit", input.len(), limits.max_input),
+            format!(
+                "input is {} bytes, over the {} byte limit",
+                input.len(),
+                limits.max_input
+            ),
         ));
     }
     let format = detect(input).ok_or_else(|| {

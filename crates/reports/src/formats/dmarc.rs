@@ -477,11 +477,15 @@ pub(crate) fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
     // Every format sniffs every input, so this is hot: find candidates for the first byte in
     // both cases with memchr's vectorised search, then compare the rest.
     let candidates = hay.get(..=hay.len() - needle.len())?;
-    memchr::memchr2_iter(first.to_ascii_lowercase(), first.to_ascii_uppercase(), candidates)
-        .find(|&i| {
-            hay.get(i + 1..i + needle.len())
-                .is_some_and(|w| w.eq_ignore_ascii_case(rest))
-        })
+    memchr::memchr2_iter(
+        first.to_ascii_lowercase(),
+        first.to_ascii_uppercase(),
+        candidates,
+    )
+    .find(|&i| {
+        hay.get(i + 1..i + needle.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(rest))
+    })
 }
 
 /// Whether `b` starts like an RFC 5322 message: a first line `Name: value` (or an mbox `From `
