@@ -212,3 +212,44 @@ fn tempdir() -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// A Maildir: messages in `new/` and `cur/` are read; `tmp/` holds half-delivered mail and is
+/// skipped (a message is complete only once renamed out of it).
+#[test]
+fn maildir_reads_new_and_cur_but_not_tmp() {
+    let dir = tempdir();
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    std::fs::copy(
+        data("arf/source-port-rfc6692.eml"),
+        dir.join("new/1700000000.1.host"),
+    )
+    .unwrap();
+    std::fs::copy(
+        data("arf/yahoo-fbl.eml"),
+        dir.join("cur/1700000001.2.host:2,S"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("tmp/1700000002.3.host"), b"From: half\r\nSubj").unwrap();
+    let out = warden()
+        .args(["parse", "--json"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out);
+    let ips: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l["subject"]["ip"].as_str())
+        .collect();
+    assert_eq!(ips.len(), 2, "{ips:?}");
+    assert!(
+        ips.contains(&"192.0.2.150") && ips.contains(&"192.0.2.10"),
+        "{ips:?}"
+    );
+}
