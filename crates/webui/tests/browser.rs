@@ -16,6 +16,43 @@ use tokio::process::{Child, Command};
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
+/// Polls the browser's URL until `pred` holds (at most 15 s), since WebDriver clicks may return
+/// before the navigation they start has finished.
+async fn wait_url(c: &fantoccini::Client, pred: impl Fn(&str) -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let url = c.current_url().await.unwrap();
+        if pred(url.as_str()) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "navigation did not reach the expected page: {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Polls an element's text until `pred` holds (at most 15 s): after a form post that redirects
+/// back to the same URL, the old page's element may still be the one found, or go stale.
+async fn text_when(c: &fantoccini::Client, css: &str, pred: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let text = match c.find(Locator::Css(css)).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if pred(&text) {
+            return text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{css} never matched; last text: {text:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn screenshots_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots")
 }
@@ -92,42 +129,48 @@ async fn analyst_logs_in_filters_opens_and_acts_and_no_script_runs() {
     c.goto(&format!("{base}/ui/cases")).await.unwrap();
     assert!(c.current_url().await.unwrap().path().ends_with("/ui/login"));
     // A wrong token is refused.
-    c.find(Locator::Css("#token"))
+    c.wait()
+        .for_element(Locator::Css("#token"))
         .await
         .unwrap()
         .send_keys("not-a-real-token-xxxx")
         .await
         .unwrap();
-    c.find(Locator::Css("form.login button"))
+    c.wait()
+        .for_element(Locator::Css("form.login button"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
     let err = c
-        .find(Locator::Css("p.error"))
+        .wait()
+        .for_element(Locator::Css("p.error"))
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
     assert!(err.contains("Unknown token"), "{err}");
-    // The right one opens the queue.
-    c.find(Locator::Css("#token"))
-        .await
-        .unwrap()
-        .send_keys(common::ANALYST)
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.login button"))
+    // The right one opens the queue (cleared first: send_keys appends to what is there).
+    let field = c.wait().for_element(Locator::Css("#token")).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(common::ANALYST).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("form.login button"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    assert!(c.current_url().await.unwrap().path().ends_with("/ui/cases"));
+    // A click returns before the next page has loaded: wait for the navigation.
+    wait_url(&c, |u| {
+        u.split('?').next().unwrap_or("").ends_with("/ui/cases")
+    })
+    .await;
     let who = c
-        .find(Locator::Css(".who"))
+        .wait()
+        .for_element(Locator::Css(".who"))
         .await
         .unwrap()
         .text()
@@ -148,12 +191,14 @@ async fn analyst_logs_in_filters_opens_and_acts_and_no_script_runs() {
         .select_by_value("malware")
         .await
         .unwrap();
-    c.find(Locator::Css("form.filters button"))
+    c.wait()
+        .for_element(Locator::Css("form.filters button"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
+    wait_url(&c, |u| u.contains("class=malware")).await;
     let rows = c.find_all(Locator::Css("tr[data-case]")).await.unwrap();
     assert_eq!(rows.len(), 1);
     assert!(
@@ -184,7 +229,8 @@ async fn analyst_logs_in_filters_opens_and_acts_and_no_script_runs() {
         .await
         .unwrap();
     let evidence = c
-        .find(Locator::Css("pre.evidence"))
+        .wait()
+        .for_element(Locator::Css("pre.evidence"))
         .await
         .unwrap()
         .text()
@@ -210,7 +256,8 @@ async fn analyst_logs_in_filters_opens_and_acts_and_no_script_runs() {
         "title was changed: {probe}"
     );
     let state = c
-        .find(Locator::Css("#case-state"))
+        .wait()
+        .for_element(Locator::Css("#case-state"))
         .await
         .unwrap()
         .text()
@@ -224,13 +271,15 @@ async fn analyst_logs_in_filters_opens_and_acts_and_no_script_runs() {
 
     // Act: escalate with a note; the state and the audit log show it, with the analyst's name.
     let form = c
-        .find(Locator::Css(
+        .wait()
+        .for_element(Locator::Css(
             "form[action$='/action'] input[value=escalate]",
         ))
         .await
         .unwrap();
     let _ = form;
-    c.find(Locator::Css("button[value=escalate]"))
+    c.wait()
+        .for_element(Locator::Css("button[value=escalate]"))
         .await
         .unwrap()
         .find(Locator::XPath("./preceding-sibling::input[@name='note']"))
@@ -239,27 +288,16 @@ async fn analyst_logs_in_filters_opens_and_acts_and_no_script_runs() {
         .send_keys("no answer from customer")
         .await
         .unwrap();
-    c.find(Locator::Css("button[value=escalate]"))
+    c.wait()
+        .for_element(Locator::Css("button[value=escalate]"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    let state = c
-        .find(Locator::Css("#case-state"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let state = text_when(&c, "#case-state", |t| t == "escalated").await;
     assert_eq!(state, "escalated");
-    let audit = c
-        .find(Locator::Css("table.audit"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let audit = text_when(&c, "table.audit", |t| t.contains("no answer from customer")).await;
     assert!(
         audit.contains("alice")
             && audit.contains("escalate")
@@ -273,14 +311,19 @@ async fn analyst_logs_in_filters_opens_and_acts_and_no_script_runs() {
     assert_eq!(probe, "undefined");
 
     // Log out: the queue is closed again.
-    c.find(Locator::Css("form.logout button"))
+    c.wait()
+        .for_element(Locator::Css("form.logout button"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
+    wait_url(&c, |u| !u.contains("/ui/cases/")).await;
     c.goto(&format!("{base}/ui/cases")).await.unwrap();
-    assert!(c.current_url().await.unwrap().path().ends_with("/ui/login"));
+    wait_url(&c, |u| {
+        u.split('?').next().unwrap_or("").ends_with("/ui/login")
+    })
+    .await;
 
     c.close().await.unwrap();
     driver.kill().await.ok();
