@@ -132,3 +132,20 @@ fn binary_junk_is_a_clear_error() {
     let err = warden_reports::parse(&junk).unwrap_err();
     assert!(!err.message.is_empty());
 }
+
+#[test]
+fn fuzz_regressions_never_panic() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz-regressions");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.path().extension().is_some_and(|x| x == "eml") {
+            let input = std::fs::read(e.path()).unwrap();
+            for f in FORMATS {
+                let r = std::panic::catch_unwind(|| (f.parse)(&input, &Limits::default()));
+                assert!(r.is_ok(), "{} panicked on {}", f.name, e.path().display());
+            }
+            n += 1;
+        }
+    }
+    assert!(n >= 1, "no regression inputs found");
+}

@@ -253,7 +253,7 @@ pub fn read_bounded(reader: &mut impl Read, max: usize, what: &str) -> Result<Ve
 /// TLS-RPT reports usually travel (RFC 7489 §7.2.1.1, RFC 8460 §5.3): a mail is the third
 /// container. Costs one level of depth for the mail and one per compressed attachment.
 pub fn mail_attachments(input: &[u8], limits: &Limits) -> Result<Vec<Member>, ParseError> {
-    use mail_parser::{MessageParser, MimeHeaders, PartType};
+    use mail_parser::{MimeHeaders, PartType};
 
     if input.len() > limits.max_input {
         return Err(ParseError::limit(
@@ -266,8 +266,7 @@ pub fn mail_attachments(input: &[u8], limits: &Limits) -> Result<Vec<Member>, Pa
         ));
     }
     let inner = inner_limits(limits, 0)?;
-    let msg = MessageParser::new()
-        .parse(input)
+    let msg = super::mail::parse_mime(input)
         .ok_or_else(|| ParseError::malformed(NAME, "not a readable mail message"))?;
     let mut out = Vec::new();
     let mut used = 0usize;

@@ -22,6 +22,16 @@ use std::net::IpAddr;
 use mail_parser::{Address, HeaderValue, Message, MessageParser, MessagePart, PartType};
 use warden_model::ObservedTime;
 
+/// Runs mail-parser over `input`, turning a panic inside it into `None`.
+///
+/// Why: fuzzing found inputs on which mail-parser 0.11.9 panics ("Invalid part ID, could not
+/// find multipart", parsers/message.rs:485) instead of returning. Reports are attacker-controlled
+/// and the desk parses them in a long-running server, so a panic must never escape a parser.
+/// Every MIME parse in this crate goes through here.
+pub(crate) fn parse_mime(input: &[u8]) -> Option<Message<'_>> {
+    std::panic::catch_unwind(|| MessageParser::default().parse(input)).unwrap_or(None)
+}
+
 use super::datetime::parse_datetime;
 use crate::{Limits, ParseError};
 
@@ -66,8 +76,7 @@ impl<'x> Mail<'x> {
                 "input does not start with a mail header line (\"Name: value\")",
             ));
         }
-        let msg = MessageParser::default()
-            .parse(input)
+        let msg = parse_mime(input)
             .filter(|m| !m.parts.is_empty())
             .ok_or_else(|| ParseError::malformed(format, "not a mail: no header block found"))?;
         check_shape(&msg, limits, format)?;

@@ -9,7 +9,7 @@ use super::html::html_to_text;
 use crate::formats::mail::Mail;
 use crate::{Limits, ParseError};
 use chrono::{DateTime, Utc};
-use mail_parser::{Message, MessageParser, PartType};
+use mail_parser::{Message, PartType};
 use warden_model::Reporter;
 
 /// Most text read from one mail, in bytes. Free-form reports are letters and log excerpts;
@@ -59,7 +59,7 @@ pub fn read_mail(input: &[u8], limits: &Limits) -> Result<MailText, ParseError> 
     // so the (fast) parse is done once more here.
     Mail::parse(input, limits, "freeform")?;
     let input = skip_mbox_from_line(input);
-    let message = MessageParser::default().parse(input).ok_or_else(|| {
+    let message = crate::formats::mail::parse_mime(input).ok_or_else(|| {
         ParseError::malformed(
             "freeform",
             "input is not an RFC 5322 mail (no header block found)",
