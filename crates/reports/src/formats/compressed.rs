@@ -247,6 +247,42 @@ pub fn read_bounded(reader: &mut impl Read, max: usize, what: &str) -> Result<Ve
     }
     Ok(out)
 }
+/// Parses every attachment of a report mail that starts with `opening` (`<` for DMARC XML, `{`
+/// for TLS-RPT JSON) with `parse_one`. Reporters batch several reports in one mail, so each
+/// becomes a record; when none parses, the last attachment's error (named) is returned, or
+/// `none_attached` when there was nothing of that kind.
+pub(crate) fn parse_attached_reports(
+    input: &[u8],
+    limits: &Limits,
+    format: &'static str,
+    opening: u8,
+    parse_one: impl Fn(&[u8]) -> Result<Record, ParseError>,
+    none_attached: &str,
+) -> Result<Vec<Record>, ParseError> {
+    let mut out = Vec::new();
+    let mut last_err = None;
+    for m in mail_attachments(input, limits)? {
+        if super::dmarc::skip_bom_ws(&m.data).first() != Some(&opening) {
+            continue;
+        }
+        match parse_one(&m.data) {
+            Ok(r) => out.push(r),
+            Err(e) => {
+                let what = m.name.unwrap_or_else(|| "the attachment".into());
+                last_err = Some(ParseError::new(
+                    e.kind,
+                    format,
+                    format!("{what}: {}", e.message),
+                ));
+            }
+        }
+    }
+    match (out.is_empty(), last_err) {
+        (false, _) => Ok(out),
+        (true, Some(e)) => Err(e),
+        (true, None) => Err(ParseError::missing(format, none_attached)),
+    }
+}
 
 /// The attachments of a mail that look like a packed or plain report (`.xml`, `.json`, `.csv`,
 /// `.gz`, `.zip`, or the matching media types), unpacked, within `limits`. This is how DMARC and

@@ -254,33 +254,14 @@ fn parse(input: &[u8], limits: &Limits) -> Result<Vec<Record>, ParseError> {
         return Ok(vec![Record::Dmarc(Box::new(parse_xml(input, limits)?))]);
     }
     // A mail: every attached report becomes a record (some reporters batch several domains).
-    let members = compressed::mail_attachments(input, limits)?;
-    let mut out = Vec::new();
-    let mut last_err = None;
-    for m in members {
-        if skip_bom_ws(&m.data).first() != Some(&b'<') {
-            continue;
-        }
-        match parse_xml(&m.data, limits) {
-            Ok(r) => out.push(Record::Dmarc(Box::new(r))),
-            Err(e) => {
-                let what = m.name.unwrap_or_else(|| "the attachment".into());
-                last_err = Some(ParseError::new(
-                    e.kind,
-                    NAME,
-                    format!("{what}: {}", e.message),
-                ));
-            }
-        }
-    }
-    match (out.is_empty(), last_err) {
-        (false, _) => Ok(out),
-        (true, Some(e)) => Err(e),
-        (true, None) => Err(ParseError::missing(
-            NAME,
-            "this mail has no DMARC report attached (no .xml, .xml.gz or .zip part with a <feedback> document)",
-        )),
-    }
+    compressed::parse_attached_reports(
+        input,
+        limits,
+        NAME,
+        b'<',
+        |data| Ok(Record::Dmarc(Box::new(parse_xml(data, limits)?))),
+        "this mail has no DMARC report attached (no .xml, .xml.gz or .zip part with a <feedback> document)",
+    )
 }
 
 /// Parses one aggregate report document (XML, already unpacked).

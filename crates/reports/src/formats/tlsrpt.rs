@@ -160,33 +160,14 @@ fn parse(input: &[u8], limits: &Limits) -> Result<Vec<Record>, ParseError> {
     if skip_bom_ws(input).first() == Some(&b'{') {
         return Ok(vec![Record::TlsRpt(Box::new(parse_json(input, limits)?))]);
     }
-    let members = compressed::mail_attachments(input, limits)?;
-    let mut out = Vec::new();
-    let mut last_err = None;
-    for m in members {
-        if skip_bom_ws(&m.data).first() != Some(&b'{') {
-            continue;
-        }
-        match parse_json(&m.data, limits) {
-            Ok(r) => out.push(Record::TlsRpt(Box::new(r))),
-            Err(e) => {
-                let what = m.name.unwrap_or_else(|| "the attachment".into());
-                last_err = Some(ParseError::new(
-                    e.kind,
-                    NAME,
-                    format!("{what}: {}", e.message),
-                ));
-            }
-        }
-    }
-    match (out.is_empty(), last_err) {
-        (false, _) => Ok(out),
-        (true, Some(e)) => Err(e),
-        (true, None) => Err(ParseError::missing(
-            NAME,
-            "this mail has no TLS report attached (no .json or .json.gz part, no application/tlsrpt+gzip)",
-        )),
-    }
+    compressed::parse_attached_reports(
+        input,
+        limits,
+        NAME,
+        b'{',
+        |data| Ok(Record::TlsRpt(Box::new(parse_json(data, limits)?))),
+        "this mail has no TLS report attached (no .json or .json.gz part, no application/tlsrpt+gzip)",
+    )
 }
 
 /// Parses one TLS report document (JSON, already unpacked).
