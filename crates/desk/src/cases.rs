@@ -455,7 +455,7 @@ pub async fn apply(
     get(store, id).await
 }
 
-async fn transition(
+pub(crate) async fn transition(
     conn: &mut AnyConnection,
     policy: &Policy,
     id: &str,

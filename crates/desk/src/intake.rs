@@ -117,6 +117,7 @@ pub struct Desk {
     attributor: Arc<dyn Attributor>,
     parse: ParseFn,
     max_report_bytes: usize,
+    self_help: Option<Arc<crate::selfhelp::SelfHelp>>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -126,6 +127,19 @@ impl std::fmt::Debug for Desk {
             .field("raw", &self.raw)
             .finish_non_exhaustive()
     }
+}
+
+/// Who reported an event, as the dashboard counts reporters: the contact address, else the
+/// organisation, else the reporting domain; lower-cased, at most 200 characters.
+pub fn reporter_of(e: &AbuseEvent) -> String {
+    let r = &e.reporter;
+    let who = match (&r.email, &r.org, &r.domain) {
+        (Some(m), _, _) => m.trim().to_lowercase(),
+        (None, Some(o), _) => o.trim().to_owned(),
+        (None, None, Some(d)) => d.trim().to_lowercase(),
+        _ => String::new(),
+    };
+    who.chars().take(200).collect()
 }
 
 /// The grouping subject of an event: the address, else the domain, URL host or mail address.
@@ -167,7 +181,20 @@ impl Desk {
             attributor,
             parse,
             max_report_bytes: DEFAULT_MAX_REPORT_BYTES,
+            self_help: None,
         }
+    }
+
+    /// Turns on customer self-help links (signed, expiring; see [`crate::selfhelp`]): customer
+    /// notices carry one per case, and the web UI serves the page they open.
+    pub fn with_self_help(mut self, self_help: crate::selfhelp::SelfHelp) -> Self {
+        self.self_help = Some(Arc::new(self_help));
+        self
+    }
+
+    /// The self-help link settings, when turned on.
+    pub fn self_help(&self) -> Option<&crate::selfhelp::SelfHelp> {
+        self.self_help.as_deref()
     }
 
     /// Changes the raw report size limit.
@@ -411,8 +438,9 @@ impl Desk {
             cases::assign_event(conn, &self.policy, &customer, event.class, &subject, now).await?;
         let seq = i64::try_from(seq).unwrap_or(i64::MAX);
         sqlx::query(
-            "INSERT INTO events (id, report_id, seq, case_id, customer_id, class, subject, at, event_json, attribution_json)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+            "INSERT INTO events (id, report_id, seq, case_id, customer_id, class, subject, at, event_json, attribution_json,
+                reporter, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
         )
         .bind(format!("{report}:{seq}"))
         .bind(report)
@@ -424,6 +452,8 @@ impl Desk {
         .bind(to_ms(event.observed.map_or(now, |o| o.utc)))
         .bind(serde_json::to_string(event).unwrap_or_default())
         .bind(serde_json::to_string(attribution).unwrap_or_default())
+        .bind(reporter_of(event))
+        .bind(to_ms(now))
         .execute(&mut *conn)
         .await
         .map_err(DeskError::db("event insert"))?;

@@ -23,6 +23,7 @@ pub mod notify;
 pub mod outbox;
 pub mod policy;
 pub mod rawstore;
+pub mod selfhelp;
 pub mod store;
 pub mod tokens;
 

@@ -237,7 +237,8 @@ pub struct Templates {
     /// Notice to a customer: `{customer_name}`, `{count}`, `{items}`, `{repeat_count}`.
     pub customer_notice: String,
     /// One case inside a notice: `{case}`, `{class}`, `{severity}`, `{subject}`, `{deadline}`,
-    /// `{observed}`, `{report_id}`, `{excerpt}`.
+    /// `{observed}`, `{report_id}`, `{excerpt}`, `{self_help_url}` (the signed link to the
+    /// case's self-help page).
     pub customer_notice_item: String,
     /// Acknowledgement: `{report_id}`, `{cases}`.
     pub reporter_ack: String,
@@ -359,6 +360,8 @@ pub struct Courier<'a> {
     pub mailer: &'a dyn Mailer,
     /// Webhook transport.
     pub webhooks: &'a dyn WebhookSender,
+    /// Self-help links for customer notices (`{self_help_url}`); `None`: no links.
+    pub self_help: Option<&'a crate::selfhelp::SelfHelp>,
 }
 
 impl Courier<'_> {
@@ -449,6 +452,7 @@ impl Courier<'_> {
                         ("observed", field(p, "observed")),
                         ("report_id", field(p, "report_id")),
                         ("excerpt", indent(&field(p, "excerpt"))),
+                        ("self_help_url", self.self_help_url(i, now)),
                     ]);
                     let mut t = String::from("Subject: -\n");
                     t.push_str(&self.templates.customer_notice_item);
@@ -493,6 +497,16 @@ impl Courier<'_> {
             }
         }
         Ok(report)
+    }
+
+    /// The signed self-help link for the case of a notice item, or a line saying there is none.
+    fn self_help_url(&self, item: &OutboxItem, now: DateTime<Utc>) -> String {
+        match (self.self_help, &item.case_id, &item.customer_id) {
+            (Some(sh), Some(case), Some(customer)) if !customer.is_empty() => {
+                sh.link(case, customer, now)
+            }
+            _ => "- (reply to this message instead)".into(),
+        }
     }
 
     async fn finish(

@@ -81,6 +81,7 @@ async fn notices_are_batched_per_customer_and_acks_sent() {
             templates: &templates,
             mailer: &cap,
             webhooks: &cap,
+            self_help: None,
         };
         // Normal classes wait for the batch window: only the acknowledgement goes now.
         let first = courier.deliver_due(t(0)).await.unwrap();
@@ -177,6 +178,7 @@ async fn failed_delivery_is_retried_later() {
             templates: &templates,
             mailer: &down,
             webhooks: &down,
+            self_help: None,
         };
         assert_eq!(courier.deliver_due(t(0)).await.unwrap().failed, 1, "{name}");
         let up = Capture::default();
@@ -186,6 +188,7 @@ async fn failed_delivery_is_retried_later() {
             templates: &templates,
             mailer: &up,
             webhooks: &up,
+            self_help: None,
         };
         // Backed off: not yet due a second later, due after the back-off.
         assert_eq!(

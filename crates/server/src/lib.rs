@@ -219,6 +219,7 @@ pub async fn work_once(state: &AppState) -> Result<(), DeskError> {
         templates: &state.templates,
         mailer: state.mailer.as_ref(),
         webhooks: state.webhooks.as_ref(),
+        self_help: desk.self_help(),
     };
     let r = courier.deliver_due(now).await?;
     add(&state.metrics.mails_sent, r.mails as u64);

@@ -107,6 +107,7 @@ pub fn render(
     audit: &[AuditEntry],
     repeat_count: i64,
     now: DateTime<Utc>,
+    replies: &[warden_desk::selfhelp::CustomerReply],
 ) -> Markup {
     let overdue = case.overdue(now);
     let body = html! {
@@ -145,6 +146,7 @@ pub fn render(
         } @else {
             p.muted { "Your role is read-only: no actions." }
         }
+        (crate::selfhelp::replies_section(replies))
         h2 { "Events timeline" }
         @if case.event_count > events.len() as i64 {
             p.muted { "Showing the first " (events.len()) " of " (case.event_count) " events." }
@@ -216,7 +218,7 @@ mod tests {
             role: "analyst",
             csrf: "c0ffee",
         };
-        render(&v, true, &case(now), &[ev], &audit, 2, now).into_string()
+        render(&v, true, &case(now), &[ev], &audit, 2, now, &[]).into_string()
     }
 
     #[test]

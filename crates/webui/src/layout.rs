@@ -56,6 +56,7 @@ pub fn page(title: &str, viewer: Option<&Viewer<'_>>, body: Markup) -> Markup {
                     @if let Some(v) = viewer {
                         nav {
                             a href="/ui/cases" { "Case queue" }
+                            a href="/ui/dashboard" { "Dashboard" }
                         }
                         form.logout method="post" action="/ui/logout" {
                             span.who { (v.user) " (" (v.role) ")" }

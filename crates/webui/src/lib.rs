@@ -9,16 +9,20 @@
 //!
 //! First slice: session login ([`session`]), case queue with filters, search and keyset
 //! pagination ([`queue`]), case page with timeline, evidence, attribution, actions and audit log
-//! ([`case_page`]). Dashboard, customer self-help, quarantine and inventory pages come later.
+//! ([`case_page`]); dashboard with server-side SVG charts ([`dashboard`]); the customer
+//! self-help page behind signed, expiring links ([`selfhelp`]). Quarantine and inventory pages
+//! come later.
 //!
 //! Architecture invariant: all decisions live in `warden-desk`; this crate reads its store and
 //! calls its public API. It never prints and never exits.
 
 pub mod case_page;
+pub mod dashboard;
 pub mod error;
 pub mod layout;
 pub mod queue;
 pub mod routes;
+pub mod selfhelp;
 pub mod session;
 
 pub use error::UiError;

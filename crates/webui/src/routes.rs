@@ -54,9 +54,13 @@ type Shared = State<Arc<Ui>>;
 
 /// The UI's router (state already applied), to merge into the server's.
 pub fn router(desk: Desk, config: WebUiConfig) -> Router {
+    let sessions = Sessions::new(config.session_ttl);
+    // webui-a: dashboard and customer self-help, each a router of its own.
+    let extra = crate::dashboard::router(desk.store().clone(), sessions.clone())
+        .merge(crate::selfhelp::router(desk.clone(), config.secure_cookies));
     let ui = Arc::new(Ui {
         desk,
-        sessions: Sessions::new(config.session_ttl),
+        sessions,
         config,
     });
     Router::new()
@@ -78,6 +82,7 @@ pub fn router(desk: Desk, config: WebUiConfig) -> Router {
         )
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .with_state(ui)
+        .merge(extra)
 }
 
 fn static_asset(ct: &'static str, body: &'static str) -> Response {
@@ -319,6 +324,7 @@ async fn case_view(
     let events = cases::events(store, &id, case_page::MAX_EVENTS_SHOWN).await?;
     let log = audit::for_case(store, &id).await?;
     let repeat = cases::repeat_count(store, &case.customer_id, now, 90).await?;
+    let replies = warden_desk::selfhelp::replies(store, &id).await?;
     let can_act = s.role >= Role::Analyst;
     Ok(html_page(case_page::render(
         &viewer(&s),
@@ -328,6 +334,7 @@ async fn case_view(
         &log,
         repeat,
         now,
+        &replies,
     )))
 }
 

@@ -78,16 +78,52 @@ struct ServeSection {
     rate_burst: Option<u32>,
 }
 
+/// The `[self_help]` table: links in customer notices to the self-help page.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct SelfHelpSection {
+    /// Turn the links on (default) or off.
+    enabled: bool,
+    /// Base URL customers reach the web UI at; default `http://LISTEN`.
+    public_url: Option<String>,
+    /// Days a link stays valid after the notice.
+    link_days: u32,
+    /// Hide who reported.
+    hide_reporter: bool,
+    /// Hide the local part of mail addresses in evidence.
+    mask_email_local_parts: bool,
+    /// Hide IP addresses in evidence other than the case's subject.
+    hide_other_addresses: bool,
+}
+
+impl Default for SelfHelpSection {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            public_url: None,
+            link_days: 30,
+            hide_reporter: true,
+            mask_email_local_parts: true,
+            hide_other_addresses: true,
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct ConfigFile {
     serve: ServeSection,
     desk: Option<toml::Value>,
+    self_help: SelfHelpSection,
 }
 
-fn load_config(path: Option<&PathBuf>) -> anyhow::Result<(ServeSection, Policy)> {
+fn load_config(path: Option<&PathBuf>) -> anyhow::Result<(ServeSection, Policy, SelfHelpSection)> {
     let Some(path) = path else {
-        return Ok((ServeSection::default(), Policy::default()));
+        return Ok((
+            ServeSection::default(),
+            Policy::default(),
+            SelfHelpSection::default(),
+        ));
     };
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -98,7 +134,7 @@ fn load_config(path: Option<&PathBuf>) -> anyhow::Result<(ServeSection, Policy)>
             .with_context(|| format!("{}: [desk]", path.display()))?,
         None => Policy::default(),
     };
-    Ok((file.serve, policy))
+    Ok((file.serve, policy, file.self_help))
 }
 
 fn split_host_port(s: &str) -> anyhow::Result<(String, u16)> {
@@ -126,7 +162,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
         .with_writer(std::io::stderr)
         .try_init();
-    let (section, mut policy) = load_config(args.config.as_ref())?;
+    let (section, mut policy, self_help) = load_config(args.config.as_ref())?;
     let demo = args.demo;
     let data = if demo {
         std::env::temp_dir().join(format!("warden-demo-{}", uuid_like()))
@@ -226,7 +262,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(m) = section.max_message_bytes {
         smtp.max_message_bytes = m;
     }
-    let desk = desk.with_max_report_bytes(smtp.max_message_bytes);
+    let mut desk = desk.with_max_report_bytes(smtp.max_message_bytes);
     if smtp_listen.is_some() && smtp_domains.is_empty() {
         bail!(
             "--smtp-listen needs at least one --smtp-domain (the domains whose abuse@ this desk receives)"
@@ -247,11 +283,34 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         .tick_seconds
         .or(section.tick_seconds)
         .unwrap_or(if demo { 2.0 } else { 10.0 });
+    let http_listen = args
+        .listen
+        .or(section.listen)
+        .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)));
+    if self_help.enabled {
+        // The link secret lives beside the database; a new one would void the links sent.
+        let key = warden_desk::selfhelp::load_or_create_key(&data)?;
+        let url = self_help
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{http_listen}"));
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            bail!("[self_help] public_url {url:?}: expected an http:// or https:// URL");
+        }
+        let mut sh = warden_desk::selfhelp::SelfHelp::new(
+            key,
+            &url,
+            chrono::Duration::days(i64::from(self_help.link_days.clamp(1, 365))),
+        );
+        sh.redaction = warden_desk::selfhelp::Redaction {
+            hide_reporter: self_help.hide_reporter,
+            mask_email_local_parts: self_help.mask_email_local_parts,
+            hide_other_addresses: self_help.hide_other_addresses,
+        };
+        desk = desk.with_self_help(sh);
+    }
     let cfg = ServerConfig {
-        http_listen: args
-            .listen
-            .or(section.listen)
-            .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))),
+        http_listen,
         smtp_listen,
         smtp,
         tick: Duration::from_secs_f64(tick.clamp(0.01, 3600.0)),
