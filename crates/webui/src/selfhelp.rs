@@ -209,6 +209,7 @@ fn text<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 }
 
 /// The page body (public for tests of redaction and escaping).
+#[allow(clippy::too_many_arguments)]
 pub fn render(
     case: &Case,
     events: &[Value],
@@ -500,7 +501,7 @@ mod tests {
         }];
         let out = render(
             &case(now),
-            &[ev.clone()],
+            std::slice::from_ref(&ev),
             &replies,
             &selfhelp::Redaction::default(),
             "/ui/help/x/1/ab",
