@@ -36,7 +36,7 @@ pub const OFFENDER_DAYS: i64 = 90;
 /// Rows in the top-offender and reporter charts.
 pub const TOP: i64 = 10;
 /// How long computed figures are reused.
-pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 const DAY_MS: i64 = 86_400_000;
 const HOUR_MS: i64 = 3_600_000;
