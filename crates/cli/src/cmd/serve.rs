@@ -354,3 +354,32 @@ fn uuid_like() -> String {
         Utc::now().timestamp_nanos_opt().unwrap_or_default()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_help_table_is_read_and_checked() {
+        let dir = std::env::temp_dir().join(format!("warden-serve-cfg-{}", uuid_like()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("warden.toml");
+        std::fs::write(
+            &path,
+            "[self_help]\npublic_url = \"https://abuse.isp.example\"\nlink_days = 7\nhide_reporter = false\n",
+        )
+        .unwrap();
+        let (_, _, sh) = load_config(Some(&path)).unwrap();
+        assert_eq!(sh.public_url.as_deref(), Some("https://abuse.isp.example"));
+        assert_eq!(sh.link_days, 7);
+        assert!(sh.enabled && !sh.hide_reporter && sh.mask_email_local_parts);
+        // No table: on, with every redaction.
+        let (_, _, sh) = load_config(None).unwrap();
+        assert!(sh.enabled && sh.hide_reporter && sh.hide_other_addresses);
+        // A misspelt key is an error that names it.
+        std::fs::write(&path, "[self_help]\nhide_reporters = true\n").unwrap();
+        let e = format!("{:#}", load_config(Some(&path)).unwrap_err());
+        assert!(e.contains("hide_reporters"), "{e}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
