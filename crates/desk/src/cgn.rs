@@ -28,8 +28,7 @@ use warden_attribution::detnat::DetConfigSet;
 use warden_attribution::natlog::pair::{EndKind, Millis, StartKind};
 use warden_attribution::radius::SubscriberIndex;
 use warden_attribution::resolve::{
-    CandidateSource, Doubt, MAX_WINDOW_MS, Overlap, Query, Sources,
-    resolve_with,
+    CandidateSource, Doubt, MAX_WINDOW_MS, Overlap, Query, Sources, resolve_with,
 };
 use warden_model::{AbuseEvent, ObservedTime, Protocol, TimePrecision};
 
@@ -545,7 +544,10 @@ pub fn window_for(o: &ObservedTime, base_ms: Millis) -> (DateTime<Utc>, Millis, 
     let (centre, mut half) = match o.precision {
         TimePrecision::Day => {
             why.push("the report gives only a date");
-            (o.utc + chrono::Duration::hours(12), base_ms + 12 * 3_600_000)
+            (
+                o.utc + chrono::Duration::hours(12),
+                base_ms + 12 * 3_600_000,
+            )
         }
         TimePrecision::Minute => {
             why.push("the report time has no seconds");
@@ -720,9 +722,9 @@ fn combine(base: Attribution, answer: NatAnswer) -> Attribution {
         format!("{at}: the NAT logs name no holder{reasons}")
     } else if !ambiguous {
         let c = &answer.candidates[0];
-        let who = customers
-            .first()
-            .map_or(String::new(), |h| format!("{} ({})", h.customer_id, h.matched));
+        let who = customers.first().map_or(String::new(), |h| {
+            format!("{} ({})", h.customer_id, h.matched)
+        });
         format!(
             "{at}: the NAT logs name inside address {}{}, customer {who}{reasons}",
             c.inside_ip,
@@ -776,7 +778,8 @@ mod tests {
         assert!(parse_window("-1s").is_err());
         assert_eq!(
             warden_attribution::resolve::DEFAULT_WINDOW_MS,
-            parse_window(&default_window()).unwrap());
+            parse_window(&default_window()).unwrap()
+        );
     }
 
     #[test]

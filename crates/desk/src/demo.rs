@@ -120,9 +120,9 @@ pub fn inventory(n: usize) -> InventoryDoc {
             email: "noc@isp.example".into(),
         }],
         prefixes: vec![PrefixHolding {
-            prefix: CGN_POOL.parse().unwrap_or_else(|_| {
-                ipnet::IpNet::from(std::net::IpAddr::V4(CGN_FIRST_OUTSIDE))
-            }),
+            prefix: CGN_POOL
+                .parse()
+                .unwrap_or_else(|_| ipnet::IpNet::from(std::net::IpAddr::V4(CGN_FIRST_OUTSIDE))),
             valid_from: DateTime::<Utc>::UNIX_EPOCH,
             valid_to: None,
             shared: true,

@@ -356,7 +356,10 @@ impl InventoryDoc {
                 if sb.valid_to.is_some_and(|to| to <= sb.valid_from) {
                     return Err(DeskError::invalid(
                         what(),
-                        format!("subscriber {:?}: valid_to is not after valid_from", sb.subscriber),
+                        format!(
+                            "subscriber {:?}: valid_to is not after valid_from",
+                            sb.subscriber
+                        ),
                     ));
                 }
             }

@@ -97,7 +97,9 @@ struct ConfigFile {
     attribution: AttributionSection,
 }
 
-fn load_config(path: Option<&PathBuf>) -> anyhow::Result<(ServeSection, Policy, Option<NatConfig>)> {
+fn load_config(
+    path: Option<&PathBuf>,
+) -> anyhow::Result<(ServeSection, Policy, Option<NatConfig>)> {
     let Some(path) = path else {
         return Ok((ServeSection::default(), Policy::default(), None));
     };
