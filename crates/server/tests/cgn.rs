@@ -155,6 +155,26 @@ async fn cgn_reports_over_http_show_candidates_on_the_case() {
         .clone();
     assert_eq!(a["needs"], serde_json::json!(["source_port"]), "{a}");
     assert_eq!(a["nat"]["doubts"][0]["kind"], "no_port", "{a}");
+
+    // The OpenAPI document describes what the case shows.
+    let (st, body) = http(api, "GET", "/api/openapi.json", None, "text/plain", b"").await;
+    assert_eq!(st, 200);
+    let doc = json(&body);
+    assert_eq!(
+        doc["paths"]["/api/v1/cases/{id}"]["get"]["responses"]["200"]["content"]["application/json"]
+            ["schema"]["$ref"],
+        "#/components/schemas/CaseDetail"
+    );
+    let nat = &doc["components"]["schemas"]["NatAnswer"]["properties"];
+    for field in [
+        "query",
+        "ambiguous",
+        "doubts",
+        "candidates_total",
+        "candidates",
+    ] {
+        assert!(nat.get(field).is_some(), "{field} missing from NatAnswer");
+    }
     srv.shutdown().await;
     std::fs::remove_dir_all(&dir).ok();
 }
