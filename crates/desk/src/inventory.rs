@@ -760,6 +760,24 @@ mod tests {
     }
 
     #[test]
+    fn csv_inside_prefixes_and_subscribers() {
+        let csv = b"customer,name,kind,value,valid_from,valid_to\n\
+            r1,Alice,inside_prefix,100.64.0.7,,\n\
+            r2,Bob,subscriber,bob@dsl,2026-01-01,\n";
+        let doc = InventoryDoc::from_csv(csv).unwrap();
+        let p = &doc.customers[0].prefixes[0];
+        assert!(p.inside && !p.shared);
+        assert_eq!(p.prefix.to_string(), "100.64.0.7/32");
+        assert_eq!(doc.customers[1].subscribers[0].subscriber, "bob@dsl");
+        let err = InventoryDoc::from_csv(b"customer,kind,value\nr1,subscriber,\n").unwrap_err();
+        assert!(err.to_string().contains("subscriber"), "{err}");
+        let mut both = doc.clone();
+        both.customers[0].prefixes[0].shared = true;
+        let err = both.validate().unwrap_err();
+        assert!(err.to_string().contains("not both"), "{err}");
+    }
+
+    #[test]
     fn csv_errors_name_the_line() {
         let err =
             InventoryDoc::from_csv(b"customer,kind,value\nc1,prefix,300.1.1.1/8\n").unwrap_err();
