@@ -333,3 +333,30 @@ fn uuid_like() -> String {
         Utc::now().timestamp_nanos_opt().unwrap_or_default()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribution_nat_table_is_read_and_checked() {
+        let dir = std::env::temp_dir().join(format!("warden-serve-cfg-{}", uuid_like()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("warden.toml");
+        std::fs::write(
+            &path,
+            "[serve]\nlisten = \"127.0.0.1:9\"\n[attribution.nat]\nstore = \"/var/lib/warden/nat\"\nwindow = \"3s\"\nradius = [\"acct.csv\"]\n",
+        )
+        .unwrap();
+        let (_, _, nat) = load_config(Some(&path)).unwrap();
+        let nat = nat.unwrap();
+        assert_eq!(nat.store, PathBuf::from("/var/lib/warden/nat"));
+        assert_eq!(nat.window, "3s");
+        assert_eq!(nat.radius, [PathBuf::from("acct.csv")]);
+        assert_eq!(nat.max_candidates, warden_desk::cgn::DEFAULT_MAX_CANDIDATES);
+        std::fs::write(&path, "[attribution.nat]\nstore = \"x\"\nwindw = \"3s\"\n").unwrap();
+        let err = format!("{:#}", load_config(Some(&path)).unwrap_err());
+        assert!(err.contains("windw"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
