@@ -667,8 +667,11 @@ impl Attributor for CgnAttributor {
             };
             let t_ms = time.timestamp_millis();
             for c in &mut answer.candidates {
+                // The moment the candidate held the port nearest the reported time (`max`/`min`
+                // rather than `clamp`, which panics on an inverted interval).
                 let at = from_ms(
-                    t_ms.clamp(c.start.timestamp_millis(), c.end.timestamp_millis().max(0)),
+                    t_ms.max(c.start.timestamp_millis())
+                        .min(c.end.timestamp_millis()),
                 );
                 c.customer = self.customer_of(c, at).await?;
             }
