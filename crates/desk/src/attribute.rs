@@ -1,5 +1,6 @@
 //! "Who held this address, port or domain at that time?" as a trait, so the desk does not care
-//! whether the answer comes from the inventory, CGN logs (`warden-attribution`) or both.
+//! whether the answer comes from the inventory ([`InventoryAttributor`]), CGN logs
+//! (`warden-attribution`, through [`crate::cgn::CgnAttributor`]) or both.
 //!
 //! Answers are candidate lists with the holding that names each one, plus an ambiguity flag
 //! (DESIGN.md rule 5): the desk only routes a case to a customer when exactly one customer
@@ -27,6 +28,10 @@ pub struct Attribution {
     pub needs: Vec<MissingField>,
     /// A sentence for the analyst explaining the answer.
     pub note: String,
+    /// What the NAT logs say, for an address in a shared (CGN) pool when NAT logs are
+    /// configured ([`crate::cgn`]): every candidate with its evidence, the doubts, the flag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nat: Option<crate::cgn::NatAnswer>,
 }
 
 impl Attribution {
@@ -145,6 +150,7 @@ impl Attributor for InventoryAttributor {
                     candidates: best,
                     needs,
                     note,
+                    nat: None,
                 });
             }
             let domain = s
@@ -178,6 +184,7 @@ impl Attributor for InventoryAttributor {
                 candidates: holders,
                 needs: vec![],
                 note,
+                nat: None,
             })
         })
     }

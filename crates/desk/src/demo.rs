@@ -2,11 +2,20 @@
 //! stream of realistic reports (RFC 5965 ARF feedback mails, X-ARF v4 JSON, CGN reports without
 //! a source port, and a few mails no parser understands). Deterministic for a given seed, so
 //! benchmark runs are comparable.
+//!
+//! The demo CGN ([`nat_store`]) is `warden-attribution`'s generator: residential subscribers
+//! behind the shared pool [`CGN_POOL`], whose Juniper port-block logs are imported into a real
+//! NAT store. Its ground truth gives [`cgn_reports`] real ports and times, so some CGN reports
+//! name one subscriber, some are ambiguous (no zone in the time) and some lack the port.
 
+use crate::error::{DeskError, Result};
 use crate::inventory::{
     Contact, ContactRole, Customer, DomainHolding, InventoryDoc, PrefixHolding,
 };
 use chrono::{DateTime, Duration, Utc};
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use warden_attribution::generator::{GenConfig, Scheme, TruthInterval};
 
 /// A small deterministic generator (SplitMix64): demo data needs variety, not cryptography.
 #[derive(Debug, Clone)]
@@ -33,9 +42,19 @@ impl Rng {
     }
 }
 
+/// The demo CGN's outside pool (TEST-NET-2), marked `shared` in the inventory.
+pub const CGN_POOL: &str = "198.51.100.0/24";
+/// First outside address the demo CGN uses.
+pub const CGN_FIRST_OUTSIDE: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
+/// First inside address (RFC 6598 shared space): subscriber `i` is this plus `i`.
+pub const CGN_FIRST_INSIDE: Ipv4Addr = Ipv4Addr::new(100, 64, 0, 1);
+/// Residential subscribers behind the demo CGN, one customer each (`res-000`...).
+pub const CGN_SUBSCRIBERS: u32 = 40;
+
 /// `n` customers (at most 512), each holding `198.18.x.0/24` or `198.19.x.0/24` (RFC 2544
-/// benchmark space, never routed) and `customerN.example`, plus one shared CGN pool
-/// `100.64.0.0/16` (RFC 6598) held by the operator itself.
+/// benchmark space, never routed) and `customerN.example`; [`CGN_SUBSCRIBERS`] residential
+/// customers, each holding one inside address behind the CGN; and the shared CGN pool
+/// [`CGN_POOL`] held by the operator itself.
 pub fn inventory(n: usize) -> InventoryDoc {
     let mut customers: Vec<Customer> = (0..n.min(512))
         .map(|i| {
@@ -62,15 +81,37 @@ pub fn inventory(n: usize) -> InventoryDoc {
                     valid_from: DateTime::<Utc>::UNIX_EPOCH,
                     valid_to: None,
                     shared: false,
+                    inside: false,
                 }],
                 domains: vec![DomainHolding {
                     domain: format!("customer{i}.example"),
                     valid_from: DateTime::<Utc>::UNIX_EPOCH,
                     valid_to: None,
                 }],
+                subscribers: vec![],
             }
         })
         .collect();
+    for i in 0..CGN_SUBSCRIBERS {
+        let inside = Ipv4Addr::from(u32::from(CGN_FIRST_INSIDE).wrapping_add(i));
+        customers.push(Customer {
+            id: format!("res-{i:03}"),
+            name: format!("Residential subscriber {i:03}"),
+            contacts: vec![Contact {
+                role: ContactRole::Abuse,
+                email: format!("res{i}@home.isp.example"),
+            }],
+            prefixes: vec![PrefixHolding {
+                prefix: ipnet::IpNet::from(std::net::IpAddr::V4(inside)),
+                valid_from: DateTime::<Utc>::UNIX_EPOCH,
+                valid_to: None,
+                shared: false,
+                inside: true,
+            }],
+            domains: vec![],
+            subscribers: vec![],
+        });
+    }
     customers.push(Customer {
         id: "cgn-pool".into(),
         name: "Residential CGN pool".into(),
@@ -79,14 +120,16 @@ pub fn inventory(n: usize) -> InventoryDoc {
             email: "noc@isp.example".into(),
         }],
         prefixes: vec![PrefixHolding {
-            prefix: "100.64.0.0/16"
+            prefix: CGN_POOL
                 .parse()
-                .unwrap_or_else(|_| ipnet::IpNet::from(std::net::IpAddr::from([100, 64, 0, 0]))),
+                .unwrap_or_else(|_| ipnet::IpNet::from(std::net::IpAddr::V4(CGN_FIRST_OUTSIDE))),
             valid_from: DateTime::<Utc>::UNIX_EPOCH,
             valid_to: None,
             shared: true,
+            inside: false,
         }],
         domains: vec![],
+        subscribers: vec![],
     });
     InventoryDoc { customers }
 }
@@ -192,6 +235,101 @@ Content-Type: multipart/report; report-type=feedback-report; boundary=\"xarf-{n}
     )
 }
 
+/// The demo CGN: [`CGN_SUBSCRIBERS`] subscribers on two outside addresses with 2048-port
+/// blocks (so blocks change hands often), over the six hours before `now`, with 2 % of the
+/// releases lost.
+pub fn cgn_config(now: DateTime<Utc>) -> GenConfig {
+    let end = now.timestamp_millis() - 60_000;
+    GenConfig {
+        seed: 2026,
+        start_ms: end - 6 * 3_600_000,
+        duration_ms: 6 * 3_600_000 - 30 * 60_000,
+        subscribers: CGN_SUBSCRIBERS,
+        outside_ips: 2,
+        scheme: Scheme::PortBlock {
+            block_size: 2048,
+            interim_period_ms: None,
+        },
+        mean_hold_ms: 20 * 60_000,
+        mean_gap_ms: 10 * 60_000,
+        lost_release: 0.02,
+        lost_alloc: 0.0,
+        clock_skew_ms: 0,
+        host: "cgn1".into(),
+        first_outside: CGN_FIRST_OUTSIDE,
+        first_inside: CGN_FIRST_INSIDE,
+    }
+}
+
+/// Generates the demo CGN's log (`DIR/cgn1.log`) and imports it into the NAT store `DIR/store`
+/// with the real Juniper parser; returns the store directory and the ground truth. Blocking.
+pub fn nat_store(dir: &Path, now: DateTime<Utc>) -> Result<(PathBuf, Vec<TruthInterval>)> {
+    use warden_attribution::import::{ImportOptions, Input, VendorParser, import};
+    use warden_attribution::natlog::{ParseContext, Vendor};
+    std::fs::create_dir_all(dir).map_err(DeskError::io(dir))?;
+    let log = dir.join("cgn1.log");
+    let mut truth = Vec::new();
+    {
+        let f = std::fs::File::create(&log).map_err(DeskError::io(&log))?;
+        let mut w = std::io::BufWriter::new(f);
+        warden_attribution::generator::generate(&cgn_config(now), &mut w, Some(&mut truth))
+            .map_err(DeskError::io(&log))?;
+        std::io::Write::flush(&mut w).map_err(DeskError::io(&log))?;
+    }
+    let store = dir.join("store");
+    let mut parser = VendorParser {
+        ctx: ParseContext::new(Vendor::Auto, chrono_tz::Tz::UTC, now.timestamp()),
+    };
+    import(
+        &store,
+        &[Input::Path(log)],
+        &mut parser,
+        &ImportOptions::default(),
+        &mut |_| {},
+    )
+    .map_err(|e| DeskError::invalid("demo NAT log import", e.to_string()))?;
+    Ok((store, truth))
+}
+
+/// `count` CGN reports drawn from the generator's ground truth: a third carry the true port and
+/// a zoned time inside a logged holding (one subscriber), a third the port and a local time
+/// without zone (ambiguous: the window must widen by 14 hours), a third no port at all (the
+/// reporter is asked for it).
+pub fn cgn_reports(truth: &[TruthInterval], count: usize, seed: u64) -> Vec<Vec<u8>> {
+    let usable: Vec<&TruthInterval> = truth
+        .iter()
+        .filter(|x| x.alloc_logged && x.release_logged && x.end_ms - x.start_ms > 120_000)
+        .collect();
+    if usable.is_empty() {
+        return Vec::new();
+    }
+    let mut rng = Rng::new(seed);
+    (0..count as u64)
+        .map(|k| {
+            let x = usable[rng.below(usable.len() as u64) as usize];
+            let mid = x.start_ms + (x.end_ms - x.start_ms) / 2;
+            let at = DateTime::<Utc>::from_timestamp_millis(mid - mid.rem_euclid(1000))
+                .unwrap_or_default();
+            let span = u64::from(x.port_hi - x.port_lo) + 1;
+            let port = x.port_lo + rng.below(span) as u16;
+            let ip = x.outside_ip.to_string();
+            let n = 1_000_000 + k;
+            let body = match k % 3 {
+                0 => arf_mail(n, &ip, Some(port), at),
+                1 => {
+                    let json = xarf_json(n, "Activity", "LoginAttack", &ip, Some(port), at);
+                    // The reporter's wall clock (UTC+1) without its zone.
+                    let zoned = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                    let local = (at + Duration::hours(1)).format("%Y-%m-%dT%H:%M:%S");
+                    json.replace(&format!("\"{zoned}\""), &format!("\"{local}\""))
+                }
+                _ => arf_mail(n, &ip, None, at),
+            };
+            body.into_bytes()
+        })
+        .collect()
+}
+
 /// `count` reports about `customers` customers, observed before `now`: about 60 % ARF spam,
 /// 20 % X-ARF connection reports with ports, 10 % X-ARF phishing URLs, 5 % CGN reports without
 /// a port, 5 % mails no parser understands.
@@ -215,7 +353,7 @@ pub fn reports(count: usize, customers: usize, seed: u64, now: DateTime<Utc>) ->
                 let url = format!("http://login.customer{c}.example/bank/{n}");
                 xarf_mail(n, &xarf_json(n, "Content", "Phishing", &url, None, at), at)
             } else if roll < 95 {
-                let ip = format!("100.64.{}.{}", rng.below(256), 1 + rng.below(254));
+                let ip = format!("198.51.100.{}", 1 + rng.below(2));
                 arf_mail(n, &ip, None, at)
             } else {
                 format!("From: someone@home.example\r\nTo: abuse@isp.example\r\nSubject: help\r\nDate: {}\r\n\r\nyour network keeps bothering me ({n})\r\n", at.to_rfc2822())
@@ -241,7 +379,10 @@ mod tests {
             .count();
         assert!(arf > 20, "{arf}");
         inventory(600).validate().unwrap();
-        assert_eq!(inventory(600).customers.len(), 513);
+        assert_eq!(
+            inventory(600).customers.len(),
+            513 + CGN_SUBSCRIBERS as usize
+        );
     }
 
     #[test]

@@ -65,6 +65,24 @@ pub struct PrefixHolding {
     /// A carrier-grade NAT pool shared by many subscribers.
     #[serde(default)]
     pub shared: bool,
+    /// Subscriber-side (inside) space behind a CGN, e.g. `100.64.0.7/32`: matched only against
+    /// the inside address the NAT logs name, never against a reported public address.
+    #[serde(default)]
+    pub inside: bool,
+}
+
+/// A subscriber identifier held over a period: the RADIUS `User-Name` or `Calling-Station-Id`,
+/// or the subscriber id a CGN writes in its logs. NAT attribution maps it to the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriberHolding {
+    /// The identifier, compared exactly.
+    pub subscriber: String,
+    /// Start of the holding (inclusive).
+    #[serde(default = "epoch")]
+    pub valid_from: DateTime<Utc>,
+    /// End of the holding (exclusive); `None` while still held.
+    #[serde(default)]
+    pub valid_to: Option<DateTime<Utc>>,
 }
 
 /// A domain held over a period.
@@ -100,6 +118,9 @@ pub struct Customer {
     /// Domains.
     #[serde(default)]
     pub domains: Vec<DomainHolding>,
+    /// Subscriber identifiers (CGN customers), for NAT attribution.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subscribers: Vec<SubscriberHolding>,
 }
 
 /// An inventory document: the unit of import.
@@ -120,6 +141,8 @@ pub struct ImportSummary {
     pub prefixes: usize,
     /// Domain holdings in the input.
     pub domains: usize,
+    /// Subscriber identifiers in the input.
+    pub subscribers: usize,
 }
 
 /// A holder found for an address or domain.
@@ -148,7 +171,9 @@ impl InventoryDoc {
         let rows: usize = doc
             .customers
             .iter()
-            .map(|c| 1 + c.contacts.len() + c.prefixes.len() + c.domains.len())
+            .map(|c| {
+                1 + c.contacts.len() + c.prefixes.len() + c.domains.len() + c.subscribers.len()
+            })
             .sum();
         if rows > MAX_IMPORT_ROWS {
             return Err(DeskError::invalid(
@@ -161,8 +186,10 @@ impl InventoryDoc {
     }
 
     /// Parses the flat CSV form. Header: `customer,name,kind,value,valid_from,valid_to` where
-    /// `kind` is `prefix`, `shared_prefix` (a CGN pool), `domain`, `abuse` or `technical` (a
-    /// contact address in `value`); dates are RFC 3339 or `YYYY-MM-DD` (UTC), empty for open.
+    /// `kind` is `prefix`, `shared_prefix` (a CGN pool), `inside_prefix` (the customer's address
+    /// behind a CGN), `subscriber` (a RADIUS or CGN subscriber id), `domain`, `abuse` or
+    /// `technical` (a contact address in `value`); dates are RFC 3339 or `YYYY-MM-DD` (UTC),
+    /// empty for open.
     pub fn from_csv(bytes: &[u8]) -> Result<Self> {
         check_size(bytes)?;
         let mut rdr = csv::ReaderBuilder::new()
@@ -211,6 +238,7 @@ impl InventoryDoc {
                     contacts: vec![],
                     prefixes: vec![],
                     domains: vec![],
+                    subscribers: vec![],
                 });
                 doc.customers.len() - 1
             });
@@ -228,15 +256,21 @@ impl InventoryDoc {
             let to = parse_time(get(c_to)).map_err(|r| DeskError::invalid(what(), r))?;
             let value = get(Some(c_value));
             match get(Some(c_kind)).to_ascii_lowercase().as_str() {
-                kind @ ("prefix" | "shared_prefix") => {
+                kind @ ("prefix" | "shared_prefix" | "inside_prefix") => {
                     let prefix = parse_prefix(value).map_err(|r| DeskError::invalid(what(), r))?;
                     cust.prefixes.push(PrefixHolding {
                         prefix,
                         valid_from: from,
                         valid_to: to,
                         shared: kind == "shared_prefix",
+                        inside: kind == "inside_prefix",
                     });
                 }
+                "subscriber" => cust.subscribers.push(SubscriberHolding {
+                    subscriber: value.to_owned(),
+                    valid_from: from,
+                    valid_to: to,
+                }),
                 "domain" => cust.domains.push(DomainHolding {
                     domain: value.to_owned(),
                     valid_from: from,
@@ -255,7 +289,7 @@ impl InventoryDoc {
                     return Err(DeskError::invalid(
                         what(),
                         format!(
-                            "unknown kind {other:?}: use prefix, shared_prefix, domain, abuse or technical"
+                            "unknown kind {other:?}: use prefix, shared_prefix, inside_prefix, subscriber, domain, abuse or technical"
                         ),
                     ));
                 }
@@ -296,6 +330,36 @@ impl InventoryDoc {
                     return Err(DeskError::invalid(
                         what(),
                         format!("{}: valid_to is not after valid_from", p.prefix),
+                    ));
+                }
+                if p.shared && p.inside {
+                    return Err(DeskError::invalid(
+                        what(),
+                        format!(
+                            "{}: a prefix is either a shared (outside) pool or inside space, not both",
+                            p.prefix
+                        ),
+                    ));
+                }
+            }
+            for sb in &c.subscribers {
+                let id = sb.subscriber.trim();
+                if id.is_empty() || id.len() > 253 || id.chars().any(char::is_control) {
+                    return Err(DeskError::invalid(
+                        what(),
+                        format!(
+                            "subscriber {:?}: must be 1 to 253 characters without control characters",
+                            sb.subscriber
+                        ),
+                    ));
+                }
+                if sb.valid_to.is_some_and(|to| to <= sb.valid_from) {
+                    return Err(DeskError::invalid(
+                        what(),
+                        format!(
+                            "subscriber {:?}: valid_to is not after valid_from",
+                            sb.subscriber
+                        ),
                     ));
                 }
             }
@@ -415,9 +479,10 @@ pub async fn import(
             let net = p.prefix.trunc();
             let from = to_ms(p.valid_from);
             sqlx::query(
-                "INSERT INTO prefixes (id, customer_id, prefix, lo, hi, shared, valid_from, valid_to)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                 ON CONFLICT (id) DO UPDATE SET valid_to = excluded.valid_to, shared = excluded.shared",
+                "INSERT INTO prefixes (id, customer_id, prefix, lo, hi, shared, valid_from, valid_to, inside)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (id) DO UPDATE SET valid_to = excluded.valid_to, shared = excluded.shared,
+                 inside = excluded.inside",
             )
             .bind(holding_id(&c.id, "prefix", &net.to_string(), from))
             .bind(&c.id)
@@ -427,9 +492,27 @@ pub async fn import(
             .bind(i32::from(p.shared))
             .bind(from)
             .bind(p.valid_to.map(to_ms))
+            .bind(i32::from(p.inside))
             .execute(&mut *tx)
             .await
             .map_err(DeskError::db("inventory import: prefix"))?;
+        }
+        for sb in &c.subscribers {
+            sum.subscribers += 1;
+            let id = sb.subscriber.trim();
+            let from = to_ms(sb.valid_from);
+            sqlx::query(
+                "INSERT INTO subscribers (id, customer_id, subscriber, valid_from, valid_to) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (id) DO UPDATE SET valid_to = excluded.valid_to",
+            )
+            .bind(holding_id(&c.id, "subscriber", id, from))
+            .bind(&c.id)
+            .bind(id)
+            .bind(from)
+            .bind(sb.valid_to.map(to_ms))
+            .execute(&mut *tx)
+            .await
+            .map_err(DeskError::db("inventory import: subscriber"))?;
         }
         for d in &c.domains {
             sum.domains += 1;
@@ -455,16 +538,73 @@ pub async fn import(
     Ok(sum)
 }
 
-/// Every holder of `ip` at time `at`, most specific prefix first.
+/// Every holder of the public address `ip` at time `at`, most specific prefix first (inside
+/// prefixes are not consulted).
 pub async fn holders_of_ip(store: &Store, ip: IpAddr, at: DateTime<Utc>) -> Result<Vec<Holder>> {
+    prefix_holders(store, ip, at, false).await
+}
+
+/// Every customer whose inside (behind-CGN) space holds `ip` at time `at`, most specific prefix
+/// first: the customer behind an inside address that the NAT logs name.
+pub async fn holders_of_inside_ip(
+    store: &Store,
+    ip: IpAddr,
+    at: DateTime<Utc>,
+) -> Result<Vec<Holder>> {
+    prefix_holders(store, ip, at, true).await
+}
+
+/// Every customer holding the subscriber identifier `subscriber` at time `at`.
+pub async fn holders_of_subscriber(
+    store: &Store,
+    subscriber: &str,
+    at: DateTime<Utc>,
+) -> Result<Vec<Holder>> {
+    let rows = sqlx::query(
+        "SELECT s.customer_id, c.name, s.subscriber, s.valid_from, s.valid_to
+         FROM subscribers s JOIN customers c ON c.id = s.customer_id
+         WHERE s.subscriber = $1 AND s.valid_from <= $2 AND (s.valid_to IS NULL OR s.valid_to > $2)
+         ORDER BY s.customer_id",
+    )
+    .bind(subscriber.trim())
+    .bind(to_ms(at))
+    .fetch_all(store.pool())
+    .await
+    .map_err(DeskError::db("inventory lookup by subscriber"))?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id: String = r.try_get(2).map_err(DeskError::db("inventory row"))?;
+        out.push(Holder {
+            customer_id: r.try_get(0).map_err(DeskError::db("inventory row"))?,
+            customer_name: r.try_get(1).map_err(DeskError::db("inventory row"))?,
+            matched: format!("subscriber {id}"),
+            valid_from: from_ms(r.try_get(3).map_err(DeskError::db("inventory row"))?),
+            valid_to: r
+                .try_get::<Option<i64>, _>(4)
+                .map_err(DeskError::db("inventory row"))?
+                .map(from_ms),
+            shared: false,
+        });
+    }
+    Ok(out)
+}
+
+async fn prefix_holders(
+    store: &Store,
+    ip: IpAddr,
+    at: DateTime<Utc>,
+    inside: bool,
+) -> Result<Vec<Holder>> {
     let key = ip_key(ip);
     let rows = sqlx::query(
         "SELECT p.customer_id, c.name, p.prefix, p.valid_from, p.valid_to, p.shared
          FROM prefixes p JOIN customers c ON c.id = p.customer_id
-         WHERE p.lo <= $1 AND p.hi >= $1 AND p.valid_from <= $2 AND (p.valid_to IS NULL OR p.valid_to > $2)",
+         WHERE p.lo <= $1 AND p.hi >= $1 AND p.valid_from <= $2 AND (p.valid_to IS NULL OR p.valid_to > $2)
+         AND p.inside = $3",
     )
     .bind(&key)
     .bind(to_ms(at))
+    .bind(i32::from(inside))
     .fetch_all(store.pool())
     .await
     .map_err(DeskError::db("inventory lookup by address"))?;
@@ -579,6 +719,7 @@ pub async fn customer(store: &Store, id: &str) -> Result<Customer> {
         contacts,
         prefixes: vec![],
         domains: vec![],
+        subscribers: vec![],
     })
 }
 
@@ -616,6 +757,24 @@ mod tests {
         );
         assert!(doc.customers[1].prefixes[0].shared);
         assert!(doc.customers[1].domains[0].valid_to.is_some());
+    }
+
+    #[test]
+    fn csv_inside_prefixes_and_subscribers() {
+        let csv = b"customer,name,kind,value,valid_from,valid_to\n\
+            r1,Alice,inside_prefix,100.64.0.7,,\n\
+            r2,Bob,subscriber,bob@dsl,2026-01-01,\n";
+        let doc = InventoryDoc::from_csv(csv).unwrap();
+        let p = &doc.customers[0].prefixes[0];
+        assert!(p.inside && !p.shared);
+        assert_eq!(p.prefix.to_string(), "100.64.0.7/32");
+        assert_eq!(doc.customers[1].subscribers[0].subscriber, "bob@dsl");
+        let err = InventoryDoc::from_csv(b"customer,kind,value\nr1,subscriber,\n").unwrap_err();
+        assert!(err.to_string().contains("subscriber"), "{err}");
+        let mut both = doc.clone();
+        both.customers[0].prefixes[0].shared = true;
+        let err = both.validate().unwrap_err();
+        assert!(err.to_string().contains("not both"), "{err}");
     }
 
     #[test]

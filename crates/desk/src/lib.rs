@@ -1,9 +1,9 @@
 //! `warden-desk`: the abuse desk engine.
 //!
 //! A raw report is stored durably and content-addressed ([`rawstore`]), parsed by
-//! `warden-reports`, attributed to a customer ([`attribute`], [`inventory`]), grouped into a case
-//! ([`cases`]) under the per-class [`policy`], and turned into queued messages ([`outbox`]) that
-//! [`notify`] delivers: customer notices batched per customer, reporter acknowledgements,
+//! `warden-reports`, attributed to a customer ([`attribute`], [`inventory`], and for shared CGN
+//! pools the NAT logs through [`cgn`]), grouped into a case ([`cases`]) under the per-class
+//! [`policy`], and turned into queued messages ([`outbox`]) that [`notify`] delivers: customer notices batched per customer, reporter acknowledgements,
 //! requests for a missing source port or time zone, signed webhooks. Every change is in the
 //! [`audit`] log. [`intake::Desk`] wires it together.
 //!
@@ -14,6 +14,7 @@
 pub mod attribute;
 pub mod audit;
 pub mod cases;
+pub mod cgn;
 pub mod demo;
 pub mod error;
 pub mod intake;
@@ -28,6 +29,7 @@ pub mod store;
 pub mod tokens;
 
 pub use attribute::{Attribution, Attributor, InventoryAttributor};
+pub use cgn::{CgnAttributor, NatConfig, NatResolver};
 pub use error::{DeskError, Result};
 pub use intake::{Channel, Desk, IntakeReceipt, ReportStatus};
 pub use policy::{ClassPolicy, Policy};

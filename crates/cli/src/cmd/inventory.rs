@@ -86,11 +86,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     println!("{}", serde_json::to_string(&sum)?);
                 } else {
                     println!(
-                        "imported {} customers, {} contacts, {} prefixes, {} domains from {}",
+                        "imported {} customers, {} contacts, {} prefixes, {} domains, {} subscriber ids from {}",
                         sum.customers,
                         sum.contacts,
                         sum.prefixes,
                         sum.domains,
+                        sum.subscribers,
                         file.display()
                     );
                 }

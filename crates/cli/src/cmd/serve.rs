@@ -1,6 +1,7 @@
 //! `warden serve`: the abuse desk (HTTP API, SMTP intake, case engine), configured by
-//! `warden.toml` (`[serve]` for the listeners, `[desk]` for policy), flags and `WARDEN_*`
-//! variables; `--demo` runs it on a throw-away store with generated customers and reports.
+//! `warden.toml` (`[serve]` for the listeners, `[desk]` for policy, `[attribution.nat]` for the
+//! CGN log store), flags and `WARDEN_*` variables; `--demo` runs it on a throw-away store with
+//! generated customers, CGN logs and reports.
 
 use anyhow::{Context, bail};
 use chrono::Utc;
@@ -12,7 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use warden_desk::notify::{HttpWebhook, Mailer, PickupDirMailer, SmtpMailer, Templates};
 use warden_desk::tokens::{self, Role};
-use warden_desk::{Channel, Desk, InventoryAttributor, Policy, RawStore, Store, demo, inventory};
+use warden_desk::{
+    Attributor, CgnAttributor, Channel, Desk, InventoryAttributor, NatConfig, NatResolver, Policy,
+    RawStore, Store, demo, inventory,
+};
 use warden_server::ServerConfig;
 use warden_server::smtp::SmtpConfig;
 
@@ -109,20 +113,33 @@ impl Default for SelfHelpSection {
     }
 }
 
+/// The `[attribution]` table: `[attribution.nat]` turns on CGN attribution through NAT logs.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct AttributionSection {
+    nat: Option<NatConfig>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct ConfigFile {
     serve: ServeSection,
     desk: Option<toml::Value>,
     self_help: SelfHelpSection,
+    attribution: AttributionSection,
 }
 
-fn load_config(path: Option<&PathBuf>) -> anyhow::Result<(ServeSection, Policy, SelfHelpSection)> {
+/// What `warden.toml` configures: the `[serve]` table, the case policy, self-help links and
+/// CGN attribution.
+type Loaded = (ServeSection, Policy, SelfHelpSection, Option<NatConfig>);
+
+fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Loaded> {
     let Some(path) = path else {
         return Ok((
             ServeSection::default(),
             Policy::default(),
             SelfHelpSection::default(),
+            None,
         ));
     };
     let text =
@@ -134,7 +151,7 @@ fn load_config(path: Option<&PathBuf>) -> anyhow::Result<(ServeSection, Policy, 
             .with_context(|| format!("{}: [desk]", path.display()))?,
         None => Policy::default(),
     };
-    Ok((file.serve, policy, file.self_help))
+    Ok((file.serve, policy, file.self_help, file.attribution.nat))
 }
 
 fn split_host_port(s: &str) -> anyhow::Result<(String, u16)> {
@@ -162,7 +179,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
         .with_writer(std::io::stderr)
         .try_init();
-    let (section, mut policy, self_help) = load_config(args.config.as_ref())?;
+    let (section, mut policy, self_help, mut nat_config) = load_config(args.config.as_ref())?;
     let demo = args.demo;
     let data = if demo {
         std::env::temp_dir().join(format!("warden-demo-{}", uuid_like()))
@@ -185,14 +202,36 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         policy.from_address = "abuse@isp.example".into();
     }
     let raw = RawStore::open(data.join("raw"))?;
+    let now = Utc::now();
+    // The demo CGN: generated Juniper port-block logs imported into a real NAT store.
+    let mut nat_truth = Vec::new();
+    if demo {
+        let dir = data.join("nat");
+        let (store_dir, truth) = tokio::task::spawn_blocking(move || demo::nat_store(&dir, now))
+            .await
+            .context("demo NAT store task")??;
+        nat_config = Some(NatConfig::for_store(store_dir));
+        nat_truth = truth;
+    }
+    let attributor: Arc<dyn Attributor> = match nat_config {
+        Some(cfg) => {
+            let dir = cfg.store.display().to_string();
+            let resolver = tokio::task::spawn_blocking(move || NatResolver::load(&cfg))
+                .await
+                .context("NAT store task")?
+                .with_context(|| format!("[attribution.nat]: cannot use the NAT store {dir}"))?;
+            eprintln!("warden serve: CGN attribution through the NAT log store {dir}");
+            Arc::new(CgnAttributor::new(store.clone(), Arc::new(resolver)))
+        }
+        None => Arc::new(InventoryAttributor::new(store.clone())),
+    };
     let desk = Desk::new(
         store.clone(),
         raw,
         policy,
-        Arc::new(InventoryAttributor::new(store.clone())),
+        attributor,
         warden_reports::parse,
     );
-    let now = Utc::now();
 
     let token = match args.admin_token.clone().or_else(|| {
         demo.then(|| std::env::var("WARDEN_DEMO_TOKEN").ok())
@@ -223,7 +262,8 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
             smtp_domains.push("isp.example".into());
         }
         smtp_listen = smtp_listen.or(Some(SocketAddr::from(([127, 0, 0, 1], 2525))));
-        let reports = demo::reports(args.demo_reports, 50, 2026, now);
+        let mut reports = demo::reports(args.demo_reports, 50, 2026, now);
+        reports.extend(demo::cgn_reports(&nat_truth, 30, 2026));
         let (mut processed, mut quarantined) = (0, 0);
         for r in reports {
             let receipt = desk.ingest(r, Channel::Demo, None, now).await?;
@@ -234,9 +274,10 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         eprintln!(
-            "demo: data in {} ; {} customers; {} sample reports processed, {} quarantined",
+            "demo: data in {} ; {} customers and {} CGN subscribers; {} sample reports processed, {} quarantined",
             data.display(),
             50,
+            demo::CGN_SUBSCRIBERS,
             processed,
             quarantined
         );
@@ -369,17 +410,39 @@ mod tests {
             "[self_help]\npublic_url = \"https://abuse.isp.example\"\nlink_days = 7\nhide_reporter = false\n",
         )
         .unwrap();
-        let (_, _, sh) = load_config(Some(&path)).unwrap();
+        let (_, _, sh, _) = load_config(Some(&path)).unwrap();
         assert_eq!(sh.public_url.as_deref(), Some("https://abuse.isp.example"));
         assert_eq!(sh.link_days, 7);
         assert!(sh.enabled && !sh.hide_reporter && sh.mask_email_local_parts);
         // No table: on, with every redaction.
-        let (_, _, sh) = load_config(None).unwrap();
+        let (_, _, sh, _) = load_config(None).unwrap();
         assert!(sh.enabled && sh.hide_reporter && sh.hide_other_addresses);
         // A misspelt key is an error that names it.
         std::fs::write(&path, "[self_help]\nhide_reporters = true\n").unwrap();
         let e = format!("{:#}", load_config(Some(&path)).unwrap_err());
         assert!(e.contains("hide_reporters"), "{e}");
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn attribution_nat_table_is_read_and_checked() {
+        let dir = std::env::temp_dir().join(format!("warden-serve-cfg-nat-{}", uuid_like()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("warden.toml");
+        std::fs::write(
+            &path,
+            "[serve]\nlisten = \"127.0.0.1:9\"\n[attribution.nat]\nstore = \"/var/lib/warden/nat\"\nwindow = \"3s\"\nradius = [\"acct.csv\"]\n",
+        )
+        .unwrap();
+        let (_, _, _, nat) = load_config(Some(&path)).unwrap();
+        let nat = nat.unwrap();
+        assert_eq!(nat.store, PathBuf::from("/var/lib/warden/nat"));
+        assert_eq!(nat.window, "3s");
+        assert_eq!(nat.radius, [PathBuf::from("acct.csv")]);
+        assert_eq!(nat.max_candidates, warden_desk::cgn::DEFAULT_MAX_CANDIDATES);
+        std::fs::write(&path, "[attribution.nat]\nstore = \"x\"\nwindw = \"3s\"\n").unwrap();
+        let err = format!("{:#}", load_config(Some(&path)).unwrap_err());
+        assert!(err.contains("windw"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -100,6 +100,20 @@ pub async fn start_on(
     policy: Policy,
     ports: Option<(u16, u16)>,
 ) -> Running {
+    let attributor = Arc::new(InventoryAttributor::new(store.clone()));
+    start_with(store, dir, parse, relay, policy, ports, attributor).await
+}
+
+/// [`start_on`] with a chosen attributor (the CGN tests give a `CgnAttributor`).
+pub async fn start_with(
+    store: Store,
+    dir: &Path,
+    parse: warden_desk::intake::ParseFn,
+    relay: Option<u16>,
+    policy: Policy,
+    ports: Option<(u16, u16)>,
+    attributor: Arc<dyn warden_desk::Attributor>,
+) -> Running {
     let now = Utc::now();
     tokens::register(&store, ADMIN, "admin", Role::Admin, now)
         .await
@@ -108,14 +122,8 @@ pub async fn start_on(
         .await
         .unwrap();
     let raw = RawStore::open(dir.join("raw")).unwrap();
-    let desk = Desk::new(
-        store.clone(),
-        raw,
-        policy,
-        Arc::new(InventoryAttributor::new(store)),
-        parse,
-    )
-    .with_max_report_bytes(1 << 20);
+    let desk =
+        Desk::new(store.clone(), raw, policy, attributor, parse).with_max_report_bytes(1 << 20);
     let (h, s) = ports.unwrap_or((0, 0));
     let cfg = ServerConfig {
         http_listen: ([127, 0, 0, 1], h).into(),
