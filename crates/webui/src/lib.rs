@@ -14,9 +14,14 @@
 //! Architecture invariant: all decisions live in `warden-desk`; this crate reads its store and
 //! calls its public API. It never prints and never exits.
 
+pub mod bulk;
 pub mod case_page;
 pub mod error;
+pub mod inventory;
 pub mod layout;
+pub mod login_limit;
+pub mod overrides;
+pub mod quarantine;
 pub mod queue;
 pub mod routes;
 pub mod session;

@@ -31,6 +31,10 @@ pub struct QueueParams {
     pub state: Option<String>,
     /// Customer id.
     pub customer: Option<String>,
+    /// First reporter's mail address (webui-b).
+    pub reporter: Option<String>,
+    /// Assigned analyst's token name; `-` for unassigned cases (webui-b).
+    pub assignee: Option<String>,
     /// `on` (checkbox) for overdue only.
     pub overdue: Option<String>,
     /// IP address, domain, mail address or case id.
@@ -61,6 +65,10 @@ pub struct QueueFilter {
     pub state: Option<CaseState>,
     /// Only this customer.
     pub customer: Option<String>,
+    /// Only cases first reported by this address (lower case).
+    pub reporter: Option<String>,
+    /// Only cases assigned to this token name (`Some("")`: unassigned ones).
+    pub assignee: Option<String>,
     /// Only active cases past their deadline.
     pub overdue: bool,
     /// Search.
@@ -108,6 +116,20 @@ impl QueueFilter {
         let customer = nonempty(&p.customer)
             .map(|c| bounded("customer", c).map(str::to_owned))
             .transpose()?;
+        let reporter = nonempty(&p.reporter)
+            .map(|r| bounded("reporter", r).map(str::to_lowercase))
+            .transpose()?;
+        let assignee = nonempty(&p.assignee)
+            .map(|a| {
+                bounded("assignee", a).map(|a| {
+                    if a == "-" {
+                        String::new()
+                    } else {
+                        a.to_owned()
+                    }
+                })
+            })
+            .transpose()?;
         let overdue = nonempty(&p.overdue).is_some_and(|v| v == "on" || v == "true" || v == "1");
         let search = nonempty(&p.q)
             .map(|q| bounded("search", q).map(parse_search))
@@ -125,6 +147,8 @@ impl QueueFilter {
             class,
             state,
             customer,
+            reporter,
+            assignee,
             overdue,
             search,
             after,
@@ -142,6 +166,12 @@ impl QueueFilter {
         }
         if let Some(c) = &self.customer {
             s.append_pair("customer", c);
+        }
+        if let Some(r) = &self.reporter {
+            s.append_pair("reporter", r);
+        }
+        if let Some(a) = &self.assignee {
+            s.append_pair("assignee", if a.is_empty() { "-" } else { a });
         }
         if self.overdue {
             s.append_pair("overdue", "on");
@@ -194,6 +224,8 @@ pub struct QueueRow {
     pub deadline_at: DateTime<Utc>,
     /// Events.
     pub event_count: i64,
+    /// Assigned analyst ('' for nobody).
+    pub assignee: String,
 }
 
 impl QueueRow {
@@ -210,7 +242,7 @@ pub async fn fetch(
     now: DateTime<Utc>,
 ) -> Result<(Vec<QueueRow>, Option<String>), UiError> {
     let mut sql = String::from(
-        "SELECT id, customer_id, class, subject, state, severity, opened_at, deadline_at, event_count \
+        "SELECT id, customer_id, class, subject, state, severity, opened_at, deadline_at, event_count, assignee \
          FROM cases WHERE 1 = 1",
     );
     let mut binds: Vec<String> = Vec::new();
@@ -226,6 +258,12 @@ pub async fn fetch(
     }
     if let Some(c) = &f.customer {
         push(&mut sql, " AND customer_id = ?", c.clone());
+    }
+    if let Some(r) = &f.reporter {
+        push(&mut sql, " AND reporter = ?", r.clone());
+    }
+    if let Some(a) = &f.assignee {
+        push(&mut sql, " AND assignee = ?", a.clone());
     }
     match &f.search {
         Some(Search::CaseId(id)) => push(&mut sql, " AND id = ?", id.clone()),
@@ -265,6 +303,7 @@ pub async fn fetch(
             opened_at: from_ms(r.try_get(6).map_err(db("case queue row"))?),
             deadline_at: from_ms(r.try_get(7).map_err(db("case queue row"))?),
             event_count: r.try_get(8).map_err(db("case queue row"))?,
+            assignee: r.try_get(9).map_err(db("case queue row"))?,
         });
     }
     let next = if out.len() as i64 > PAGE_SIZE {
@@ -315,23 +354,25 @@ pub fn render(
                 }
             }
             label { "Customer" input type="text" name="customer" value=(f.customer.as_deref().unwrap_or("")) size="12"; }
+            label { "Reporter" input type="text" name="reporter" value=(f.reporter.as_deref().unwrap_or("")) size="18" placeholder="reporter mail address"; }
+            label { "Assignee" input type="text" name="assignee" value=(f.assignee.as_deref().map(|a| if a.is_empty() { "-" } else { a }).unwrap_or("")) size="10" placeholder="- for nobody"; }
             label { "Overdue only" input type="checkbox" name="overdue" checked[f.overdue]; }
             button type="submit" { "Filter" }
             a href="/ui/cases" { "Reset" }
         }
-        form id="bulk" method="post" action="/ui/cases/bulk-close" data-confirm="Close the selected cases?" {
+        form id="bulk" method="post" action="/ui/cases/bulk-close" {
             input type="hidden" name="csrf" value=(viewer.csrf);
             input type="hidden" name="back" value=(qs);
             table.queue {
                 thead { tr {
-                    th { @if can_act { input id="select-all" type="checkbox" title="Select all"; } }
+                    th { @if can_act { input id="select-all" type="checkbox" title="Select all" aria-label="Select all cases on this page"; } }
                     th { "Case" } th { "Class" } th { "Subject" } th { "Customer" }
-                    th { "State" } th { "Severity" } th { "Events" } th { "Opened" } th { "Deadline" }
+                    th { "State" } th { "Severity" } th { "Events" } th { "Opened" } th { "Deadline" } th { "Assignee" }
                 } }
                 tbody {
                     @for r in rows {
                         tr data-case=(r.id) {
-                            td { @if can_act { input type="checkbox" name="ids" value=(r.id) aria-label="select"; } }
+                            td { @if can_act { input type="checkbox" name="ids" value=(r.id) aria-label={ "select case " (r.id) }; } }
                             td.mono { a href={ "/ui/cases/" (r.id) } { "…" (r.id.get(r.id.len().saturating_sub(12)..).unwrap_or(&r.id)) } }
                             td { (r.class) }
                             td.subject { (r.subject) }
@@ -344,13 +385,14 @@ pub fn render(
                                 @if r.overdue(now) { span.overdue title="past deadline" { "OVERDUE " } }
                                 (layout::relative(r.deadline_at, now))
                             }
+                            td { (r.assignee) }
                         }
                     }
-                    @if rows.is_empty() { tr { td colspan="10" .muted { "No case matches these filters." } } }
+                    @if rows.is_empty() { tr { td colspan="11" .muted { "No case matches these filters." } } }
                 }
             }
             @if can_act && !rows.is_empty() {
-                p { button.danger type="submit" { "Close selected" } }
+                (crate::bulk::controls())
             }
         }
         div.pager {
