@@ -77,6 +77,11 @@ pub fn line_format(raw: &[u8]) -> Result<Vec<Record>, ParseError> {
 /// spam from acme, phishing on an unattributed domain, port scan from beta, and malware from
 /// acme whose evidence carries `<script>` and `onerror=`.
 pub async fn desk(dir: &std::path::Path) -> Desk {
+    desk_with(dir, line_format).await
+}
+
+/// [`desk`] with another report parser (quarantine tests swap in one that can be "fixed").
+pub async fn desk_with(dir: &std::path::Path, parse: warden_desk::intake::ParseFn) -> Desk {
     let now = Utc::now();
     let store = Store::open_sqlite_dir(dir).await.unwrap();
     tokens::register(&store, ANALYST, "alice", Role::Analyst, now)
@@ -92,7 +97,7 @@ pub async fn desk(dir: &std::path::Path) -> Desk {
         RawStore::open(dir.join("raw")).unwrap(),
         Policy::default(),
         Arc::new(InventoryAttributor::new(store)),
-        line_format,
+        parse,
     );
     let reports: [&[u8]; 4] = [
         b"TESTREPORT trap@spamtrap.example\nspam 192.0.2.10\nspam 192.0.2.10\n",
