@@ -335,7 +335,7 @@ async fn customer_page(
 
 fn period(h: &Holding, now: DateTime<Utc>) -> Markup {
     html! {
-        (layout::when(h.valid_from)) " – "
+        @if h.valid_from == DateTime::<Utc>::UNIX_EPOCH { "always" } @else { (layout::when(h.valid_from)) } " – "
         @match h.valid_to {
             Some(t) => { (layout::when(t)) @if t <= now { " " span.muted { "(ended)" } } }
             None => { "open" }

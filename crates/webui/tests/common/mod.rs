@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
+
 use chrono::{DateTime, Utc};
 use std::net::SocketAddr;
 use std::path::PathBuf;
