@@ -7,3 +7,8 @@ ALTER TABLE cases ADD COLUMN assignee TEXT NOT NULL DEFAULT '';
 ALTER TABLE cases ADD COLUMN reporter TEXT NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS cases_assignee_id ON cases (assignee, id);
 CREATE INDEX IF NOT EXISTS cases_reporter_id ON cases (reporter, id);
+-- Queue sort orders (crates/webui/src/queue_sort.rs): recently updated, nearest deadline, and
+-- most severe (one (severity, id) range scan per level), each continued by keyset.
+CREATE INDEX IF NOT EXISTS cases_updated_id ON cases (updated_at, id);
+CREATE INDEX IF NOT EXISTS cases_deadline_id ON cases (deadline_at, id);
+CREATE INDEX IF NOT EXISTS cases_severity_id ON cases (severity, id);

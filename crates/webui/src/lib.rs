@@ -23,6 +23,7 @@ pub mod login_limit;
 pub mod overrides;
 pub mod quarantine;
 pub mod queue;
+pub mod queue_sort;
 pub mod routes;
 pub mod session;
 

@@ -549,3 +549,89 @@ async fn operator_overrides_restyle_every_page() {
     .await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn every_sort_order_pages_through_each_case_once_in_order() {
+    use warden_webui::queue::{self, QueueFilter};
+    use warden_webui::queue_sort::{LEVELS, Sort};
+    let desk = desk("sorts").await;
+    let now = chrono::Utc::now();
+    let mut report = String::from("TESTREPORT sorter@reporter.example\n");
+    for i in 0..130 {
+        let line = match i % 4 {
+            0 => format!("spam 10.9.{}.{}\n", i / 200, i % 200),
+            1 => format!("phishing p{i}.example\n"),
+            2 => format!("port_scan 10.8.0.{i}\n"),
+            _ => format!("malware 10.7.0.{i}\n"),
+        };
+        report.push_str(&line);
+    }
+    desk.ingest(report.into_bytes(), Channel::Http, None, now)
+        .await
+        .unwrap();
+    // Touch some cases so that "updated" differs from "received".
+    let (first, _) = queue::fetch(desk.store(), &QueueFilter::default(), now)
+        .await
+        .unwrap();
+    for (n, r) in first.iter().take(7).enumerate() {
+        let at = now + chrono::Duration::seconds(n as i64 + 1);
+        warden_desk::cases::assign(desk.store(), &r.id, "alice", "test", at)
+            .await
+            .unwrap();
+    }
+    let total: i64 = sqlx::query("SELECT COUNT(*) FROM cases")
+        .fetch_one(desk.store().pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    for sort in Sort::ALL {
+        let mut f = QueueFilter {
+            sort,
+            ..Default::default()
+        };
+        let mut seen: Vec<queue::QueueRow> = Vec::new();
+        let mut pages = 0;
+        loop {
+            let (rows, next) = queue::fetch(desk.store(), &f, now).await.unwrap();
+            pages += 1;
+            assert!(rows.len() <= queue::PAGE_SIZE as usize);
+            seen.extend(rows);
+            match next {
+                // The cursor goes through the form's validation like a clicked link.
+                Some(n) => {
+                    let p = warden_webui::queue::QueueParams {
+                        sort: Some(sort.as_str().into()),
+                        after: Some(n),
+                        ..Default::default()
+                    };
+                    f = QueueFilter::from_params(&p).unwrap();
+                }
+                None => break,
+            }
+        }
+        assert!(pages >= 3, "{sort:?}: {pages} pages");
+        let mut ids: Vec<&str> = seen.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids.len() as i64, total, "{sort:?}");
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len() as i64, total, "{sort:?}: a case shown twice");
+        for w in seen.windows(2) {
+            let (a, b) = (&w[0], &w[1]);
+            let ok = match sort {
+                Sort::Received => a.id > b.id,
+                Sort::Updated => (a.updated_at, &a.id) > (b.updated_at, &b.id),
+                Sort::Deadline => (a.deadline_at, &a.id) < (b.deadline_at, &b.id),
+                Sort::Severity => {
+                    let rank = |s: &str| LEVELS.iter().position(|l| *l == s).unwrap();
+                    (rank(&a.severity), std::cmp::Reverse(&a.id))
+                        < (rank(&b.severity), std::cmp::Reverse(&b.id))
+                }
+            };
+            assert!(ok, "{sort:?}: {} before {}", a.id, b.id);
+        }
+        if sort == Sort::Updated {
+            assert_eq!(seen[0].assignee, "alice");
+        }
+    }
+}
