@@ -48,7 +48,7 @@ fn bench(c: &mut Criterion) {
     let (store, dir) = rt.block_on(fill());
     let now = Utc::now();
     let now_ms = warden_desk::store::to_ms(now);
-    let cases: [(&str, QueueFilter); 12] = [
+    let cases: [(&str, QueueFilter); 14] = [
         ("first page, no filter", QueueFilter::default()),
         (
             "deep page (after the 900,000th newest)",
@@ -119,6 +119,22 @@ fn bench(c: &mut Criterion) {
             QueueFilter {
                 sort: Sort::Severity,
                 after: Some(format!("high_{}", id(21))),
+                ..Default::default()
+            },
+        ),
+        (
+            "sort=updated, deep page",
+            QueueFilter {
+                sort: Sort::Updated,
+                after: Some(format!("{}_{}", now_ms - 500_000_000, id(500_000))),
+                ..Default::default()
+            },
+        ),
+        (
+            "sort=severity + state=escalated",
+            QueueFilter {
+                sort: Sort::Severity,
+                state: Some(warden_desk::cases::CaseState::Escalated),
                 ..Default::default()
             },
         ),
