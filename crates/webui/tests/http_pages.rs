@@ -107,9 +107,13 @@ fn fixable(raw: &[u8]) -> Result<Vec<Record>, ParseError> {
     }
 }
 
-async fn desk(tag: &str) -> Desk {
+/// Both backends: every test runs on SQLite and on PostgreSQL.
+const BACKENDS: [&str; 2] = ["sqlite", "postgres"];
+
+async fn desk(tag: &str, backend: &str) -> Desk {
     let dir = common::tempdir(tag);
-    let desk = common::desk_with(&dir, fixable).await;
+    let store = common::store(backend, &dir).await;
+    let desk = common::desk_on(store, &dir, fixable).await;
     tokens::register(desk.store(), ADMIN, "adam", Role::Admin, chrono::Utc::now())
         .await
         .unwrap();
@@ -118,7 +122,14 @@ async fn desk(tag: &str) -> Desk {
 
 #[tokio::test]
 async fn quarantine_lists_shows_raw_inert_and_reruns() {
-    let desk = desk("quarantine").await;
+    for backend in BACKENDS {
+        quarantine_lists_shows_raw_inert_and_reruns_on(backend).await;
+    }
+}
+
+async fn quarantine_lists_shows_raw_inert_and_reruns_on(backend: &str) {
+    LEGACY_FIXED.store(false, Ordering::SeqCst);
+    let desk = desk("quarantine", backend).await;
     let now = chrono::Utc::now();
     let hostile = b"<script>alert(1)</script><img src=x onerror=alert(2)>\nnot a report\n".to_vec();
     let r1 = desk
@@ -275,7 +286,13 @@ fn multipart(cookie: &str, csrf: &str, file_name: &str, content: &[u8]) -> Reque
 
 #[tokio::test]
 async fn inventory_pages_and_import() {
-    let desk = desk("inventory").await;
+    for backend in BACKENDS {
+        inventory_pages_and_import_on(backend).await;
+    }
+}
+
+async fn inventory_pages_and_import_on(backend: &str) {
+    let desk = desk("inventory", backend).await;
     let app = warden_webui::router(desk.clone(), WebUiConfig::default());
     let (cookie, csrf) = login(&app, common::ANALYST).await;
 
@@ -366,7 +383,13 @@ async fn inventory_pages_and_import() {
 
 #[tokio::test]
 async fn bulk_assign_state_notify_and_filters() {
-    let desk = desk("bulk").await;
+    for backend in BACKENDS {
+        bulk_assign_state_notify_and_filters_on(backend).await;
+    }
+}
+
+async fn bulk_assign_state_notify_and_filters_on(backend: &str) {
+    let desk = desk("bulk", backend).await;
     let app = warden_webui::router(desk.clone(), WebUiConfig::default());
     let (cookie, csrf) = login(&app, common::ANALYST).await;
     let (_, html) = send(&app, get("/ui/cases", &cookie)).await;
@@ -477,7 +500,13 @@ async fn outbox_notices(desk: &Desk, case: &str) -> i64 {
 
 #[tokio::test]
 async fn failed_logins_are_limited_with_a_429_page() {
-    let desk = desk("limit").await;
+    for backend in BACKENDS {
+        failed_logins_are_limited_with_a_429_page_on(backend).await;
+    }
+}
+
+async fn failed_logins_are_limited_with_a_429_page_on(backend: &str) {
+    let desk = desk("limit", backend).await;
     let cfg = WebUiConfig {
         login_limits: warden_webui::login_limit::LoginLimits {
             max_failures: 3,
@@ -505,7 +534,13 @@ async fn failed_logins_are_limited_with_a_429_page() {
 
 #[tokio::test]
 async fn operator_overrides_restyle_every_page() {
-    let desk = desk("overrides").await;
+    for backend in BACKENDS {
+        operator_overrides_restyle_every_page_on(backend).await;
+    }
+}
+
+async fn operator_overrides_restyle_every_page_on(backend: &str) {
+    let desk = desk("overrides", backend).await;
     let dir = common::tempdir("overrides-files");
     std::fs::write(dir.join("style.css"), "header.top { background: #400; }").unwrap();
     std::fs::write(dir.join("header.html"), "<p class=\"op\">ACME NOC</p>").unwrap();
@@ -552,9 +587,15 @@ async fn operator_overrides_restyle_every_page() {
 
 #[tokio::test]
 async fn every_sort_order_pages_through_each_case_once_in_order() {
+    for backend in BACKENDS {
+        every_sort_order_on(backend).await;
+    }
+}
+
+async fn every_sort_order_on(backend: &str) {
     use warden_webui::queue::{self, QueueFilter};
     use warden_webui::queue_sort::{LEVELS, Sort};
-    let desk = desk("sorts").await;
+    let desk = desk("sorts", backend).await;
     let now = chrono::Utc::now();
     let mut report = String::from("TESTREPORT sorter@reporter.example\n");
     for i in 0..130 {

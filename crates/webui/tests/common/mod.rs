@@ -84,8 +84,37 @@ pub async fn desk(dir: &std::path::Path) -> Desk {
 
 /// [`desk`] with another report parser (quarantine tests swap in one that can be "fixed").
 pub async fn desk_with(dir: &std::path::Path, parse: warden_desk::intake::ParseFn) -> Desk {
+    desk_on(Store::open_sqlite_dir(dir).await.unwrap(), dir, parse).await
+}
+
+/// The PostgreSQL every machine runs (trust auth).
+pub const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A store on `backend` (`sqlite` in `dir`, or `postgres` in a fresh schema), migrated.
+pub async fn store(backend: &str, dir: &std::path::Path) -> Store {
+    if backend == "sqlite" {
+        return Store::open_sqlite_dir(dir).await.unwrap();
+    }
+    let schema = format!("webui_{}", uuid::Uuid::new_v4().simple());
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(PG_URL).await.unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    Store::connect(&format!("{PG_URL}?options=-c%20search_path%3D{schema}"))
+        .await
+        .unwrap()
+}
+
+/// The desk of [`desk`] over `store`, with `parse`.
+pub async fn desk_on(
+    store: Store,
+    dir: &std::path::Path,
+    parse: warden_desk::intake::ParseFn,
+) -> Desk {
     let now = Utc::now();
-    let store = Store::open_sqlite_dir(dir).await.unwrap();
     tokens::register(&store, ANALYST, "alice", Role::Analyst, now)
         .await
         .unwrap();
