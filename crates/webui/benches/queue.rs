@@ -48,7 +48,7 @@ fn bench(c: &mut Criterion) {
     let (store, dir) = rt.block_on(fill());
     let now = Utc::now();
     let now_ms = warden_desk::store::to_ms(now);
-    let cases: [(&str, QueueFilter); 14] = [
+    let cases: [(&str, QueueFilter); 15] = [
         ("first page, no filter", QueueFilter::default()),
         (
             "deep page (after the 900,000th newest)",
@@ -135,6 +135,14 @@ fn bench(c: &mut Criterion) {
             QueueFilter {
                 sort: Sort::Severity,
                 state: Some(warden_desk::cases::CaseState::Escalated),
+                ..Default::default()
+            },
+        ),
+        (
+            "rare: sort=deadline + class=ddos (0 matches, worst case)",
+            QueueFilter {
+                sort: Sort::Deadline,
+                class: Some(warden_model::AbuseClass::Ddos),
                 ..Default::default()
             },
         ),
