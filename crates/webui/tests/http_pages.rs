@@ -376,6 +376,15 @@ async fn inventory_pages_and_import_on(backend: &str) {
     ));
     let (_, html) = send(&app, get("/ui/inventory/gamma", &acookie)).await;
     assert!(html.contains("Gamma Net") && html.contains("203.0.113.0/24"));
+    // Larger than the 64 KiB form limit of the other pages: the upload limit (16 MiB) applies.
+    let mut big = String::from("customer,name,kind,value\n");
+    for i in 0..6000 {
+        big.push_str(&format!("big,Big Co,domain,d{i}.big.example\n"));
+    }
+    assert!(big.len() > 150_000);
+    let (resp, html) = send(&app, multipart(&acookie, &acsrf, "big.csv", big.as_bytes())).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{html:.3000}");
+    assert!(html.contains("6000 domain holding(s)"));
     // Wrong CSRF: refused.
     let (resp, _) = send(&app, multipart(&acookie, &"0".repeat(64), "inv.json", good)).await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
