@@ -455,6 +455,168 @@ pub async fn apply(
     get(store, id).await
 }
 
+/// Notifies the customer of a case now (the analyst's "notify" on one case or in bulk): the
+/// `notify` transition, an audit entry and a customer notice in the outbox, due at once, to the
+/// customer's abuse contacts (technical ones when there is none), all in one transaction. Refuses
+/// an unattributed case or a customer without contacts: nothing would be sent, so the state must
+/// not claim it was.
+pub async fn notify_now(
+    store: &Store,
+    policy: &Policy,
+    id: &str,
+    actor: &str,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<Case> {
+    let case = get(store, id).await?;
+    CaseAction::Notify.next(case.state)?;
+    if case.customer_id.is_empty() {
+        return Err(DeskError::invalid(
+            format!("case {id}"),
+            "not attributed to a customer: nobody to notify",
+        ));
+    }
+    let contacts =
+        sqlx::query("SELECT role, email FROM contacts WHERE customer_id = $1 ORDER BY role, email")
+            .bind(&case.customer_id)
+            .fetch_all(store.pool())
+            .await
+            .map_err(DeskError::db("contacts"))?;
+    let pick = |role: &str| -> Vec<String> {
+        contacts
+            .iter()
+            .filter(|r| r.try_get::<String, _>(0).is_ok_and(|x| x == role))
+            .filter_map(|r| r.try_get::<String, _>(1).ok())
+            .collect()
+    };
+    let mut to = pick("abuse");
+    if to.is_empty() {
+        to = pick("technical");
+    }
+    if to.is_empty() {
+        return Err(DeskError::invalid(
+            format!("case {id}"),
+            format!(
+                "customer {:?} has no abuse or technical contact",
+                case.customer_id
+            ),
+        ));
+    }
+    // The newest event gives the excerpt and report the notice quotes.
+    let latest = sqlx::query(
+        "SELECT report_id, event_json FROM events WHERE case_id = $1 ORDER BY at DESC, id DESC LIMIT 1",
+    )
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await
+    .map_err(DeskError::db("case events"))?;
+    let (report_id, event): (Option<String>, serde_json::Value) = match &latest {
+        Some(r) => (
+            r.try_get(0).ok(),
+            r.try_get::<String, _>(1)
+                .ok()
+                .and_then(|j| serde_json::from_str(&j).ok())
+                .unwrap_or_default(),
+        ),
+        None => (None, serde_json::Value::Null),
+    };
+    let payload = serde_json::json!({
+        "case": case.id,
+        "class": case.class,
+        "severity": case.severity,
+        "subject": case.subject,
+        "deadline": case.deadline_at,
+        "observed": event.pointer("/observed/utc"),
+        "excerpt": event.pointer("/evidence/excerpt"),
+        "report_id": report_id,
+    });
+    let _guard = store.write_guard().await;
+    let mut tx = store
+        .pool()
+        .begin()
+        .await
+        .map_err(DeskError::db("case notify"))?;
+    transition(&mut tx, policy, id, CaseAction::Notify, actor, note, now).await?;
+    for rcpt in &to {
+        outbox::enqueue(
+            &mut tx,
+            OutboxKind::CustomerNotice,
+            rcpt,
+            Some(&case.customer_id),
+            Some(id),
+            report_id.as_deref(),
+            &payload,
+            now,
+            now,
+        )
+        .await?;
+    }
+    tx.commit()
+        .await
+        .map_err(DeskError::db("case notify commit"))?;
+    get(store, id).await
+}
+
+/// Assigns a case to `assignee` (a desk token name; empty to unassign), with an audit entry.
+/// The state does not change: assignment says who works the case, not how far it is.
+pub async fn assign(
+    store: &Store,
+    id: &str,
+    assignee: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if assignee.len() > 200 {
+        return Err(DeskError::invalid("assignee", "longer than 200 characters"));
+    }
+    let _guard = store.write_guard().await;
+    let mut tx = store
+        .pool()
+        .begin()
+        .await
+        .map_err(DeskError::db("case assign"))?;
+    let before: Option<String> = sqlx::query("SELECT assignee FROM cases WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(DeskError::db("case assign"))?
+        .map(|r| r.try_get(0))
+        .transpose()
+        .map_err(DeskError::db("case assign"))?;
+    let Some(before) = before else {
+        return Err(DeskError::NotFound {
+            what: format!("case {id}"),
+        });
+    };
+    sqlx::query("UPDATE cases SET assignee = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(assignee)
+        .bind(to_ms(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(DeskError::db("case assign"))?;
+    let show = |s: &str| {
+        if s.is_empty() {
+            "nobody".to_owned()
+        } else {
+            s.to_owned()
+        }
+    };
+    audit::record(
+        &mut tx,
+        now,
+        Some(id),
+        actor,
+        "assign",
+        &format!("{} -> {}", show(&before), show(assignee)),
+    )
+    .await?;
+    tx.commit()
+        .await
+        .map_err(DeskError::db("case assign commit"))?;
+    Ok(())
+}
+
 pub(crate) async fn transition(
     conn: &mut AnyConnection,
     policy: &Policy,

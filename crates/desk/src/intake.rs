@@ -436,6 +436,21 @@ impl Desk {
         let subject = subject_key(event);
         let (case_id, opened) =
             cases::assign_event(conn, &self.policy, &customer, event.class, &subject, now).await?;
+        if opened && let Some(rep) = &event.reporter.email {
+            // The queue's reporter filter (migration 0005): the first reporter of the case.
+            sqlx::query("UPDATE cases SET reporter = $2 WHERE id = $1")
+                .bind(&case_id)
+                .bind(
+                    rep.trim()
+                        .to_lowercase()
+                        .chars()
+                        .take(320)
+                        .collect::<String>(),
+                )
+                .execute(&mut *conn)
+                .await
+                .map_err(DeskError::db("case reporter"))?;
+        }
         let seq = i64::try_from(seq).unwrap_or(i64::MAX);
         sqlx::query(
             "INSERT INTO events (id, report_id, seq, case_id, customer_id, class, subject, at, event_json, attribution_json,

@@ -189,113 +189,73 @@ impl InventoryDoc {
     /// `kind` is `prefix`, `shared_prefix` (a CGN pool), `inside_prefix` (the customer's address
     /// behind a CGN), `subscriber` (a RADIUS or CGN subscriber id), `domain`, `abuse` or
     /// `technical` (a contact address in `value`); dates are RFC 3339 or `YYYY-MM-DD` (UTC),
-    /// empty for open.
+    /// empty for open. Refuses the file on its first bad line (see
+    /// [`InventoryDoc::from_csv_lines`] for all).
     pub fn from_csv(bytes: &[u8]) -> Result<Self> {
-        check_size(bytes)?;
+        Self::from_csv_lines(bytes).map_err(|errs| {
+            let first = errs.into_iter().next();
+            match first {
+                Some(LineError { line: 0, reason }) => {
+                    DeskError::invalid("inventory CSV header", reason)
+                }
+                Some(LineError { line, reason }) => {
+                    DeskError::invalid(format!("inventory CSV line {line}"), reason)
+                }
+                None => DeskError::invalid("inventory CSV", "refused"),
+            }
+        })
+    }
+
+    /// Like [`InventoryDoc::from_csv`], but reports every bad line (up to
+    /// [`MAX_LINE_ERRORS`]) instead of the first, so that an operator fixing an export from a
+    /// billing system sees all problems in one go. Line 0 is the file itself (size, header).
+    pub fn from_csv_lines(bytes: &[u8]) -> std::result::Result<Self, Vec<LineError>> {
+        let whole = |reason: String| vec![LineError { line: 0, reason }];
+        check_size(bytes).map_err(|e| whole(e.to_string()))?;
         let mut rdr = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .flexible(true)
             .from_reader(bytes);
-        let headers = rdr
-            .headers()
-            .map_err(|e| DeskError::invalid("inventory CSV header", e.to_string()))?
-            .clone();
+        let headers = rdr.headers().map_err(|e| whole(e.to_string()))?.clone();
         let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
         let (Some(c_id), Some(c_kind), Some(c_value)) =
             (col("customer"), col("kind"), col("value"))
         else {
-            return Err(DeskError::invalid(
-                "inventory CSV header",
-                "needs columns customer, kind, value (and optionally name, valid_from, valid_to)",
+            return Err(whole(
+                "needs columns customer, kind, value (and optionally name, valid_from, valid_to)"
+                    .into(),
             ));
         };
         let (c_name, c_from, c_to) = (col("name"), col("valid_from"), col("valid_to"));
         let mut doc = InventoryDoc::default();
         let mut index: std::collections::HashMap<String, usize> = Default::default();
+        let mut errors = Vec::new();
         for (n, rec) in rdr.records().enumerate() {
             let line = n + 2;
             if n >= MAX_IMPORT_ROWS {
-                return Err(DeskError::invalid(
-                    "inventory CSV",
-                    format!("more than {MAX_IMPORT_ROWS} rows"),
-                ));
-            }
-            let rec = rec.map_err(|e| {
-                DeskError::invalid(format!("inventory CSV line {line}"), e.to_string())
-            })?;
-            let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("");
-            let id = get(Some(c_id));
-            if id.is_empty() {
-                return Err(DeskError::invalid(
-                    format!("inventory CSV line {line}"),
-                    "empty customer id",
-                ));
-            }
-            let at = *index.entry(id.to_owned()).or_insert_with(|| {
-                doc.customers.push(Customer {
-                    id: id.to_owned(),
-                    name: id.to_owned(),
-                    contacts: vec![],
-                    prefixes: vec![],
-                    domains: vec![],
-                    subscribers: vec![],
+                errors.push(LineError {
+                    line: 0,
+                    reason: format!("more than {MAX_IMPORT_ROWS} rows"),
                 });
-                doc.customers.len() - 1
-            });
-            let Some(cust) = doc.customers.get_mut(at) else {
-                continue;
-            };
-            let name = get(c_name);
-            if !name.is_empty() {
-                cust.name = name.to_owned();
+                break;
             }
-            let what = || format!("inventory CSV line {line}");
-            let from = parse_time(get(c_from))
-                .map_err(|r| DeskError::invalid(what(), r))?
-                .unwrap_or_else(epoch);
-            let to = parse_time(get(c_to)).map_err(|r| DeskError::invalid(what(), r))?;
-            let value = get(Some(c_value));
-            match get(Some(c_kind)).to_ascii_lowercase().as_str() {
-                kind @ ("prefix" | "shared_prefix" | "inside_prefix") => {
-                    let prefix = parse_prefix(value).map_err(|r| DeskError::invalid(what(), r))?;
-                    cust.prefixes.push(PrefixHolding {
-                        prefix,
-                        valid_from: from,
-                        valid_to: to,
-                        shared: kind == "shared_prefix",
-                        inside: kind == "inside_prefix",
-                    });
-                }
-                "subscriber" => cust.subscribers.push(SubscriberHolding {
-                    subscriber: value.to_owned(),
-                    valid_from: from,
-                    valid_to: to,
-                }),
-                "domain" => cust.domains.push(DomainHolding {
-                    domain: value.to_owned(),
-                    valid_from: from,
-                    valid_to: to,
-                }),
-                "abuse" => cust.contacts.push(Contact {
-                    role: ContactRole::Abuse,
-                    email: value.to_owned(),
-                }),
-                "technical" => cust.contacts.push(Contact {
-                    role: ContactRole::Technical,
-                    email: value.to_owned(),
-                }),
-                "" | "customer" => {}
-                other => {
-                    return Err(DeskError::invalid(
-                        what(),
-                        format!(
-                            "unknown kind {other:?}: use prefix, shared_prefix, inside_prefix, subscriber, domain, abuse or technical"
-                        ),
-                    ));
+            if let Err(reason) = csv_row(
+                &mut doc,
+                &mut index,
+                rec,
+                [c_id, c_kind, c_value],
+                [c_name, c_from, c_to],
+            ) {
+                errors.push(LineError { line, reason });
+                if errors.len() >= MAX_LINE_ERRORS {
+                    break;
                 }
             }
         }
-        doc.validate()?;
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        doc.validate().map_err(|e| whole(e.to_string()))?;
         Ok(doc)
     }
 
@@ -366,6 +326,119 @@ impl InventoryDoc {
         }
         Ok(())
     }
+}
+
+/// Most line errors one CSV import reports (the rest would only repeat the same mistake).
+pub const MAX_LINE_ERRORS: usize = 100;
+
+/// A refused CSV line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineError {
+    /// 1-based line number (the header is line 1); 0 for the file as a whole.
+    pub line: usize,
+    /// Why the line was refused.
+    pub reason: String,
+}
+
+/// Adds one CSV record to `doc`, or says what is wrong with it. Checks here what
+/// [`InventoryDoc::validate`] would check later, so the error names the line.
+fn csv_row(
+    doc: &mut InventoryDoc,
+    index: &mut std::collections::HashMap<String, usize>,
+    rec: std::result::Result<csv::StringRecord, csv::Error>,
+    [c_id, c_kind, c_value]: [usize; 3],
+    [c_name, c_from, c_to]: [Option<usize>; 3],
+) -> std::result::Result<(), String> {
+    let rec = rec.map_err(|e| e.to_string())?;
+    let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("");
+    let id = get(Some(c_id));
+    if id.is_empty() {
+        return Err("empty customer id".into());
+    }
+    if id.len() > 200 {
+        return Err("customer id must be 1 to 200 characters".into());
+    }
+    let from = parse_time(get(c_from))?.unwrap_or_else(epoch);
+    let to = parse_time(get(c_to))?;
+    if to.is_some_and(|to| to <= from) {
+        return Err("valid_to is not after valid_from".into());
+    }
+    let value = get(Some(c_value));
+    let kind = get(Some(c_kind)).to_ascii_lowercase();
+    let shared = kind == "shared_prefix";
+    let inside = kind == "inside_prefix";
+    let item = match kind.as_str() {
+        "prefix" | "shared_prefix" | "inside_prefix" => Some(CsvItem::Prefix(parse_prefix(value)?)),
+        "subscriber" if value.is_empty() || value.len() > 253 => {
+            return Err("subscriber id must be 1 to 253 characters".into());
+        }
+        "subscriber" => Some(CsvItem::Subscriber),
+        "domain" if normalize_domain(value).is_none() => {
+            return Err(format!("{value:?} is not a domain name"));
+        }
+        "domain" => Some(CsvItem::Domain),
+        "abuse" | "technical" if !looks_like_mail(value) => {
+            return Err(format!("{value:?} is not a mail address"));
+        }
+        "abuse" => Some(CsvItem::Contact(ContactRole::Abuse)),
+        "technical" => Some(CsvItem::Contact(ContactRole::Technical)),
+        "" | "customer" => None,
+        other => {
+            return Err(format!(
+                "unknown kind {other:?}: use prefix, shared_prefix, inside_prefix, subscriber, domain, abuse or technical"
+            ));
+        }
+    };
+    let at = *index.entry(id.to_owned()).or_insert_with(|| {
+        doc.customers.push(Customer {
+            id: id.to_owned(),
+            name: id.to_owned(),
+            contacts: vec![],
+            prefixes: vec![],
+            domains: vec![],
+            subscribers: vec![],
+        });
+        doc.customers.len() - 1
+    });
+    let Some(cust) = doc.customers.get_mut(at) else {
+        return Ok(());
+    };
+    let name = get(c_name);
+    if !name.is_empty() {
+        cust.name = name.to_owned();
+    }
+    match item {
+        Some(CsvItem::Prefix(prefix)) => cust.prefixes.push(PrefixHolding {
+            prefix,
+            valid_from: from,
+            valid_to: to,
+            shared,
+            inside,
+        }),
+        Some(CsvItem::Subscriber) => cust.subscribers.push(SubscriberHolding {
+            subscriber: value.to_owned(),
+            valid_from: from,
+            valid_to: to,
+        }),
+        Some(CsvItem::Domain) => cust.domains.push(DomainHolding {
+            domain: value.to_owned(),
+            valid_from: from,
+            valid_to: to,
+        }),
+        Some(CsvItem::Contact(role)) => cust.contacts.push(Contact {
+            role,
+            email: value.to_owned(),
+        }),
+        None => {}
+    }
+    Ok(())
+}
+
+enum CsvItem {
+    Prefix(IpNet),
+    Subscriber,
+    Domain,
+    Contact(ContactRole),
 }
 
 fn check_size(bytes: &[u8]) -> Result<()> {
@@ -787,6 +860,26 @@ mod tests {
         assert!(err.to_string().contains("not a mail address"), "{err}");
         let err = InventoryDoc::from_csv(b"who,what\n").unwrap_err();
         assert!(err.to_string().contains("needs columns"), "{err}");
+    }
+
+    #[test]
+    fn csv_reports_every_bad_line() {
+        let csv = b"customer,kind,value,valid_from,valid_to\n\
+            c1,prefix,192.0.2.0/24,,\n\
+            c1,prefix,300.1.1.1/8,,\n\
+            c1,abuse,abuse@c1.example,,\n\
+            ,domain,x.example,,\n\
+            c2,domain,bad domain,,\n\
+            c2,prefix,198.51.100.0/24,2026-06-01,2026-01-01\n\
+            c2,frobnicate,x,,\n";
+        let errs = InventoryDoc::from_csv_lines(csv).unwrap_err();
+        let lines: Vec<usize> = errs.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![3, 5, 6, 7, 8], "{errs:?}");
+        assert!(errs[0].reason.contains("not an address or prefix"));
+        assert!(errs[3].reason.contains("valid_to"));
+        assert!(errs[4].reason.contains("unknown kind"));
+        let err = InventoryDoc::from_csv(csv).unwrap_err().to_string();
+        assert!(err.contains("line 3"), "{err}");
     }
 
     #[test]

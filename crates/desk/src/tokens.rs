@@ -112,3 +112,15 @@ pub async fn count(store: &Store) -> Result<i64> {
         .map_err(DeskError::db("token count"))?;
     row.try_get(0).map_err(DeskError::db("token count"))
 }
+
+/// The names of the tokens that may work cases (analyst or admin), sorted, for assignment
+/// choices.
+pub async fn workers(store: &Store) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT name FROM api_tokens WHERE role IN ('analyst', 'admin') ORDER BY name LIMIT 1000",
+    )
+    .fetch_all(store.pool())
+    .await
+    .map_err(DeskError::db("token names"))?;
+    Ok(rows.iter().filter_map(|r| r.try_get(0).ok()).collect())
+}

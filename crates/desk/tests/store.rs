@@ -392,3 +392,92 @@ async fn shared_addresses_without_port_ask_the_reporter() {
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn notify_now_assign_and_first_reporter() {
+    for (name, store, dir) in stores("notifynow").await {
+        let doc = InventoryDoc::from_csv(INVENTORY).unwrap();
+        inventory::import(&store, &doc, t(0)).await.unwrap();
+        let desk = desk(store.clone(), &dir, Policy::default());
+        let r = desk
+            .ingest(
+                b"TESTREPORT Trap@Spam.Example\nspam 192.0.2.10\nphishing nobody-holds.example\n"
+                    .to_vec(),
+                warden_desk::Channel::Http,
+                None,
+                t(1),
+            )
+            .await
+            .unwrap();
+        let (acme, orphan) = (&r.events[0].case_id, &r.events[1].case_id);
+        // The first reporter is kept on the case, lower case (the queue filters on it).
+        let rep: String = sqlx::query_scalar("SELECT reporter FROM cases WHERE id = $1")
+            .bind(acme)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(rep, "trap@spam.example", "{name}");
+
+        let queued = |id: String| {
+            let store = store.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT COUNT(*) FROM outbox WHERE kind = 'customer_notice' AND case_id = $1 AND recipient = 'abuse@acme.example'",
+                )
+                .bind(id)
+                .fetch_one(store.pool())
+                .await
+                .unwrap()
+            }
+        };
+        let before = queued(acme.clone()).await;
+        let c = cases::notify_now(&store, desk.policy(), acme, "alice", "by hand", t(2))
+            .await
+            .unwrap();
+        assert_eq!(c.state, CaseState::Notified, "{name}");
+        assert_eq!(queued(acme.clone()).await, before + 1, "{name}");
+        // Twice is an illegal transition, and queues nothing more.
+        assert!(
+            cases::notify_now(&store, desk.policy(), acme, "alice", "", t(3))
+                .await
+                .is_err()
+        );
+        assert_eq!(queued(acme.clone()).await, before + 1, "{name}");
+        // Nobody to tell: refused, state unchanged.
+        let e = cases::notify_now(&store, desk.policy(), orphan, "alice", "", t(3))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not attributed"), "{name}: {e}");
+        assert_eq!(
+            cases::get(&store, orphan).await.unwrap().state,
+            CaseState::Open
+        );
+
+        cases::assign(&store, acme, "bob", "alice", t(4))
+            .await
+            .unwrap();
+        cases::assign(&store, acme, "", "alice", t(5))
+            .await
+            .unwrap();
+        let log = audit::for_case(&store, acme).await.unwrap();
+        let details: Vec<&str> = log
+            .iter()
+            .filter(|e| e.action == "assign")
+            .map(|e| e.detail.as_str())
+            .collect();
+        assert_eq!(details, ["nobody -> bob", "bob -> nobody"], "{name}");
+        assert!(matches!(
+            cases::assign(
+                &store,
+                "019a0000-0000-7000-8000-000000000000",
+                "bob",
+                "a",
+                t(5)
+            )
+            .await,
+            Err(warden_desk::DeskError::NotFound { .. })
+        ));
+        store.close().await;
+    }
+}

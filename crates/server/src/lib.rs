@@ -17,6 +17,9 @@ pub mod openapi;
 pub mod ratelimit;
 pub mod smtp;
 
+/// The analyst web UI, re-exported so that the binary configures it without its own dependency.
+pub use warden_webui;
+
 use chrono::Utc;
 use metrics::{Metrics, add, inc};
 use ratelimit::RateLimiter;
@@ -81,6 +84,8 @@ pub struct ServerConfig {
     pub rate_per_sec: u32,
     /// API burst per client.
     pub rate_burst: u32,
+    /// The analyst web UI (login limits, operator chrome overrides).
+    pub webui: warden_webui::WebUiConfig,
 }
 
 impl Default for ServerConfig {
@@ -92,6 +97,7 @@ impl Default for ServerConfig {
             tick: Duration::from_secs(10),
             rate_per_sec: 200,
             rate_burst: 400,
+            webui: warden_webui::WebUiConfig::default(),
         }
     }
 }
@@ -165,10 +171,8 @@ pub async fn start(
     })?;
     let mut tasks = Vec::new();
     // webui branch: mount the analyst web UI (crates/webui) under /ui.
-    let router = api::router(state.clone()).merge(warden_webui::router(
-        state.desk.clone(),
-        warden_webui::WebUiConfig::default(),
-    ));
+    let router = api::router(state.clone())
+        .merge(warden_webui::router(state.desk.clone(), cfg.webui.clone()));
     let mut rx = stop_rx.clone();
     tasks.push(tokio::spawn(async move {
         let graceful = async move {

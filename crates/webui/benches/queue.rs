@@ -1,4 +1,5 @@
-//! Case queue page at a million cases: first page, a deep keyset page, and filtered pages, over
+//! Case queue page at a million cases: first page, a deep keyset page, filtered pages and every
+//! sort order (migration 0005 indexes), over
 //! SQLite. The table is filled in one recursive-CTE statement (ids keep the UUID v7 shape and
 //! order), so the bench measures the page query, not the filling.
 //!
@@ -9,6 +10,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use std::time::Duration;
 use warden_desk::Store;
 use warden_webui::queue::{self, QueueFilter, Search};
+use warden_webui::queue_sort::Sort;
 
 const CASES: i64 = 1_000_000;
 
@@ -23,14 +25,17 @@ async fn fill() -> (Store, std::path::PathBuf) {
     let now = warden_desk::store::to_ms(Utc::now());
     let sql = format!(
         "INSERT INTO cases (id, customer_id, class, subject, state, severity, opened_at, updated_at, deadline_at,
-            first_event_at, last_event_at, event_count)
+            first_event_at, last_event_at, event_count, reporter, assignee)
          WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last})
          SELECT printf('%08x-0000-7000-8000-%012x', i, i), 'c' || (i % 5000),
             CASE i % 4 WHEN 0 THEN 'spam' WHEN 1 THEN 'phishing' WHEN 2 THEN 'port_scan' ELSE 'malware' END,
             '10.' || ((i / 65536) % 256) || '.' || ((i / 256) % 256) || '.' || (i % 256),
             CASE i % 7 WHEN 0 THEN 'open' WHEN 1 THEN 'notified' WHEN 2 THEN 'escalated' ELSE 'closed' END,
-            'medium', {now} - (1000000 - i) * 1000, {now}, {now} - (1000000 - i) * 1000 + 86400000,
-            {now}, {now}, 1
+            CASE i % 5 WHEN 0 THEN 'critical' WHEN 1 THEN 'high' WHEN 2 THEN 'medium' WHEN 3 THEN 'low' ELSE 'info' END,
+            {now} - (1000000 - i) * 1000, {now} - ((i * 7919) % 1000000) * 1000,
+            {now} - (1000000 - i) * 1000 + 86400000 * (1 + i % 3),
+            {now}, {now}, 1, 'r' || (i % 1000) || '@reporter.example',
+            CASE i % 10 WHEN 0 THEN 'alice' ELSE '' END
          FROM n",
         last = CASES - 1
     );
@@ -42,7 +47,8 @@ fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (store, dir) = rt.block_on(fill());
     let now = Utc::now();
-    let cases: [(&str, QueueFilter); 5] = [
+    let now_ms = warden_desk::store::to_ms(now);
+    let cases: [(&str, QueueFilter); 15] = [
         ("first page, no filter", QueueFilter::default()),
         (
             "deep page (after the 900,000th newest)",
@@ -69,6 +75,82 @@ fn bench(c: &mut Criterion) {
             "search by subject 10.1.2.3",
             QueueFilter {
                 search: Some(Search::Subject("10.1.2.3".into())),
+                ..Default::default()
+            },
+        ),
+        (
+            "reporter=r42@reporter.example (1,000 matches)",
+            QueueFilter {
+                reporter: Some("r42@reporter.example".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "assignee=alice (100,000 matches)",
+            QueueFilter {
+                assignee: Some("alice".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "sort=updated, first page",
+            QueueFilter {
+                sort: Sort::Updated,
+                ..Default::default()
+            },
+        ),
+        (
+            "sort=deadline, deep page",
+            QueueFilter {
+                sort: Sort::Deadline,
+                after: Some(format!("{}_{}", now_ms + 86_400_000, id(500_000))),
+                ..Default::default()
+            },
+        ),
+        (
+            "sort=severity, first page",
+            QueueFilter {
+                sort: Sort::Severity,
+                ..Default::default()
+            },
+        ),
+        (
+            "sort=severity, cursor at the end of a level (crosses to the next)",
+            QueueFilter {
+                sort: Sort::Severity,
+                after: Some(format!("high_{}", id(21))),
+                ..Default::default()
+            },
+        ),
+        (
+            "sort=updated, deep page",
+            QueueFilter {
+                sort: Sort::Updated,
+                after: Some(format!("{}_{}", now_ms - 500_000_000, id(500_000))),
+                ..Default::default()
+            },
+        ),
+        (
+            "sort=severity + state=escalated",
+            QueueFilter {
+                sort: Sort::Severity,
+                state: Some(warden_desk::cases::CaseState::Escalated),
+                ..Default::default()
+            },
+        ),
+        (
+            "rare: sort=deadline + class=ddos (0 matches, worst case)",
+            QueueFilter {
+                sort: Sort::Deadline,
+                class: Some(warden_model::AbuseClass::Ddos),
+                ..Default::default()
+            },
+        ),
+        (
+            "sort=deadline + class=malware",
+            QueueFilter {
+                sort: Sort::Deadline,
+                class: Some(warden_model::AbuseClass::Malware),
                 ..Default::default()
             },
         ),

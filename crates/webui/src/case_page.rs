@@ -137,7 +137,7 @@ pub fn render(
                         form method="post" action={ "/ui/cases/" (case.id) "/action" } {
                             input type="hidden" name="csrf" value=(viewer.csrf);
                             input type="hidden" name="action" value=(name);
-                            input type="text" name="note" placeholder="note (optional)" maxlength="2000";
+                            input type="text" name="note" placeholder="note (optional)" maxlength="2000" aria-label={ "Note for " (label) " (optional)" };
                             button type="submit" name="do" value=(name) { (label) }
                         }
                     }

@@ -3,7 +3,7 @@
 
 use axum::http::{HeaderName, StatusCode, header};
 use chrono::{DateTime, Utc};
-use maud::{DOCTYPE, Markup, html};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 /// The stylesheet, served at `/ui/static/style.css`.
 pub const STYLE_CSS: &str = include_str!("../assets/style.css");
@@ -40,6 +40,9 @@ pub struct Viewer<'a> {
 
 /// A full page: `title`, the frame for `viewer` (none on the login page), then `body`.
 pub fn page(title: &str, viewer: Option<&Viewer<'_>>, body: Markup) -> Markup {
+    // Operator chrome (crate::overrides): trusted files from the operator's disk, never report
+    // text, so they are inserted as markup.
+    let chrome = crate::overrides::current();
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -48,15 +51,21 @@ pub fn page(title: &str, viewer: Option<&Viewer<'_>>, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Warden" }
                 link rel="stylesheet" href="/ui/static/style.css";
+                @if chrome.css.is_some() { link rel="stylesheet" href="/ui/static/custom.css"; }
                 script src="/ui/static/app.js" defer {}
             }
             body {
+                a.skip href="#main" { "Skip to content" }
+                @if let Some(h) = &chrome.header_html { div.operator-header { (PreEscaped(h)) } }
                 header.top {
                     a.brand href="/ui/cases" { "Warden abuse desk" }
                     @if let Some(v) = viewer {
                         nav {
                             a href="/ui/cases" { "Case queue" }
                             a href="/ui/dashboard" { "Dashboard" }
+                            // webui-b: quarantine and inventory pages.
+                            @if v.role != "read_only" { a href="/ui/quarantine" { "Quarantine" } }
+                            a href="/ui/inventory" { "Customers" }
                         }
                         form.logout method="post" action="/ui/logout" {
                             span.who { (v.user) " (" (v.role) ")" }
@@ -65,7 +74,8 @@ pub fn page(title: &str, viewer: Option<&Viewer<'_>>, body: Markup) -> Markup {
                         }
                     }
                 }
-                main { (body) }
+                main #main tabindex="-1" { (body) }
+                @if let Some(f) = &chrome.footer_html { footer.operator-footer { (PreEscaped(f)) } }
             }
         }
     }

@@ -16,11 +16,17 @@
 //! Architecture invariant: all decisions live in `warden-desk`; this crate reads its store and
 //! calls its public API. It never prints and never exits.
 
+pub mod bulk;
 pub mod case_page;
 pub mod dashboard;
 pub mod error;
+pub mod inventory;
 pub mod layout;
+pub mod login_limit;
+pub mod overrides;
+pub mod quarantine;
 pub mod queue;
+pub mod queue_sort;
 pub mod routes;
 pub mod selfhelp;
 pub mod session;

@@ -4,6 +4,8 @@
 use crate::case_page;
 use crate::error::UiError;
 use crate::layout::{self, Viewer};
+use crate::login_limit::{LoginLimiter, LoginLimits};
+use crate::overrides::Overrides;
 use crate::queue::{self, QueueFilter, QueueParams};
 use crate::session::{self, LOGIN_CSRF_COOKIE, SESSION_COOKIE, Session, Sessions};
 use axum::Router;
@@ -33,6 +35,10 @@ pub struct WebUiConfig {
     pub secure_cookies: bool,
     /// How long a login lasts.
     pub session_ttl: Duration,
+    /// Failed-login limits per client address and token prefix (`crate::login_limit`).
+    pub login_limits: LoginLimits,
+    /// Operator chrome: extra CSS, header and footer fragments (`crate::overrides`).
+    pub overrides: Arc<Overrides>,
 }
 
 impl Default for WebUiConfig {
@@ -40,17 +46,21 @@ impl Default for WebUiConfig {
         Self {
             secure_cookies: true,
             session_ttl: Duration::from_secs(8 * 3600),
+            login_limits: LoginLimits::default(),
+            overrides: Arc::default(),
         }
     }
 }
 
-struct Ui {
-    desk: Desk,
-    sessions: Sessions,
-    config: WebUiConfig,
+/// The UI's shared state (pages in other modules reach the desk and sessions through it).
+pub(crate) struct Ui {
+    pub(crate) desk: Desk,
+    pub(crate) sessions: Sessions,
+    pub(crate) config: WebUiConfig,
+    pub(crate) login_limiter: LoginLimiter,
 }
 
-type Shared = State<Arc<Ui>>;
+pub(crate) type Shared = State<Arc<Ui>>;
 
 /// The UI's router (state already applied), to merge into the server's.
 pub fn router(desk: Desk, config: WebUiConfig) -> Router {
@@ -61,8 +71,10 @@ pub fn router(desk: Desk, config: WebUiConfig) -> Router {
     let ui = Arc::new(Ui {
         desk,
         sessions,
+        login_limiter: LoginLimiter::new(config.login_limits),
         config,
     });
+    let overrides = ui.config.overrides.clone();
     Router::new()
         .route("/ui", get(|| async { Redirect::to("/ui/cases") }))
         .route("/ui/", get(|| async { Redirect::to("/ui/cases") }))
@@ -80,9 +92,35 @@ pub fn router(desk: Desk, config: WebUiConfig) -> Router {
             "/ui/static/app.js",
             get(|| async { static_asset("text/javascript; charset=utf-8", layout::APP_JS) }),
         )
+        .route("/ui/static/custom.css", get(custom_css))
+        // webui-b: quarantine, inventory and bulk-action pages.
+        .merge(crate::quarantine::routes())
+        .merge(crate::inventory::routes())
+        .merge(crate::bulk::routes())
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .with_state(ui)
         .merge(extra)
+        // The operator's chrome on every page, the dashboard and self-help pages included.
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                let o = overrides.clone();
+                async move { crate::overrides::CURRENT.scope(o, next.run(req)).await }
+            },
+        ))
+}
+
+async fn custom_css(State(ui): Shared) -> Response {
+    match &ui.config.overrides.css {
+        Some(css) => (
+            [
+                (CONTENT_TYPE, "text/css; charset=utf-8"),
+                (axum::http::header::CACHE_CONTROL, "max-age=300"),
+            ],
+            css.clone(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 fn static_asset(ct: &'static str, body: &'static str) -> Response {
@@ -96,11 +134,11 @@ fn static_asset(ct: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
-fn to_login() -> Response {
+pub(crate) fn to_login() -> Response {
     Redirect::to("/ui/login").into_response()
 }
 
-fn viewer(s: &Session) -> Viewer<'_> {
+pub(crate) fn viewer(s: &Session) -> Viewer<'_> {
     Viewer {
         user: &s.user,
         role: s.role.as_str(),
@@ -108,7 +146,7 @@ fn viewer(s: &Session) -> Viewer<'_> {
     }
 }
 
-fn html_page(m: maud::Markup) -> Response {
+pub(crate) fn html_page(m: maud::Markup) -> Response {
     (layout::secure_headers(), m).into_response()
 }
 
@@ -160,15 +198,27 @@ struct LoginForm {
 async fn login(
     State(ui): Shared,
     headers: HeaderMap,
+    ext: axum::http::Extensions,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, UiError> {
     let expected = session::cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
     if expected.is_empty() || !session::same_secret(expected, &f.csrf) {
         return Err(UiError::Csrf);
     }
+    // The peer address as the server saw it (`into_make_service_with_connect_info`); behind a
+    // reverse proxy that is the proxy, which then shares one budget: see docs/webui.md.
+    let client = ext
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(wait) = ui.login_limiter.check(client, &f.token).await {
+        return Ok(too_many_attempts(wait));
+    }
     let Some((name, role)) = tokens::verify(ui.desk.store(), f.token.trim()).await? else {
+        ui.login_limiter.failed(client, &f.token).await;
+        tracing::info!(client = ?client, "web UI login with an unknown token");
         return Ok(login_form(&ui, Some("Unknown token.")));
     };
+    ui.login_limiter.succeeded(&f.token).await;
     let id = ui.sessions.open(name, role).await?;
     let ttl = ui.sessions.ttl().as_secs();
     let secure = ui.config.secure_cookies;
@@ -183,6 +233,33 @@ async fn login(
         }
     }
     Ok(resp)
+}
+
+/// The answer once a client or token prefix has used up its failed logins.
+fn too_many_attempts(wait: Duration) -> Response {
+    let mins = wait.as_secs().div_ceil(60).max(1);
+    let page = layout::page(
+        "Too many login attempts",
+        None,
+        html! {
+            h1 { "429 Too many login attempts" }
+            p.error role="alert" {
+                "Too many failed logins from this address or with this token. Try again in "
+                (mins) " minute(s)."
+            }
+            p { "If you lost your token, ask an admin for a new one." }
+        },
+    );
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(
+            axum::http::header::RETRY_AFTER,
+            wait.as_secs().max(1).to_string(),
+        )],
+        layout::secure_headers(),
+        page,
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]

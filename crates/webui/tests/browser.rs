@@ -7,84 +7,11 @@
 
 mod common;
 
+use common::browser::{
+    CHROMEDRIVER, CHROMIUM, free_port, screenshots_dir, start_driver, text_when, wait_url,
+};
 use fantoccini::{ClientBuilder, Locator};
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::Duration;
-use tokio::process::{Child, Command};
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-/// Polls the browser's URL until `pred` holds (at most 15 s), since WebDriver clicks may return
-/// before the navigation they start has finished.
-async fn wait_url(c: &fantoccini::Client, pred: impl Fn(&str) -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let url = c.current_url().await.unwrap();
-        if pred(url.as_str()) {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "navigation did not reach the expected page: {url}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Polls an element's text until `pred` holds (at most 15 s): after a form post that redirects
-/// back to the same URL, the old page's element may still be the one found, or go stale.
-async fn text_when(c: &fantoccini::Client, css: &str, pred: impl Fn(&str) -> bool) -> String {
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let text = match c.find(Locator::Css(css)).await {
-            Ok(e) => e.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if pred(&text) {
-            return text;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{css} never matched; last text: {text:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-fn screenshots_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start_driver(port: u16) -> Child {
-    let child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .arg("--allowed-ips=127.0.0.1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start chromedriver");
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return child;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("chromedriver did not listen on port {port} within 10 s");
-}
+use std::path::Path;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn analyst_logs_in_filters_opens_and_acts_and_no_script_runs() {

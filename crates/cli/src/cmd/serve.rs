@@ -77,6 +77,8 @@ struct ServeSection {
     relay: Option<String>,
     relay_starttls: bool,
     templates: Option<PathBuf>,
+    /// Web UI chrome overrides: a directory with style.css, header.html, footer.html.
+    webui_overrides: Option<PathBuf>,
     tick_seconds: Option<f64>,
     rate_per_sec: Option<u32>,
     rate_burst: Option<u32>,
@@ -357,6 +359,15 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         tick: Duration::from_secs_f64(tick.clamp(0.01, 3600.0)),
         rate_per_sec: section.rate_per_sec.unwrap_or(200),
         rate_burst: section.rate_burst.unwrap_or(400),
+        webui: warden_server::warden_webui::WebUiConfig {
+            overrides: match &section.webui_overrides {
+                Some(dir) => Arc::new(warden_server::warden_webui::overrides::Overrides::load(
+                    dir,
+                )?),
+                None => Arc::default(),
+            },
+            ..Default::default()
+        },
     };
     let running = warden_server::start(desk, cfg, templates, mailer, Arc::new(HttpWebhook)).await?;
     eprintln!(

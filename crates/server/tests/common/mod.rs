@@ -138,6 +138,7 @@ pub async fn start_with(
         tick: Duration::from_secs(3600),
         rate_per_sec: 0,
         rate_burst: 0,
+        ..ServerConfig::default()
     };
     let mailer: Arc<dyn warden_desk::notify::Mailer> = match relay {
         Some(port) => Arc::new(SmtpMailer::new("127.0.0.1", port, false).unwrap()),

@@ -1,7 +1,7 @@
-//! Browser-test helpers shared by the browser tests: start chromedriver, open a headless
-//! Chromium session, and wait for navigations and element texts.
+//! Browser-test helpers shared by `tests/browser*.rs`: chromedriver on a free loopback port,
+//! and waits for navigations (WebDriver clicks return before the next page has loaded).
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Locator;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -10,25 +10,9 @@ use tokio::process::{Child, Command};
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-/// True when the browser is installed; with CI=true its absence fails the test, elsewhere the
-/// caller skips loudly.
-pub fn available() -> bool {
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but {CHROMIUM} or {CHROMEDRIVER} is missing: run .ci/install-webui.sh"
-    );
-    eprintln!(
-        "SKIPPED browser test: {CHROMIUM} or {CHROMEDRIVER} missing (run .ci/install-webui.sh)"
-    );
-    false
-}
-
 /// Polls the browser's URL until `pred` holds (at most 15 s), since WebDriver clicks may return
 /// before the navigation they start has finished.
-pub async fn wait_url(c: &Client, pred: impl Fn(&str) -> bool) {
+pub async fn wait_url(c: &fantoccini::Client, pred: impl Fn(&str) -> bool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
         let url = c.current_url().await.unwrap();
@@ -45,7 +29,7 @@ pub async fn wait_url(c: &Client, pred: impl Fn(&str) -> bool) {
 
 /// Polls an element's text until `pred` holds (at most 15 s): after a form post that redirects
 /// back to the same URL, the old page's element may still be the one found, or go stale.
-pub async fn text_when(c: &Client, css: &str, pred: impl Fn(&str) -> bool) -> String {
+pub async fn text_when(c: &fantoccini::Client, css: &str, pred: impl Fn(&str) -> bool) -> String {
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
         let text = match c.find(Locator::Css(css)).await {
@@ -67,7 +51,7 @@ pub fn screenshots_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots")
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -75,11 +59,8 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// chromedriver on a free loopback port, and a headless Chromium session with a fresh profile
-/// under `dir`. Keep the `Child` until the end (it is killed on drop).
-pub async fn start(dir: &Path) -> (Client, Child) {
-    let port = free_port();
-    let driver = Command::new(CHROMEDRIVER)
+pub async fn start_driver(port: u16) -> Child {
+    let child = Command::new(CHROMEDRIVER)
         .arg(format!("--port={port}"))
         .arg("--allowed-ips=127.0.0.1")
         .stdout(Stdio::null())
@@ -87,18 +68,36 @@ pub async fn start(dir: &Path) -> (Client, Child) {
         .kill_on_drop(true)
         .spawn()
         .expect("start chromedriver");
-    let mut up = false;
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()
         {
-            up = true;
-            break;
+            return child;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(up, "chromedriver did not listen on port {port} within 10 s");
+    panic!("chromedriver did not listen on port {port} within 10 s");
+}
+
+/// Whether the browser test can run here: with CI=true a missing browser fails the test;
+/// elsewhere the test prints SKIPPED and passes.
+pub fn browser_present() -> bool {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true but {CHROMIUM} or {CHROMEDRIVER} is missing: run .ci/install-webui.sh"
+    );
+    eprintln!(
+        "SKIPPED browser test: {CHROMIUM} or {CHROMEDRIVER} missing (run .ci/install-webui.sh)"
+    );
+    false
+}
+
+/// A headless Chromium session (fresh profile under `dir`) through the chromedriver on `port`.
+pub async fn connect(dir: &Path, port: u16) -> fantoccini::Client {
     let profile = dir.join("chromium-profile");
     let mut caps = serde_json::Map::new();
     caps.insert(
@@ -113,16 +112,45 @@ pub async fn start(dir: &Path) -> (Client, Child) {
             ],
         }),
     );
-    let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+    fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{port}"))
         .await
-        .expect("WebDriver session");
-    (c, driver)
+        .expect("WebDriver session")
+}
+
+/// Clicks the element `css` finds (waiting for it to appear).
+pub async fn click(c: &fantoccini::Client, css: &str) {
+    c.wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+/// Saves a screenshot of the current page as `docs/screenshots/{name}`.
+pub async fn screenshot(c: &fantoccini::Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(screenshots_dir().join(name), png).unwrap();
+}
+
+/// Same as [`browser_present`] (the name the self-help test uses).
+pub fn available() -> bool {
+    browser_present()
+}
+
+/// chromedriver on a free loopback port and a headless Chromium session with a fresh profile
+/// under `dir`. Keep the `Child` until the end (it is killed on drop).
+pub async fn start(dir: &Path) -> (fantoccini::Client, Child) {
+    let port = free_port();
+    let driver = start_driver(port).await;
+    (connect(dir, port).await, driver)
 }
 
 /// Logs in as `token` through the login form and waits for the queue.
-pub async fn login(c: &Client, base: &str, token: &str) {
+pub async fn login(c: &fantoccini::Client, base: &str, token: &str) {
     c.goto(&format!("{base}/ui/login")).await.unwrap();
     c.wait()
         .for_element(Locator::Css("#token"))

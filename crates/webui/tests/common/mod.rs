@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
+
 use chrono::{DateTime, Utc};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -77,8 +79,42 @@ pub fn line_format(raw: &[u8]) -> Result<Vec<Record>, ParseError> {
 /// spam from acme, phishing on an unattributed domain, port scan from beta, and malware from
 /// acme whose evidence carries `<script>` and `onerror=`.
 pub async fn desk(dir: &std::path::Path) -> Desk {
+    desk_with(dir, line_format).await
+}
+
+/// [`desk`] with another report parser (quarantine tests swap in one that can be "fixed").
+pub async fn desk_with(dir: &std::path::Path, parse: warden_desk::intake::ParseFn) -> Desk {
+    desk_on(Store::open_sqlite_dir(dir).await.unwrap(), dir, parse).await
+}
+
+/// The PostgreSQL every machine runs (trust auth).
+pub const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A store on `backend` (`sqlite` in `dir`, or `postgres` in a fresh schema), migrated.
+pub async fn store(backend: &str, dir: &std::path::Path) -> Store {
+    if backend == "sqlite" {
+        return Store::open_sqlite_dir(dir).await.unwrap();
+    }
+    let schema = format!("webui_{}", uuid::Uuid::new_v4().simple());
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(PG_URL).await.unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    Store::connect(&format!("{PG_URL}?options=-c%20search_path%3D{schema}"))
+        .await
+        .unwrap()
+}
+
+/// The desk of [`desk`] over `store`, with `parse`.
+pub async fn desk_on(
+    store: Store,
+    dir: &std::path::Path,
+    parse: warden_desk::intake::ParseFn,
+) -> Desk {
     let now = Utc::now();
-    let store = Store::open_sqlite_dir(dir).await.unwrap();
     tokens::register(&store, ANALYST, "alice", Role::Analyst, now)
         .await
         .unwrap();
@@ -92,7 +128,7 @@ pub async fn desk(dir: &std::path::Path) -> Desk {
         RawStore::open(dir.join("raw")).unwrap(),
         Policy::default(),
         Arc::new(InventoryAttributor::new(store)),
-        line_format,
+        parse,
     );
     let reports: [&[u8]; 4] = [
         b"TESTREPORT trap@spamtrap.example\nspam 192.0.2.10\nspam 192.0.2.10\n",
