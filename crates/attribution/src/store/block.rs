@@ -7,7 +7,8 @@
 //! positive deltas, the start column deltas within the same port. zstd then squeezes what is left.
 
 use super::StoreError;
-use crate::natlog::pair::{EndKind, LineRef, NatInterval, RecordKind, StartKind};
+use super::segment::RowKey;
+use crate::natlog::pair::{EndKind, LineRef, Millis, NatInterval, RecordKind, StartKind};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Rows per block: small enough that a lookup decodes little, large enough for zstd to find
@@ -43,6 +44,7 @@ fn unzigzag(v: u64) -> i64 {
 }
 
 /// Bounds-checked reader over a byte slice.
+#[derive(Clone, Copy)]
 struct Cursor<'a> {
     buf: &'a [u8],
     pos: usize,
@@ -71,6 +73,23 @@ impl<'a> Cursor<'a> {
             }
             shift += 7;
         }
+    }
+
+    /// Moves past `n` varints without decoding them (a varint ends at a byte below 0x80).
+    fn skip_varints(&mut self, mut n: usize) -> Result<(), StoreError> {
+        let rest = self.buf.get(self.pos..).unwrap_or(&[]);
+        for (i, &b) in rest.iter().enumerate() {
+            if n == 0 {
+                self.pos += i;
+                return Ok(());
+            }
+            n -= usize::from(b < 0x80);
+        }
+        if n == 0 {
+            self.pos = self.buf.len();
+            return Ok(());
+        }
+        Err(StoreError::corrupt("block", "varints run past the end"))
     }
 
     fn bytes(&mut self, n: usize) -> Result<&'a [u8], StoreError> {
@@ -180,8 +199,15 @@ impl Clock {
             self.knots.get(i),
         ) {
             (Some(&(t0, l0)), Some(&(t1, l1))) if t1 > t0 => {
-                let num = i128::from(l1 - l0) * i128::from(t - t0);
-                (i128::from(l0) + num / i128::from(t1 - t0)) as i64
+                let (dl, dt, span) = (l1.wrapping_sub(l0), t.wrapping_sub(t0), t1 - t0);
+                // 64-bit arithmetic when it cannot overflow (always, for real logs); the
+                // 128-bit division is ten times slower and only there for absurd inputs.
+                match dl.checked_mul(dt) {
+                    Some(num) => l0.wrapping_add(num / span),
+                    None => {
+                        (i128::from(l0) + i128::from(dl) * i128::from(dt) / i128::from(span)) as i64
+                    }
+                }
             }
             (Some(&(_, l0)), _) => l0,
             (None, Some(&(_, l1))) => l1,
@@ -306,77 +332,233 @@ pub fn encode(rows: &[NatInterval]) -> Result<Vec<u8>, StoreError> {
     enc.compress(&raw).map_err(StoreError::Compress)
 }
 
+/// Splits a decompressed block into its row count and column cursors.
+fn columns(raw: &[u8]) -> Result<(usize, [Cursor<'_>; COLUMNS]), StoreError> {
+    let mut top = Cursor::new(raw);
+    let n =
+        usize::try_from(top.varint()?).map_err(|_| StoreError::corrupt("block", "row count"))?;
+    if n > MAX_READ_ROWS {
+        return Err(StoreError::corrupt("block", "row count above the limit"));
+    }
+    let mut c: [Cursor<'_>; COLUMNS] = std::array::from_fn(|_| Cursor::new(&[]));
+    for col in &mut c {
+        *col = top.column()?;
+    }
+    Ok((n, c))
+}
+
+/// Largest row count a block may claim when read (blocks written by older builds held up to
+/// 2,048 rows; anything far above is damage).
+const MAX_READ_ROWS: usize = 8192;
+
+/// Decompresses a block into `raw` (reused between calls: a lookup allocates nothing here).
+pub fn decompress_into(
+    data: &[u8],
+    dctx: &mut zstd::bulk::Decompressor<'static>,
+    raw: &mut Vec<u8>,
+) -> Result<(), StoreError> {
+    let size = match zstd::zstd_safe::get_frame_content_size(data) {
+        Ok(Some(n)) if n <= MAX_BLOCK_BYTES as u64 => n as usize,
+        Ok(Some(_)) => return Err(StoreError::corrupt("block", "larger than the limit")),
+        _ => {
+            return Err(StoreError::corrupt(
+                "block",
+                "zstd frame without a content size",
+            ));
+        }
+    };
+    raw.clear();
+    raw.reserve(size);
+    let got = dctx
+        .decompress_to_buffer(data, raw)
+        .map_err(|e| StoreError::corrupt("block", &format!("zstd: {e}")))?;
+    if got != size {
+        return Err(StoreError::corrupt(
+            "block",
+            "size differs from the frame header",
+        ));
+    }
+    Ok(())
+}
+
 /// Decodes a compressed block into `out`.
 pub fn decode(data: &[u8], out: &mut Vec<NatInterval>) -> Result<(), StoreError> {
     let raw = zstd::bulk::decompress(data, MAX_BLOCK_BYTES)
         .map_err(|e| StoreError::corrupt("block", &format!("zstd: {e}")))?;
-    let mut top = Cursor::new(&raw);
-    let n =
-        usize::try_from(top.varint()?).map_err(|_| StoreError::corrupt("block", "row count"))?;
-    if n > BLOCK_ROWS * 4 {
-        return Err(StoreError::corrupt("block", "row count above the limit"));
-    }
-    let mut c: Vec<Cursor<'_>> = Vec::with_capacity(COLUMNS);
-    for _ in 0..COLUMNS {
-        c.push(top.column()?);
-    }
-    let [
-        c_vrf,
-        c_ip,
-        c_port,
-        c_span,
-        c_proto,
-        c_start,
-        c_dur,
-        c_flags,
-        c_in,
-        c_b4,
-        c_sub,
-        c_open,
-        c_close,
-        c_clock,
-    ] = c.as_mut_slice()
-    else {
-        return Err(StoreError::corrupt("block", "column count"));
+    decode_raw(&raw, out)
+}
+
+/// Decodes every row of a decompressed block into `out` (full scans: merge, export).
+fn decode_raw(raw: &[u8], out: &mut Vec<NatInterval>) -> Result<(), StoreError> {
+    let (
+        n,
+        [
+            vrf,
+            ip,
+            port,
+            span,
+            proto,
+            start,
+            dur,
+            flags,
+            inside,
+            b4,
+            sub,
+            open,
+            close,
+            clock,
+        ],
+    ) = columns(raw)?;
+    let mut clock_c = clock;
+    let clock = Clock::read(&mut clock_c)?;
+    let mut keys = KeyCols {
+        vrf,
+        ip,
+        port,
+        start,
+        prev: (0, 0, 0, 0),
     };
-    let clock = Clock::read(c_clock)?;
-    let (mut pvrf, mut pip, mut pport, mut pstart) = (0i64, 0i64, 0i64, 0i64);
+    let mut rest = RestCols {
+        span,
+        proto,
+        dur,
+        flags,
+        inside,
+        b4,
+        sub,
+        open,
+        close,
+    };
     out.reserve(n);
     for _ in 0..n {
-        pvrf += unzigzag(c_vrf.varint()?);
-        pip += unzigzag(c_ip.varint()?);
-        pport += unzigzag(c_port.varint()?);
-        let vrf = u32::try_from(pvrf).map_err(|_| StoreError::corrupt("block", "vrf"))?;
-        let ip = u32::try_from(pip).map_err(|_| StoreError::corrupt("block", "outside ip"))?;
-        let port_lo = u16::try_from(pport).map_err(|_| StoreError::corrupt("block", "port"))?;
-        let span = u16::try_from(c_span.varint()?)
+        let (k, start) = keys.next()?;
+        if let Some(r) = rest.row(k, start, &clock, Millis::MIN, Millis::MAX)? {
+            out.push(r);
+        }
+    }
+    Ok(())
+}
+
+/// The sort-key columns of a block (VRF, IP, first port) plus the start column, decoded in
+/// step because each is a delta against the previous row.
+#[derive(Clone, Copy)]
+struct KeyCols<'a> {
+    vrf: Cursor<'a>,
+    ip: Cursor<'a>,
+    port: Cursor<'a>,
+    start: Cursor<'a>,
+    prev: (i64, i64, i64, i64),
+}
+
+impl KeyCols<'_> {
+    /// The next row's key, without its start.
+    fn next_key(&mut self) -> Result<RowKey, StoreError> {
+        let p = &mut self.prev;
+        p.0 = p.0.wrapping_add(unzigzag(self.vrf.varint()?));
+        p.1 = p.1.wrapping_add(unzigzag(self.ip.varint()?));
+        p.2 = p.2.wrapping_add(unzigzag(self.port.varint()?));
+        let vrf = u32::try_from(p.0).map_err(|_| StoreError::corrupt("block", "vrf"))?;
+        let ip = u32::try_from(p.1).map_err(|_| StoreError::corrupt("block", "outside ip"))?;
+        let port = u16::try_from(p.2).map_err(|_| StoreError::corrupt("block", "port"))?;
+        Ok((vrf, ip, port))
+    }
+
+    /// The next row's start (after its key).
+    fn next_start(&mut self) -> Result<Millis, StoreError> {
+        self.prev.3 = self.prev.3.wrapping_add(unzigzag(self.start.varint()?));
+        Ok(self.prev.3)
+    }
+
+    fn next(&mut self) -> Result<(RowKey, Millis), StoreError> {
+        let k = self.next_key()?;
+        Ok((k, self.next_start()?))
+    }
+}
+
+/// The columns after the key: read row by row for the rows a lookup wants, skipped in bulk for
+/// the rows before them.
+struct RestCols<'a> {
+    span: Cursor<'a>,
+    proto: Cursor<'a>,
+    dur: Cursor<'a>,
+    flags: Cursor<'a>,
+    inside: Cursor<'a>,
+    b4: Cursor<'a>,
+    sub: Cursor<'a>,
+    open: Cursor<'a>,
+    close: Cursor<'a>,
+}
+
+impl RestCols<'_> {
+    /// Moves every column past `n` rows without decoding them.
+    fn skip(&mut self, n: usize) -> Result<(), StoreError> {
+        self.span.skip_varints(n)?;
+        self.proto.skip_varints(n)?;
+        self.dur.skip_varints(n)?;
+        self.open.skip_varints(n.saturating_mul(2))?;
+        let (mut in_bytes, mut b4_bytes) = (0usize, 0usize);
+        for _ in 0..n {
+            let f = self.flags.varint()?;
+            in_bytes += if f & F_V6 != 0 { 16 } else { 4 };
+            if f & F_B4 != 0 {
+                b4_bytes += 16;
+            }
+            if f & F_SUB != 0 {
+                let len = usize::try_from(self.sub.varint()?)
+                    .map_err(|_| StoreError::corrupt("block", "sub"))?;
+                self.sub.bytes(len)?;
+            }
+            if self.close.varint()? != 0 {
+                self.close.skip_varints(1)?;
+            }
+        }
+        self.inside.bytes(in_bytes)?;
+        self.b4.bytes(b4_bytes)?;
+        Ok(())
+    }
+
+    /// Reads one row's remaining fields; builds the interval only when it meets `[from, to]`
+    /// (the line-number prediction and the allocations are skipped for the others).
+    fn row(
+        &mut self,
+        (vrf, ip, port_lo): RowKey,
+        start: Millis,
+        clock: &Clock,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Option<NatInterval>, StoreError> {
+        let span = u16::try_from(self.span.varint()?)
             .map_err(|_| StoreError::corrupt("block", "port span"))?;
         let port_hi = port_lo
             .checked_add(span)
             .ok_or_else(|| StoreError::corrupt("block", "port range past 65535"))?;
-        let proto = match c_proto.varint()? {
+        let proto = match self.proto.varint()? {
             0 => None,
             p => Some(u8::try_from(p - 1).map_err(|_| StoreError::corrupt("block", "protocol"))?),
         };
-        pstart = pstart.wrapping_add(unzigzag(c_start.varint()?));
-        let dur =
-            i64::try_from(c_dur.varint()?).map_err(|_| StoreError::corrupt("block", "duration"))?;
-        let flags = c_flags.varint()?;
+        let dur = i64::try_from(self.dur.varint()?)
+            .map_err(|_| StoreError::corrupt("block", "duration"))?;
+        let flags = self.flags.varint()?;
+        let end_ms = start.saturating_add(dur);
+        let wanted = start <= to && end_ms >= from;
         let inside_ip = if flags & F_V6 != 0 {
-            let b: [u8; 16] = c_in
+            let b: [u8; 16] = self
+                .inside
                 .bytes(16)?
                 .try_into()
                 .map_err(|_| StoreError::corrupt("block", "v6"))?;
             IpAddr::V6(Ipv6Addr::from(b))
         } else {
-            let b: [u8; 4] = c_in
+            let b: [u8; 4] = self
+                .inside
                 .bytes(4)?
                 .try_into()
                 .map_err(|_| StoreError::corrupt("block", "v4"))?;
             IpAddr::V4(Ipv4Addr::from(b))
         };
         let b4_ipv6 = if flags & F_B4 != 0 {
-            let b: [u8; 16] = c_b4
+            let b: [u8; 16] = self
+                .b4
                 .bytes(16)?
                 .try_into()
                 .map_err(|_| StoreError::corrupt("block", "b4"))?;
@@ -384,55 +566,142 @@ pub fn decode(data: &[u8], out: &mut Vec<NatInterval>) -> Result<(), StoreError>
         } else {
             None
         };
-        let subscriber_id = if flags & F_SUB != 0 {
-            let len = usize::try_from(c_sub.varint()?)
+        let sub_bytes = if flags & F_SUB != 0 {
+            let len = usize::try_from(self.sub.varint()?)
                 .map_err(|_| StoreError::corrupt("block", "sub"))?;
             if len > MAX_SUBSCRIBER_LEN {
                 return Err(StoreError::corrupt("block", "subscriber id too long"));
             }
-            Some(String::from_utf8_lossy(c_sub.bytes(len)?).into_owned())
+            Some(self.sub.bytes(len)?)
         } else {
             None
         };
-        let file =
-            u32::try_from(c_open.varint()?).map_err(|_| StoreError::corrupt("block", "file id"))?;
-        let pline = clock
-            .predict(pstart)
-            .wrapping_add(unzigzag(c_open.varint()?));
-        let end_ms = pstart.saturating_add(dur);
-        let close_ref = match c_close.varint()? {
+        let file = u32::try_from(self.open.varint()?)
+            .map_err(|_| StoreError::corrupt("block", "file id"))?;
+        let open_resid = unzigzag(self.open.varint()?);
+        let close = match self.close.varint()? {
             0 => None,
-            f => Some(LineRef {
-                file: u32::try_from(f - 1).map_err(|_| StoreError::corrupt("block", "file id"))?,
-                line: clock
-                    .predict(end_ms)
-                    .wrapping_add(unzigzag(c_close.varint()?)) as u64,
-            }),
+            f => Some((
+                u32::try_from(f - 1).map_err(|_| StoreError::corrupt("block", "file id"))?,
+                unzigzag(self.close.varint()?),
+            )),
         };
-        out.push(NatInterval {
+        let end_kind = end_from((flags >> F_END_SHIFT) & 7)?;
+        if !wanted {
+            return Ok(None);
+        }
+        Ok(Some(NatInterval {
             outside_vrf: vrf,
             outside_ip: Ipv4Addr::from(ip),
             port_lo,
             port_hi,
             proto,
-            start_ms: pstart,
+            start_ms: start,
             end_ms,
             start_kind: if flags & F_INTERIM_START != 0 {
                 StartKind::Interim
             } else {
                 StartKind::Logged
             },
-            end_kind: end_from((flags >> F_END_SHIFT) & 7)?,
+            end_kind,
             record: record_from(flags >> F_RECORD_SHIFT),
             inside_ip,
             b4_ipv6,
-            subscriber_id,
+            subscriber_id: sub_bytes.map(|b| String::from_utf8_lossy(b).into_owned()),
             open_ref: LineRef {
                 file,
-                line: pline as u64,
+                line: clock.predict(start).wrapping_add(open_resid) as u64,
             },
-            close_ref,
-        });
+            close_ref: close.map(|(file, resid)| LineRef {
+                file,
+                line: clock.predict(end_ms).wrapping_add(resid) as u64,
+            }),
+        }))
+    }
+}
+
+/// The stabbing read of one decompressed block: rows whose key lies in `lo..=hi` and whose
+/// `[start, end]` meets `[from, to]`, appended to `out`.
+///
+/// Why not [`decode`]: a lookup wants one or two rows of a block. Rows are sorted by key, so
+/// the wanted rows are one contiguous run; only the three key columns are decoded up to the
+/// end of that run, the start column (a running delta) is summed up to it, every other column
+/// is skipped in bulk up to it, and only the run's rows are decoded.
+pub fn scan_raw(
+    raw: &[u8],
+    lo: RowKey,
+    hi: RowKey,
+    from: Millis,
+    to: Millis,
+    out: &mut Vec<NatInterval>,
+) -> Result<(), StoreError> {
+    let (
+        n,
+        [
+            vrf,
+            ip,
+            port,
+            span,
+            proto,
+            start,
+            dur,
+            flags,
+            inside,
+            b4,
+            sub,
+            open,
+            close,
+            clock,
+        ],
+    ) = columns(raw)?;
+    let mut keys = KeyCols {
+        vrf,
+        ip,
+        port,
+        start,
+        prev: (0, 0, 0, 0),
+    };
+    // First pass: the key columns only, up to the end of the run of keys in lo..=hi.
+    let mut first: Option<(usize, KeyCols<'_>)> = None;
+    let mut run = 0usize;
+    for i in 0..n {
+        let before = keys;
+        let k = keys.next_key()?;
+        if k < lo {
+            continue;
+        }
+        if k > hi {
+            break;
+        }
+        first.get_or_insert((i, before));
+        run += 1;
+    }
+    let Some((first, mut keys)) = first else {
+        return Ok(());
+    };
+    // Then sum the start deltas before the run and skip the other columns in bulk.
+    for _ in 0..first {
+        keys.next_start()?;
+    }
+    let mut rest = RestCols {
+        span,
+        proto,
+        dur,
+        flags,
+        inside,
+        b4,
+        sub,
+        open,
+        close,
+    };
+    rest.skip(first)?;
+    let mut clock_c = clock;
+    let clock = Clock::read(&mut clock_c)?;
+    for _ in 0..run {
+        let (k, start) = keys.next()?;
+        if let Some(r) = rest.row(k, start, &clock, from, to)? {
+            out.push(r);
+        }
     }
     Ok(())
 }

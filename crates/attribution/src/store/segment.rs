@@ -233,6 +233,19 @@ impl SegmentWriter {
     }
 }
 
+/// Buffers a lookup reuses from one block read to the next (per thread, so a lookup allocates
+/// nothing for reading and decompressing a block).
+#[derive(Default)]
+struct Scratch {
+    comp: Vec<u8>,
+    raw: Vec<u8>,
+    dctx: Option<zstd::bulk::Decompressor<'static>>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
 /// An open segment: its index in memory, its blocks read on demand (the page cache keeps hot
 /// blocks warm).
 #[derive(Debug)]
@@ -338,23 +351,35 @@ impl Segment {
         let lo: RowKey = (vrf, u32::from(ip), *ports.start());
         let hi: RowKey = (vrf, u32::from(ip), *ports.end());
         let first = self.index.partition_point(|e| e.last < lo);
-        let mut tmp = Vec::new();
-        for i in first..self.index.len() {
-            let Some(e) = self.index.get(i) else { break };
-            if e.first > hi {
-                break;
+        SCRATCH.with(|cell| {
+            let mut guard = cell.borrow_mut();
+            let Scratch { comp, raw, dctx } = &mut *guard;
+            for i in first..self.index.len() {
+                let Some(e) = self.index.get(i) else { break };
+                if e.first > hi {
+                    break;
+                }
+                if e.min_start > to || e.max_end < from {
+                    continue;
+                }
+                comp.resize(e.len as usize, 0);
+                self.file
+                    .read_exact_at(comp, e.offset)
+                    .map_err(|err| StoreError::io(&self.path, err))?;
+                let dctx = match dctx {
+                    Some(d) => d,
+                    None => {
+                        dctx.insert(zstd::bulk::Decompressor::new().map_err(StoreError::Compress)?)
+                    }
+                };
+                block::decompress_into(comp, dctx, raw)
+                    .and_then(|()| block::scan_raw(raw, lo, hi, from, to, out))
+                    .map_err(|err| {
+                        StoreError::corrupt(&self.path.display().to_string(), &err.to_string())
+                    })?;
             }
-            if e.min_start > to || e.max_end < from {
-                continue;
-            }
-            tmp.clear();
-            self.read_block(i, &mut tmp)?;
-            out.extend(tmp.drain(..).filter(|r| {
-                let k = key_of(r);
-                k >= lo && k <= hi && r.start_ms <= to && r.end_ms >= from
-            }));
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Rows of `vrf`/`ip` overlapping `[from, to]`, all ports, at most `limit` of them.
