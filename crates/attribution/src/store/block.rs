@@ -13,7 +13,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Rows per block: small enough that a lookup decodes little, large enough for zstd to find
 /// repetition.
-pub const BLOCK_ROWS: usize = 2048;
+pub const BLOCK_ROWS: usize = 512;
 
 /// zstd level for blocks: 3 is zstd's default, a good size/speed point for write-once data.
 const ZSTD_LEVEL: i32 = 3;
@@ -25,7 +25,18 @@ const MAX_BLOCK_BYTES: usize = 16 << 20;
 /// Largest subscriber identifier stored; longer ones are cut (RADIUS User-Name is at most 253).
 pub const MAX_SUBSCRIBER_LEN: usize = 255;
 
-const COLUMNS: usize = 14;
+/// Columns of a format-1 block.
+const COLUMNS_V1: usize = 14;
+/// Columns of a format-2 block: format 1's plus the low bytes of start and duration.
+const COLUMNS: usize = 16;
+
+/// Block format written by this build. Format 2 (2026-11-24): starts relative to the block's
+/// first start (or to the previous start of the same key) and durations, each split into
+/// fixed low bytes and a varint of the rest, so zstd's entropy coder sees the skewed high part
+/// apart from the near-uniform low part. Format 1 blocks are still read.
+pub const FORMAT: u8 = 2;
+/// The first block format (delta-of-previous-row starts, plain varint durations).
+pub const FORMAT_V1: u8 = 1;
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -248,9 +259,11 @@ impl Clock {
 pub fn encode(rows: &[NatInterval]) -> Result<Vec<u8>, StoreError> {
     let mut cols: [Vec<u8>; COLUMNS] = Default::default();
     let clock = Clock::build(rows);
-    clock.write(&mut cols[COLUMNS - 1]);
+    clock.write(&mut cols[COLUMNS_V1 - 1]);
+    let base = rows.iter().map(|r| r.start_ms).min().unwrap_or(0);
+    put_varint(&mut cols[5], zigzag(base));
     let (mut pvrf, mut pip, mut pport, mut pstart) = (0i64, 0i64, 0i64, 0i64);
-    for r in rows {
+    for (i, r) in rows.iter().enumerate() {
         let [
             c_vrf,
             c_ip,
@@ -266,7 +279,13 @@ pub fn encode(rows: &[NatInterval]) -> Result<Vec<u8>, StoreError> {
             c_open,
             c_close,
             _,
+            c_start_lo,
+            c_dur_lo,
         ] = &mut cols;
+        let same_key = i > 0
+            && i64::from(r.outside_vrf) == pvrf
+            && i64::from(u32::from(r.outside_ip)) == pip
+            && i64::from(r.port_lo) == pport;
         put_varint(c_vrf, zigzag(i64::from(r.outside_vrf) - pvrf));
         pvrf = i64::from(r.outside_vrf);
         let ip = i64::from(u32::from(r.outside_ip));
@@ -276,9 +295,17 @@ pub fn encode(rows: &[NatInterval]) -> Result<Vec<u8>, StoreError> {
         pport = i64::from(r.port_lo);
         put_varint(c_span, u64::from(r.port_hi.saturating_sub(r.port_lo)));
         put_varint(c_proto, r.proto.map_or(0, |p| u64::from(p) + 1));
-        put_varint(c_start, zigzag(r.start_ms.wrapping_sub(pstart)));
+        // Rows of one key are sorted by start: the gap to the previous start is smaller than the
+        // offset from the block's first start. Both are >= 0 for sorted rows.
+        let v = r
+            .start_ms
+            .wrapping_sub(if same_key { pstart } else { base }) as u64;
+        c_start_lo.extend_from_slice(&(v as u16).to_le_bytes());
+        put_varint(c_start, v >> 16);
         pstart = r.start_ms;
-        put_varint(c_dur, r.end_ms.saturating_sub(r.start_ms).max(0) as u64);
+        let d = r.end_ms.saturating_sub(r.start_ms).max(0) as u64;
+        c_dur_lo.push(d as u8);
+        put_varint(c_dur, d >> 8);
         let mut flags =
             end_code(r.end_kind) << F_END_SHIFT | record_code(r.record) << F_RECORD_SHIFT;
         if r.start_kind == StartKind::Interim {
@@ -319,6 +346,18 @@ pub fn encode(rows: &[NatInterval]) -> Result<Vec<u8>, StoreError> {
             }
         }
     }
+    if std::env::var_os("NAT_COLSTATS").is_some() {
+        let sizes: Vec<(usize, usize)> = cols
+            .iter()
+            .map(|c| {
+                (
+                    c.len(),
+                    zstd::bulk::compress(c, ZSTD_LEVEL).map_or(0, |v| v.len()),
+                )
+            })
+            .collect();
+        eprintln!("COLSTATS {} {:?}", rows.len(), sizes);
+    }
     let mut raw = Vec::with_capacity(cols.iter().map(Vec::len).sum::<usize>() + 64);
     put_varint(&mut raw, rows.len() as u64);
     for c in &cols {
@@ -333,7 +372,7 @@ pub fn encode(rows: &[NatInterval]) -> Result<Vec<u8>, StoreError> {
 }
 
 /// Splits a decompressed block into its row count and column cursors.
-fn columns(raw: &[u8]) -> Result<(usize, [Cursor<'_>; COLUMNS]), StoreError> {
+fn columns(raw: &[u8], version: u8) -> Result<(usize, [Cursor<'_>; COLUMNS]), StoreError> {
     let mut top = Cursor::new(raw);
     let n =
         usize::try_from(top.varint()?).map_err(|_| StoreError::corrupt("block", "row count"))?;
@@ -341,7 +380,12 @@ fn columns(raw: &[u8]) -> Result<(usize, [Cursor<'_>; COLUMNS]), StoreError> {
         return Err(StoreError::corrupt("block", "row count above the limit"));
     }
     let mut c: [Cursor<'_>; COLUMNS] = std::array::from_fn(|_| Cursor::new(&[]));
-    for col in &mut c {
+    let count = if version == FORMAT_V1 {
+        COLUMNS_V1
+    } else {
+        COLUMNS
+    };
+    for col in c.iter_mut().take(count) {
         *col = top.column()?;
     }
     Ok((n, c))
@@ -382,14 +426,14 @@ pub fn decompress_into(
 }
 
 /// Decodes a compressed block into `out`.
-pub fn decode(data: &[u8], out: &mut Vec<NatInterval>) -> Result<(), StoreError> {
+pub fn decode(data: &[u8], version: u8, out: &mut Vec<NatInterval>) -> Result<(), StoreError> {
     let raw = zstd::bulk::decompress(data, MAX_BLOCK_BYTES)
         .map_err(|e| StoreError::corrupt("block", &format!("zstd: {e}")))?;
-    decode_raw(&raw, out)
+    decode_raw(&raw, version, out)
 }
 
 /// Decodes every row of a decompressed block into `out` (full scans: merge, export).
-fn decode_raw(raw: &[u8], out: &mut Vec<NatInterval>) -> Result<(), StoreError> {
+fn decode_raw(raw: &[u8], version: u8, out: &mut Vec<NatInterval>) -> Result<(), StoreError> {
     let (
         n,
         [
@@ -407,21 +451,19 @@ fn decode_raw(raw: &[u8], out: &mut Vec<NatInterval>) -> Result<(), StoreError> 
             open,
             close,
             clock,
+            start_lo,
+            dur_lo,
         ],
-    ) = columns(raw)?;
+    ) = columns(raw, version)?;
     let mut clock_c = clock;
     let clock = Clock::read(&mut clock_c)?;
-    let mut keys = KeyCols {
-        vrf,
-        ip,
-        port,
-        start,
-        prev: (0, 0, 0, 0),
-    };
+    let mut keys = KeyCols::new(vrf, ip, port, start, start_lo, version)?;
     let mut rest = RestCols {
+        v2: version != FORMAT_V1,
         span,
         proto,
         dur,
+        dur_lo,
         flags,
         inside,
         b4,
@@ -447,16 +489,52 @@ struct KeyCols<'a> {
     ip: Cursor<'a>,
     port: Cursor<'a>,
     start: Cursor<'a>,
+    start_lo: Cursor<'a>,
     prev: (i64, i64, i64, i64),
+    /// Format 2 (relative, split starts) rather than 1 (delta of the previous row).
+    v2: bool,
+    /// Format 2: the block's first start.
+    base: i64,
+    /// A row was read.
+    started: bool,
+    /// The last row read has the key of the row before it.
+    same_key: bool,
 }
 
-impl KeyCols<'_> {
+impl<'a> KeyCols<'a> {
+    fn new(
+        vrf: Cursor<'a>,
+        ip: Cursor<'a>,
+        port: Cursor<'a>,
+        mut start: Cursor<'a>,
+        start_lo: Cursor<'a>,
+        version: u8,
+    ) -> Result<Self, StoreError> {
+        let v2 = version != FORMAT_V1;
+        let base = if v2 { unzigzag(start.varint()?) } else { 0 };
+        Ok(Self {
+            vrf,
+            ip,
+            port,
+            start,
+            start_lo,
+            prev: (0, 0, 0, 0),
+            v2,
+            base,
+            started: false,
+            same_key: false,
+        })
+    }
+
     /// The next row's key, without its start.
     fn next_key(&mut self) -> Result<RowKey, StoreError> {
         let p = &mut self.prev;
-        p.0 = p.0.wrapping_add(unzigzag(self.vrf.varint()?));
-        p.1 = p.1.wrapping_add(unzigzag(self.ip.varint()?));
-        p.2 = p.2.wrapping_add(unzigzag(self.port.varint()?));
+        let (dv, di, dp) = (self.vrf.varint()?, self.ip.varint()?, self.port.varint()?);
+        self.same_key = self.started && dv == 0 && di == 0 && dp == 0;
+        self.started = true;
+        p.0 = p.0.wrapping_add(unzigzag(dv));
+        p.1 = p.1.wrapping_add(unzigzag(di));
+        p.2 = p.2.wrapping_add(unzigzag(dp));
         let vrf = u32::try_from(p.0).map_err(|_| StoreError::corrupt("block", "vrf"))?;
         let ip = u32::try_from(p.1).map_err(|_| StoreError::corrupt("block", "outside ip"))?;
         let port = u16::try_from(p.2).map_err(|_| StoreError::corrupt("block", "port"))?;
@@ -465,8 +543,33 @@ impl KeyCols<'_> {
 
     /// The next row's start (after its key).
     fn next_start(&mut self) -> Result<Millis, StoreError> {
-        self.prev.3 = self.prev.3.wrapping_add(unzigzag(self.start.varint()?));
+        if self.v2 {
+            let lo = self.start_lo.bytes(2)?;
+            let v = (self.start.varint()? << 16) | u64::from(u16::from_le_bytes([lo[0], lo[1]]));
+            let from = if self.same_key {
+                self.prev.3
+            } else {
+                self.base
+            };
+            self.prev.3 = from.wrapping_add(v as i64);
+        } else {
+            self.prev.3 = self.prev.3.wrapping_add(unzigzag(self.start.varint()?));
+        }
         Ok(self.prev.3)
+    }
+
+    /// Moves the start column past the `n` rows before a run whose first key differs from the
+    /// row before it. Format 1 must sum the deltas; format 2 starts the run from the base.
+    fn skip_starts(&mut self, n: usize) -> Result<(), StoreError> {
+        if self.v2 {
+            self.start_lo.bytes(n.saturating_mul(2))?;
+            self.start.skip_varints(n)
+        } else {
+            for _ in 0..n {
+                self.prev.3 = self.prev.3.wrapping_add(unzigzag(self.start.varint()?));
+            }
+            Ok(())
+        }
     }
 
     fn next(&mut self) -> Result<(RowKey, Millis), StoreError> {
@@ -478,9 +581,12 @@ impl KeyCols<'_> {
 /// The columns after the key: read row by row for the rows a lookup wants, skipped in bulk for
 /// the rows before them.
 struct RestCols<'a> {
+    /// Format 2 (split durations).
+    v2: bool,
     span: Cursor<'a>,
     proto: Cursor<'a>,
     dur: Cursor<'a>,
+    dur_lo: Cursor<'a>,
     flags: Cursor<'a>,
     inside: Cursor<'a>,
     b4: Cursor<'a>,
@@ -495,6 +601,9 @@ impl RestCols<'_> {
         self.span.skip_varints(n)?;
         self.proto.skip_varints(n)?;
         self.dur.skip_varints(n)?;
+        if self.v2 {
+            self.dur_lo.bytes(n)?;
+        }
         self.open.skip_varints(n.saturating_mul(2))?;
         let (mut in_bytes, mut b4_bytes) = (0usize, 0usize);
         for _ in 0..n {
@@ -536,8 +645,15 @@ impl RestCols<'_> {
             0 => None,
             p => Some(u8::try_from(p - 1).map_err(|_| StoreError::corrupt("block", "protocol"))?),
         };
-        let dur = i64::try_from(self.dur.varint()?)
-            .map_err(|_| StoreError::corrupt("block", "duration"))?;
+        let mut dur = self.dur.varint()?;
+        if self.v2 {
+            dur = dur
+                .checked_shl(8)
+                .filter(|d| d >> 8 == dur)
+                .ok_or_else(|| StoreError::corrupt("block", "duration"))?
+                | u64::from(self.dur_lo.bytes(1)?[0]);
+        }
+        let dur = i64::try_from(dur).map_err(|_| StoreError::corrupt("block", "duration"))?;
         let flags = self.flags.varint()?;
         let end_ms = start.saturating_add(dur);
         let wanted = start <= to && end_ms >= from;
@@ -629,6 +745,7 @@ impl RestCols<'_> {
 /// is skipped in bulk up to it, and only the run's rows are decoded.
 pub fn scan_raw(
     raw: &[u8],
+    version: u8,
     lo: RowKey,
     hi: RowKey,
     from: Millis,
@@ -652,15 +769,11 @@ pub fn scan_raw(
             open,
             close,
             clock,
+            start_lo,
+            dur_lo,
         ],
-    ) = columns(raw)?;
-    let mut keys = KeyCols {
-        vrf,
-        ip,
-        port,
-        start,
-        prev: (0, 0, 0, 0),
-    };
+    ) = columns(raw, version)?;
+    let mut keys = KeyCols::new(vrf, ip, port, start, start_lo, version)?;
     // First pass: the key columns only, up to the end of the run of keys in lo..=hi.
     let mut first: Option<(usize, KeyCols<'_>)> = None;
     let mut run = 0usize;
@@ -679,14 +792,14 @@ pub fn scan_raw(
     let Some((first, mut keys)) = first else {
         return Ok(());
     };
-    // Then sum the start deltas before the run and skip the other columns in bulk.
-    for _ in 0..first {
-        keys.next_start()?;
-    }
+    // Then move the start column to the run and skip the other columns in bulk.
+    keys.skip_starts(first)?;
     let mut rest = RestCols {
+        v2: version != FORMAT_V1,
         span,
         proto,
         dur,
+        dur_lo,
         flags,
         inside,
         b4,
@@ -761,8 +874,72 @@ mod tests {
             .collect();
         let enc = encode(&rows).unwrap();
         let mut out = Vec::new();
-        decode(&enc, &mut out).unwrap();
+        decode(&enc, FORMAT, &mut out).unwrap();
         assert_eq!(out, rows);
+    }
+
+    /// Rows with repeated keys (several holders of one port over time), v4 and v6 inside
+    /// addresses, long durations and negative times.
+    fn mixed_rows() -> Vec<NatInterval> {
+        let mut rng = crate::generator::SplitMix::new(7);
+        let mut rows: Vec<NatInterval> = (0..1500u32)
+            .map(|i| {
+                let mut r = row(
+                    0xC633_6400 + rng.below(4) as u32,
+                    1024 + rng.below(40) as u16,
+                    rng.below(86_400_000) as i64 - 3_600_000,
+                );
+                r.end_ms =
+                    r.start_ms + rng.below(if i % 7 == 0 { 90_000_000 } else { 60_000 }) as i64;
+                if i % 11 == 0 {
+                    r.inside_ip = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, i as u16));
+                }
+                r
+            })
+            .collect();
+        rows.sort_by(super::super::segment::row_order);
+        rows
+    }
+
+    #[test]
+    fn round_trip_with_repeated_keys() {
+        let rows = mixed_rows();
+        let enc = encode(&rows).unwrap();
+        let mut out = Vec::new();
+        decode(&enc, FORMAT, &mut out).unwrap();
+        assert_eq!(out, rows);
+    }
+
+    #[test]
+    fn stabbing_read_equals_filtered_full_decode() {
+        let rows = mixed_rows();
+        let enc = encode(&rows).unwrap();
+        let mut dctx = zstd::bulk::Decompressor::new().unwrap();
+        let mut raw = Vec::new();
+        decompress_into(&enc, &mut dctx, &mut raw).unwrap();
+        let mut rng = crate::generator::SplitMix::new(9);
+        let mut hits = 0;
+        for _ in 0..400 {
+            let ip = 0xC633_6400 + rng.below(5) as u32;
+            let p = 1020 + rng.below(50) as u16;
+            let lo = (0, ip, p.saturating_sub(rng.below(3) as u16));
+            let hi = (0, ip, p);
+            let t = rng.below(90_000_000) as i64 - 4_000_000;
+            let (from, to) = (t - 5_000, t + 5_000);
+            let want: Vec<_> = rows
+                .iter()
+                .filter(|r| {
+                    let k = (r.outside_vrf, u32::from(r.outside_ip), r.port_lo);
+                    k >= lo && k <= hi && r.start_ms <= to && r.end_ms >= from
+                })
+                .cloned()
+                .collect();
+            let mut got = Vec::new();
+            scan_raw(&raw, FORMAT, lo, hi, from, to, &mut got).unwrap();
+            assert_eq!(got, want, "{lo:?}..={hi:?} at {t}");
+            hits += got.len();
+        }
+        assert!(hits > 50, "the queries should find rows: {hits}");
     }
 
     #[test]
@@ -774,10 +951,10 @@ mod tests {
             bad[i] ^= 0x55;
             let mut out = Vec::new();
             // Either detected, or (for header bytes zstd ignores) decoded identically.
-            if decode(&bad, &mut out).is_ok() {
+            if decode(&bad, FORMAT, &mut out).is_ok() {
                 assert_eq!(out, rows);
             }
         }
-        assert!(decode(&enc[..enc.len() / 2], &mut Vec::new()).is_err());
+        assert!(decode(&enc[..enc.len() / 2], FORMAT, &mut Vec::new()).is_err());
     }
 }

@@ -17,7 +17,10 @@ use std::net::Ipv4Addr;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8; 8] = b"WNSEG\0\0\x01";
+/// Segment magic: the last byte is the block format ([`block::FORMAT`]).
+const MAGIC: &[u8; 8] = b"WNSEG\0\0\x02";
+/// The first seven bytes of every segment's magic, whatever its format.
+const MAGIC_PREFIX: &[u8; 7] = b"WNSEG\0\0";
 const END_MAGIC: &[u8; 8] = b"WNSEGEND";
 const FOOTER_LEN: u64 = 32;
 const ENTRY_LEN: usize = 52;
@@ -254,6 +257,8 @@ pub struct Segment {
     file: File,
     index: Vec<IndexEntry>,
     rows: u64,
+    /// Block format (from the magic).
+    version: u8,
 }
 
 impl Segment {
@@ -268,8 +273,16 @@ impl Segment {
         let mut head = [0u8; 8];
         file.read_exact_at(&mut head, 0)
             .map_err(|e| StoreError::io(path, e))?;
-        if &head != MAGIC {
+        if &head[..7] != MAGIC_PREFIX {
             return Err(bad("not a warden segment (bad magic)"));
+        }
+        let version = head[7];
+        if !(block::FORMAT_V1..=block::FORMAT).contains(&version) {
+            return Err(bad(&format!(
+                "segment format {version} is newer than this build reads (1 to {}); \
+                 upgrade warden or re-import the logs",
+                block::FORMAT
+            )));
         }
         let mut foot = [0u8; FOOTER_LEN as usize];
         file.read_exact_at(&mut foot, size - FOOTER_LEN)
@@ -305,6 +318,7 @@ impl Segment {
             file,
             index,
             rows,
+            version,
         })
     }
 
@@ -326,7 +340,7 @@ impl Segment {
         self.file
             .read_exact_at(&mut data, e.offset)
             .map_err(|err| StoreError::io(&self.path, err))?;
-        block::decode(&data, out)
+        block::decode(&data, self.version, out)
             .map_err(|err| StoreError::corrupt(&self.path.display().to_string(), &err.to_string()))
     }
 
@@ -373,7 +387,7 @@ impl Segment {
                     }
                 };
                 block::decompress_into(comp, dctx, raw)
-                    .and_then(|()| block::scan_raw(raw, lo, hi, from, to, out))
+                    .and_then(|()| block::scan_raw(raw, self.version, lo, hi, from, to, out))
                     .map_err(|err| {
                         StoreError::corrupt(&self.path.display().to_string(), &err.to_string())
                     })?;
