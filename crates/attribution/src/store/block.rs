@@ -182,7 +182,7 @@ struct Clock {
 }
 
 /// Knots per block clock.
-const CLOCK_KNOTS: usize = 48;
+const CLOCK_KNOTS: usize = 24;
 
 impl Clock {
     fn build(rows: &[NatInterval]) -> Self {
@@ -252,6 +252,27 @@ impl Clock {
             knots.push((pt, pl));
         }
         Ok(Self { knots })
+    }
+}
+
+/// Where the close line of a row is expected. Format 2: when both lines are in one file, the
+/// open line plus the clock's advance over the row's duration (the clock's local error at the
+/// start is shared by the end, so the residual is the noise over the duration only). Format 1
+/// and lines in two files: the clock at the end.
+fn close_prediction(
+    clock: &Clock,
+    v2: bool,
+    open_file: u32,
+    open_line: i64,
+    open_pred: i64,
+    end: Millis,
+    close_file: u32,
+) -> i64 {
+    let at_end = clock.predict(end);
+    if v2 && open_file == close_file {
+        open_line.wrapping_add(at_end.wrapping_sub(open_pred))
+    } else {
+        at_end
     }
 }
 
@@ -332,7 +353,8 @@ pub fn encode(rows: &[NatInterval]) -> Result<Vec<u8>, StoreError> {
         put_varint(c_flags, flags);
         put_varint(c_open, u64::from(r.open_ref.file));
         let line = r.open_ref.line as i64;
-        put_varint(c_open, zigzag(line.wrapping_sub(clock.predict(r.start_ms))));
+        let open_pred = clock.predict(r.start_ms);
+        put_varint(c_open, zigzag(line.wrapping_sub(open_pred)));
         match r.close_ref {
             None => put_varint(c_close, 0),
             Some(c) => {
@@ -341,22 +363,11 @@ pub fn encode(rows: &[NatInterval]) -> Result<Vec<u8>, StoreError> {
                 let end = r
                     .start_ms
                     .saturating_add(r.end_ms.saturating_sub(r.start_ms).max(0));
-                let predicted = clock.predict(end);
+                let predicted =
+                    close_prediction(&clock, true, r.open_ref.file, line, open_pred, end, c.file);
                 put_varint(c_close, zigzag((c.line as i64).wrapping_sub(predicted)));
             }
         }
-    }
-    if std::env::var_os("NAT_COLSTATS").is_some() {
-        let sizes: Vec<(usize, usize)> = cols
-            .iter()
-            .map(|c| {
-                (
-                    c.len(),
-                    zstd::bulk::compress(c, ZSTD_LEVEL).map_or(0, |v| v.len()),
-                )
-            })
-            .collect();
-        eprintln!("COLSTATS {} {:?}", rows.len(), sizes);
     }
     let mut raw = Vec::with_capacity(cols.iter().map(Vec::len).sum::<usize>() + 64);
     put_varint(&mut raw, rows.len() as u64);
@@ -706,6 +717,8 @@ impl RestCols<'_> {
         if !wanted {
             return Ok(None);
         }
+        let open_pred = clock.predict(start);
+        let open_line = open_pred.wrapping_add(open_resid);
         Ok(Some(NatInterval {
             outside_vrf: vrf,
             outside_ip: Ipv4Addr::from(ip),
@@ -726,11 +739,12 @@ impl RestCols<'_> {
             subscriber_id: sub_bytes.map(|b| String::from_utf8_lossy(b).into_owned()),
             open_ref: LineRef {
                 file,
-                line: clock.predict(start).wrapping_add(open_resid) as u64,
+                line: open_line as u64,
             },
-            close_ref: close.map(|(file, resid)| LineRef {
-                file,
-                line: clock.predict(end_ms).wrapping_add(resid) as u64,
+            close_ref: close.map(|(cfile, resid)| LineRef {
+                file: cfile,
+                line: close_prediction(clock, self.v2, file, open_line, open_pred, end_ms, cfile)
+                    .wrapping_add(resid) as u64,
             }),
         }))
     }
