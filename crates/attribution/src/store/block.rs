@@ -183,16 +183,22 @@ struct Clock {
 
 /// Knots per block clock.
 const CLOCK_KNOTS: usize = 24;
+/// Most knots accepted when reading (format 1 wrote 48 per 2,048-row block).
+const MAX_READ_KNOTS: usize = 64;
 
 impl Clock {
     fn build(rows: &[NatInterval]) -> Self {
+        Self::build_with(rows, CLOCK_KNOTS)
+    }
+
+    fn build_with(rows: &[NatInterval], knots: usize) -> Self {
         let mut pts: Vec<(i64, i64)> = rows
             .iter()
             .map(|r| (r.start_ms, r.open_ref.line as i64))
             .collect();
         pts.sort_unstable();
         let n = pts.len();
-        let k = n.min(CLOCK_KNOTS);
+        let k = n.min(knots);
         let mut knots = Vec::with_capacity(k);
         for i in 0..k {
             let idx = if k > 1 { i * (n - 1) / (k - 1) } else { 0 };
@@ -238,7 +244,7 @@ impl Clock {
 
     fn read(c: &mut Cursor<'_>) -> Result<Self, StoreError> {
         let k = usize::try_from(c.varint()?).map_err(|_| StoreError::corrupt("block", "clock"))?;
-        if k > CLOCK_KNOTS {
+        if k > MAX_READ_KNOTS {
             return Err(StoreError::corrupt("block", "too many clock knots"));
         }
         let mut knots = Vec::with_capacity(k);
@@ -954,6 +960,112 @@ mod tests {
             hits += got.len();
         }
         assert!(hits > 50, "the queries should find rows: {hits}");
+    }
+
+    /// The format-1 encoder as it was (2,048-row blocks, 48 clock knots), kept to prove that
+    /// format-1 segments written by earlier builds still read.
+    fn encode_v1(rows: &[NatInterval]) -> Result<Vec<u8>, StoreError> {
+        let mut cols: [Vec<u8>; COLUMNS_V1] = Default::default();
+        let clock = Clock::build_with(rows, 48);
+        clock.write(&mut cols[COLUMNS_V1 - 1]);
+        let (mut pvrf, mut pip, mut pport, mut pstart) = (0i64, 0i64, 0i64, 0i64);
+        for r in rows {
+            let [
+                c_vrf,
+                c_ip,
+                c_port,
+                c_span,
+                c_proto,
+                c_start,
+                c_dur,
+                c_flags,
+                c_in,
+                c_b4,
+                c_sub,
+                c_open,
+                c_close,
+                _,
+            ] = &mut cols;
+            put_varint(c_vrf, zigzag(i64::from(r.outside_vrf) - pvrf));
+            pvrf = i64::from(r.outside_vrf);
+            let ip = i64::from(u32::from(r.outside_ip));
+            put_varint(c_ip, zigzag(ip - pip));
+            pip = ip;
+            put_varint(c_port, zigzag(i64::from(r.port_lo) - pport));
+            pport = i64::from(r.port_lo);
+            put_varint(c_span, u64::from(r.port_hi.saturating_sub(r.port_lo)));
+            put_varint(c_proto, r.proto.map_or(0, |p| u64::from(p) + 1));
+            put_varint(c_start, zigzag(r.start_ms.wrapping_sub(pstart)));
+            pstart = r.start_ms;
+            put_varint(c_dur, r.end_ms.saturating_sub(r.start_ms).max(0) as u64);
+            let mut flags =
+                end_code(r.end_kind) << F_END_SHIFT | record_code(r.record) << F_RECORD_SHIFT;
+            if r.start_kind == StartKind::Interim {
+                flags |= F_INTERIM_START;
+            }
+            match r.inside_ip {
+                IpAddr::V4(a) => c_in.extend_from_slice(&a.octets()),
+                IpAddr::V6(a) => {
+                    flags |= F_V6;
+                    c_in.extend_from_slice(&a.octets());
+                }
+            }
+            if let Some(b4) = r.b4_ipv6 {
+                flags |= F_B4;
+                c_b4.extend_from_slice(&b4.octets());
+            }
+            if let Some(s) = &r.subscriber_id {
+                flags |= F_SUB;
+                let b = s.as_bytes();
+                let b = &b[..b.len().min(MAX_SUBSCRIBER_LEN)];
+                put_varint(c_sub, b.len() as u64);
+                c_sub.extend_from_slice(b);
+            }
+            put_varint(c_flags, flags);
+            put_varint(c_open, u64::from(r.open_ref.file));
+            let line = r.open_ref.line as i64;
+            put_varint(c_open, zigzag(line.wrapping_sub(clock.predict(r.start_ms))));
+            match r.close_ref {
+                None => put_varint(c_close, 0),
+                Some(c) => {
+                    put_varint(c_close, u64::from(c.file) + 1);
+                    // The decoder sees start + clamped duration, so predict from exactly that.
+                    let end = r
+                        .start_ms
+                        .saturating_add(r.end_ms.saturating_sub(r.start_ms).max(0));
+                    let predicted = clock.predict(end);
+                    put_varint(c_close, zigzag((c.line as i64).wrapping_sub(predicted)));
+                }
+            }
+        }
+        let mut raw = Vec::with_capacity(cols.iter().map(Vec::len).sum::<usize>() + 64);
+        put_varint(&mut raw, rows.len() as u64);
+        for c in &cols {
+            put_varint(&mut raw, c.len() as u64);
+            raw.extend_from_slice(c);
+        }
+        let mut enc = zstd::bulk::Compressor::new(ZSTD_LEVEL).map_err(StoreError::Compress)?;
+        enc.include_checksum(true).map_err(StoreError::Compress)?;
+        enc.include_contentsize(true)
+            .map_err(StoreError::Compress)?;
+        enc.compress(&raw).map_err(StoreError::Compress)
+    }
+
+    #[test]
+    fn format_1_blocks_still_read() {
+        let rows = mixed_rows();
+        let enc = encode_v1(&rows).unwrap();
+        let mut out = Vec::new();
+        decode(&enc, FORMAT_V1, &mut out).unwrap();
+        assert_eq!(out, rows);
+        let mut dctx = zstd::bulk::Decompressor::new().unwrap();
+        let mut raw = Vec::new();
+        decompress_into(&enc, &mut dctx, &mut raw).unwrap();
+        let r = &rows[rows.len() / 2];
+        let k = (r.outside_vrf, u32::from(r.outside_ip), r.port_lo);
+        let mut got = Vec::new();
+        scan_raw(&raw, FORMAT_V1, k, k, r.start_ms, r.start_ms, &mut got).unwrap();
+        assert!(got.contains(r), "{got:?}");
     }
 
     #[test]

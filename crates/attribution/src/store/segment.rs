@@ -469,6 +469,12 @@ mod tests {
         let mut w = SegmentWriter::create(&dir.join("b.wseg"), "b".into(), "d".into()).unwrap();
         w.push(row(2, 0, 0)).unwrap();
         assert!(w.push(row(1, 0, 0)).is_err());
+        // a segment of an unknown (newer) format is refused with a clear error
+        let mut newer = std::fs::read(&p).unwrap();
+        newer[7] = block::FORMAT + 1;
+        std::fs::write(dir.join("n.wseg"), &newer).unwrap();
+        let err = Segment::open(&dir.join("n.wseg")).unwrap_err().to_string();
+        assert!(err.contains("newer than this build"), "{err}");
         // a truncated segment is an error
         let bytes = std::fs::read(&p).unwrap();
         std::fs::write(dir.join("t.wseg"), &bytes[..bytes.len() - 10]).unwrap();
