@@ -294,7 +294,7 @@ pub fn run(
     let mut err: Option<BenchError> = None;
     simulate(
         &big,
-        &mut |h, kind, _t| {
+        &mut |h, kind, _t, _seq| {
             line_no.set(line_no.get() + 1);
             if kind == Kind::Open {
                 open_line
