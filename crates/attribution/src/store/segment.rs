@@ -1,11 +1,13 @@
 //! A segment: one immutable file of intervals sorted by (outside VRF, outside IP, first port,
 //! start), cut into compressed blocks, with a block index at the end.
 //!
-//! Layout: `magic | block 0 | block 1 | ... | index | footer`. The index holds, per block, the
-//! first and last (VRF, IP, port) key, the smallest start and largest end, so a stabbing query
-//! binary-searches the index, skips blocks whose time span misses the window, and decodes only the
-//! one or two blocks that can hold the answer. The footer's CRC-32 covers the index; each block is
-//! a zstd frame with its own checksum.
+//! Layout: `magic | block 0 | block 1 | ... | index | footer`. The magic's last byte is the
+//! block format (1 or 2, see `block`); a segment of an unknown format is refused with an error
+//! that says so. The index holds, per block, the first and last (VRF, IP, port) key, the
+//! smallest start and largest end, so a stabbing query binary-searches the index, skips blocks
+//! whose time span misses the window, and reads only the one or two blocks that can hold the
+//! answer. The footer's CRC-32 covers the index; each block is a zstd frame with its own
+//! checksum.
 
 use super::StoreError;
 use super::block::{self, BLOCK_ROWS};
