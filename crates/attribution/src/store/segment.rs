@@ -281,8 +281,8 @@ impl Segment {
         let version = head[7];
         if !(block::FORMAT_V1..=block::FORMAT).contains(&version) {
             return Err(bad(&format!(
-                "segment format {version} is newer than this build reads (1 to {}); \
-                 upgrade warden or re-import the logs",
+                "unknown segment format {version} (this build reads formats 1 to {}); \
+                 a newer warden wrote it: upgrade, or re-import the logs",
                 block::FORMAT
             )));
         }
@@ -476,7 +476,7 @@ mod tests {
         newer[7] = block::FORMAT + 1;
         std::fs::write(dir.join("n.wseg"), &newer).unwrap();
         let err = Segment::open(&dir.join("n.wseg")).unwrap_err().to_string();
-        assert!(err.contains("newer than this build"), "{err}");
+        assert!(err.contains("unknown segment format"), "{err}");
         // a truncated segment is an error
         let bytes = std::fs::read(&p).unwrap();
         std::fs::write(dir.join("t.wseg"), &bytes[..bytes.len() - 10]).unwrap();
