@@ -777,8 +777,9 @@ impl RestCols<'_> {
 ///
 /// Why not [`decode`]: a lookup wants one or two rows of a block. Rows are sorted by key, so
 /// the wanted rows are one contiguous run; only the three key columns are decoded up to the
-/// end of that run, the start column (a running delta) is summed up to it, every other column
-/// is skipped in bulk up to it, and only the run's rows are decoded.
+/// end of that run, every other column is skipped in bulk up to its first row (format 1 must
+/// still sum the start deltas; format 2 starts a new key from the block's base), and only the
+/// run's rows are decoded.
 pub fn scan_raw(
     raw: &[u8],
     version: u8,
