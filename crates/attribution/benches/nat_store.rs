@@ -7,6 +7,17 @@
 //! `NAT_BENCH_IMPORT_INTERVALS` (default 1,000,000), `NAT_BENCH_LOOKUPS` (default 100,000) and
 //! `NAT_BENCH_DIR` (default a directory under the system temp dir) to change them. A plain
 //! program, not criterion: each phase is one long measured run, not a micro-benchmark.
+//!
+//! The import-memory run (a 10 GB log through a pipe, measured from outside with
+//! `/usr/bin/time -v`) uses two sub-commands of the same binary:
+//!
+//! ```text
+//! nat_store-<hash> --bench gen-session BYTES | /usr/bin/time -v nat_store-<hash> --bench import-stdin DIR
+//! ```
+//!
+//! `gen-session` writes about BYTES of generated Juniper RT_FLOW per-session log to standard
+//! output; `import-stdin` imports standard input into the store DIR (as `warden nat import -`
+//! does) and prints the summary with CPU time and peak RSS.
 
 use warden_attribution::bench::{BenchArgs, run};
 
@@ -21,6 +32,32 @@ fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing useful: only run the
     // full benchmark under `cargo bench`.
     if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "gen-session") {
+        let bytes: u64 = args
+            .get(i + 1)
+            .and_then(|b| b.parse().ok())
+            .unwrap_or(1 << 30);
+        if let Err(e) = warden_attribution::bench::gen_session_stdout(bytes) {
+            eprintln!("gen-session: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "import-stdin") {
+        let Some(dir) = args.get(i + 1) else {
+            eprintln!("import-stdin needs a store directory");
+            std::process::exit(2);
+        };
+        match warden_attribution::bench::import_stdin(std::path::Path::new(dir)) {
+            Ok(v) => println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default()),
+            Err(e) => {
+                eprintln!("import-stdin: {e}");
+                std::process::exit(1);
+            }
+        }
         return;
     }
     let dir = std::env::var("NAT_BENCH_DIR")

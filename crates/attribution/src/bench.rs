@@ -121,6 +121,80 @@ fn import_timed(
     Ok(out)
 }
 
+/// Writes about `bytes` of generated per-session log (Juniper RT_FLOW, RFC 5424, the same
+/// shape as the per-session import phase) to standard output, for the import-memory run: a
+/// 10 GB log streamed through a pipe needs no 10 GB of disk.
+pub fn gen_session_stdout(bytes: u64) -> Result<(), BenchError> {
+    // ~384 bytes per line, two lines per session.
+    let sessions = (bytes / 768).max(1);
+    let cfg = sized(
+        GenConfig {
+            seed: 4,
+            duration_ms: 6 * 3_600_000,
+            outside_ips: 1_024,
+            scheme: Scheme::PerSession,
+            mean_hold_ms: 30_000,
+            mean_gap_ms: 4_000,
+            ..GenConfig::default()
+        },
+        sessions,
+        4_000,
+    );
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+    match generate(&cfg, &mut out, None) {
+        Ok(_) => {}
+        // The reader went away: not this program's error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+        Err(e) => return Err(e.into()),
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Imports standard input into the store `dir` (what `warden nat import --store DIR -` does)
+/// and returns lines, CPU time, wall time, peak RSS and the store's size.
+pub fn import_stdin(dir: &Path) -> Result<serde_json::Value, BenchError> {
+    let mut parser = VendorParser {
+        ctx: ParseContext::new(Vendor::Juniper, chrono_tz::Tz::UTC, 1_796_000_000),
+    };
+    let t = Instant::now();
+    let cpu0 = cpu_seconds();
+    let s = import(
+        dir,
+        &[Input::Stdin],
+        &mut parser,
+        &ImportOptions::default(),
+        &mut |_| {},
+    )?;
+    let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds().zip(cpu0).map(|(b, a)| b - a);
+    let st = Store::open(dir)?;
+    let raw_bytes: u64 = std::fs::read_dir(dir.join("raw"))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok()?.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0);
+    Ok(serde_json::json!({
+        "phase": "import per-session from standard input",
+        "lines": s.lines,
+        "events": s.events,
+        "rejects": s.rejects,
+        "intervals": st.rows(),
+        "pending": s.pending,
+        "seconds": secs,
+        "lines_per_sec_wall": s.lines as f64 / secs,
+        "cpu_seconds": cpu,
+        "lines_per_cpu_sec": cpu.map(|c| s.lines as f64 / c.max(0.01)),
+        "segment_bytes": st.bytes(),
+        "bytes_per_interval": st.bytes() as f64 / st.rows().max(1) as f64,
+        "raw_copy_bytes": raw_bytes,
+        "vm_hwm_mib": vm_hwm_kib().map(|k| k / 1024),
+    }))
+}
+
 fn pct(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -220,7 +294,7 @@ pub fn run(
     let mut err: Option<BenchError> = None;
     simulate(
         &big,
-        &mut |h, kind, _t| {
+        &mut |h, kind, _t, _seq| {
             line_no.set(line_no.get() + 1);
             if kind == Kind::Open {
                 open_line

@@ -34,6 +34,20 @@ pub enum Scheme {
     PerSession,
 }
 
+/// Which device's log lines the generator writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LineFormat {
+    /// Juniper: `JSERVICES_NAT_PORT_BLOCK_*` for port blocks, `RT_FLOW_SESSION_*` (RFC 5424
+    /// structured) for sessions. No sequence numbers.
+    #[default]
+    Juniper,
+    /// Nokia 7750 flow syslog: `LSN44 SADD`/`SDEL` with centisecond times and a device sequence
+    /// number in every line. A record lost on the way (a lost allocation or release) still used
+    /// its number, so the import sees a sequence gap there, as it would with a real device.
+    /// Port-block holdings are written as SADD/SDEL of their first port.
+    Nokia,
+}
+
 /// Generator settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenConfig {
@@ -59,6 +73,8 @@ pub struct GenConfig {
     pub lost_alloc: f64,
     /// Device clock minus true time.
     pub clock_skew_ms: Millis,
+    /// Line format (vendor).
+    pub format: LineFormat,
     /// Exporter host name written in the lines.
     pub host: String,
     /// First outside address.
@@ -84,6 +100,7 @@ impl Default for GenConfig {
             lost_release: 0.0,
             lost_alloc: 0.0,
             clock_skew_ms: 0,
+            format: LineFormat::Juniper,
             host: "cgn1".into(),
             first_outside: Ipv4Addr::new(198, 51, 100, 1),
             first_inside: Ipv4Addr::new(100, 64, 0, 1),
@@ -209,9 +226,9 @@ pub fn generate(
     let mut line = String::with_capacity(512);
     simulate(
         cfg,
-        &mut |h, kind, t| {
+        &mut |h, kind, t, seq| {
             line.clear();
-            write_line(cfg, h, kind, t, &mut line);
+            write_line(cfg, h, kind, t, seq, &mut line);
             out.write_all(line.as_bytes())
         },
         &mut |x| {
@@ -234,11 +251,13 @@ pub enum Kind {
 }
 
 /// Runs the simulation without formatting lines: `on_line` sees each record that would be
-/// written (in device time order), `on_truth` each finished true holding. Benchmarks use this to
+/// written (in device time order) with the device's record number (1, 2, ...; lost records use
+/// a number too, so the numbers of written records have gaps where records were lost),
+/// `on_truth` each finished true holding. Benchmarks use this to
 /// build stores of hundreds of millions of intervals without writing terabytes of text.
 pub fn simulate(
     cfg: &GenConfig,
-    on_line: &mut dyn FnMut(&Holding, Kind, Millis) -> io::Result<()>,
+    on_line: &mut dyn FnMut(&Holding, Kind, Millis, u64) -> io::Result<()>,
     on_truth: &mut dyn FnMut(TruthInterval),
 ) -> io::Result<GenStats> {
     let mut rng = SplitMix::new(cfg.seed);
@@ -265,6 +284,7 @@ pub fn simulate(
     let end_new = cfg.start_ms + cfg.duration_ms;
     let mut stats = GenStats::default();
     let mut epoch = 0u64;
+    let mut record = 0u64;
     while let Some(std::cmp::Reverse((t, _, ev))) = heap.pop() {
         match ev {
             Ev::Start { sub } => {
@@ -311,8 +331,9 @@ pub fn simulate(
                             slots.len() - 1
                         }
                     };
+                    record += 1;
                     if h.alloc_logged {
-                        on_line(&h, Kind::Open, t)?;
+                        on_line(&h, Kind::Open, t, record)?;
                         stats.lines += 1;
                     }
                     let hold = rng.exp(cfg.mean_hold_ms);
@@ -343,8 +364,9 @@ pub fn simulate(
                     set.remove(&(h.lo, h.proto.unwrap_or(0)));
                 }
                 let release_logged = rng.unit() >= cfg.lost_release;
+                record += 1;
                 if release_logged {
-                    on_line(&h, Kind::Close, t)?;
+                    on_line(&h, Kind::Close, t, record)?;
                     stats.lines += 1;
                 }
                 stats.intervals += 1;
@@ -371,7 +393,8 @@ pub fn simulate(
                 if let Some(Some(h)) = slots.get(slot)
                     && h.epoch == epoch
                 {
-                    on_line(h, Kind::Interim, t)?;
+                    record += 1;
+                    on_line(h, Kind::Interim, t, record)?;
                     stats.lines += 1;
                     if let Some(p) = interim {
                         seq += 1;
@@ -388,13 +411,40 @@ fn ip_at(base: Ipv4Addr, i: u32) -> Ipv4Addr {
     Ipv4Addr::from(u32::from(base).wrapping_add(i))
 }
 
-fn write_line(cfg: &GenConfig, h: &Holding, kind: Kind, true_ms: Millis, line: &mut String) {
+fn write_line(
+    cfg: &GenConfig,
+    h: &Holding,
+    kind: Kind,
+    true_ms: Millis,
+    seq: u64,
+    line: &mut String,
+) {
     use std::fmt::Write as _;
     let device_ms = true_ms + cfg.clock_skew_ms;
     let dt = DateTime::<Utc>::from_timestamp_millis(device_ms).unwrap_or_default();
     let inside = ip_at(cfg.first_inside, h.sub);
     let outside = ip_at(cfg.first_outside, h.ip);
     let host = &cfg.host;
+    if cfg.format == LineFormat::Nokia {
+        // Research notes 1.5: BSD header (device local time, UTC here), `<prefix>: <seq> NAT
+        // [<MDA>]: `, then the event with its own centisecond time and zone designator. The
+        // optional router ids before the addresses are left out: the outside one would be read
+        // as the outside VRF, and the simulated CGN has one.
+        let tag = if kind == Kind::Close { "SDEL" } else { "SADD" };
+        let proto = if h.proto == Some(17) { "UDP" } else { "TCP" };
+        let sport = 30_000 + (h.session_id % 30_000);
+        let dst = Ipv4Addr::from(0xCB00_7100 | (h.session_id as u32 & 0xff));
+        let dport = if h.proto == Some(17) { 53 } else { 443 };
+        let _ = writeln!(
+            line,
+            "<134> {} {host} TMNX: {seq} NAT [1/2]: LSN44 {tag} {}:{:02} UTC {proto} {inside} {sport} {outside} {} {dst} {dport}",
+            dt.format("%b %e %H:%M:%S"),
+            dt.format("%Y %b %-d %H:%M:%S"),
+            dt.timestamp_subsec_millis() / 10,
+            h.lo,
+        );
+        return;
+    }
     match cfg.scheme {
         Scheme::PortBlock { .. } => {
             let tag = match kind {

@@ -7,13 +7,17 @@
 //!   more than window + skew + one second of log precision, the true holder is a candidate;
 //! * no confident wrong answer: a candidate whose start and end were both logged is always the
 //!   true holder of that block within that margin;
-//! * most clean lookups are unique (not ambiguous).
+//! * most clean lookups are unique (not ambiguous);
+//! * with Nokia-style sequence numbers, every lost record shows as a sequence gap, and a lookup
+//!   at the time of a lost release says logs were lost there.
 
 use chrono_tz::Tz;
 use std::io::Write;
 use std::net::IpAddr;
 use std::path::Path;
-use warden_attribution::generator::{GenConfig, Scheme, SplitMix, TruthInterval, generate};
+use warden_attribution::generator::{
+    GenConfig, LineFormat, Scheme, SplitMix, TruthInterval, generate,
+};
 use warden_attribution::import::{ImportOptions, Input, VendorParser, import};
 use warden_attribution::natlog::pair::{EndKind, StartKind};
 use warden_attribution::natlog::{ParseContext, Vendor};
@@ -323,5 +327,66 @@ fn second_import_closes_pending_intervals_and_retention_drops_days() {
             .any(|d| matches!(d, Doubt::Retention { .. })),
         "{a:?}"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn nokia_sequence_gaps_mark_lost_records() {
+    let dir = tmpdir("nokia");
+    let cfg = GenConfig {
+        seed: 21,
+        subscribers: 120,
+        outside_ips: 2,
+        duration_ms: 3_600_000,
+        scheme: Scheme::PerSession,
+        format: LineFormat::Nokia,
+        mean_hold_ms: 40_000,
+        mean_gap_ms: 15_000,
+        lost_release: 0.03,
+        lost_alloc: 0.01,
+        ..GenConfig::default()
+    };
+    let mut truth = Vec::new();
+    let log = dir.join("nokia.log");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&log).unwrap());
+    let stats = generate(&cfg, &mut f, Some(&mut truth)).unwrap();
+    f.flush().unwrap();
+    drop(f);
+    let store_dir = dir.join("store");
+    let s = import_file(&store_dir, &log);
+    assert_eq!(s.events, stats.lines, "every Nokia line parses: {s:?}");
+    assert_eq!(s.rejects, 0);
+    // Every lost record left a hole in the device's numbering, and only those.
+    let lost = truth
+        .iter()
+        .map(|x| usize::from(!x.alloc_logged) + usize::from(!x.release_logged))
+        .sum::<usize>();
+    assert!(lost > 50, "the run should lose records: {lost}");
+    let missing: u64 = s.gaps.iter().map(|g| g.next_seq - g.after_seq - 1).sum();
+    assert_eq!(missing as usize, lost, "{} gaps", s.gaps.len());
+    let store = Store::open(&store_dir).unwrap();
+    assert_eq!(store.manifest().gaps.len(), s.gaps.len());
+    // A lookup at the moment a release was lost is told that logs were lost around then.
+    let mut flagged = 0;
+    for x in truth.iter().filter(|x| !x.release_logged) {
+        let q = Query {
+            vrf: 0,
+            ip: x.outside_ip,
+            port: Some(x.port_lo),
+            proto: x.proto,
+            time_ms: x.end_ms,
+            window_ms: WINDOW_MS,
+        };
+        let a = resolve(&store, &q, false).unwrap();
+        assert!(
+            a.doubts.iter().any(|d| matches!(d, Doubt::LogGap { .. })),
+            "no gap reported at a lost release: {q:?} {a:?}"
+        );
+        flagged += 1;
+    }
+    assert!(flagged > 30, "{flagged}");
+    // And the rest of the ground truth holds as for Juniper.
+    let o = check(&cfg, &truth, &store, 1_500);
+    assert!(o.recall_checked > 300, "{}", o.recall_checked);
     std::fs::remove_dir_all(&dir).unwrap();
 }

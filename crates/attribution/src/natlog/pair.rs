@@ -220,7 +220,7 @@ struct Open {
 #[derive(Debug)]
 pub struct Pairer {
     config: PairConfig,
-    open: HashMap<Key, Open>,
+    open: HashMap<Key, Open, ahash::RandomState>,
     last_seq: HashMap<String, (u64, Millis)>,
     gaps: Vec<SeqGap>,
     stats: PairStats,
@@ -235,7 +235,7 @@ impl Pairer {
     pub fn new(config: PairConfig) -> Self {
         Self {
             config,
-            open: HashMap::new(),
+            open: HashMap::default(),
             last_seq: HashMap::new(),
             gaps: Vec::new(),
             stats: PairStats::default(),

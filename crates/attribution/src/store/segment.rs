@@ -1,11 +1,13 @@
 //! A segment: one immutable file of intervals sorted by (outside VRF, outside IP, first port,
 //! start), cut into compressed blocks, with a block index at the end.
 //!
-//! Layout: `magic | block 0 | block 1 | ... | index | footer`. The index holds, per block, the
-//! first and last (VRF, IP, port) key, the smallest start and largest end, so a stabbing query
-//! binary-searches the index, skips blocks whose time span misses the window, and decodes only the
-//! one or two blocks that can hold the answer. The footer's CRC-32 covers the index; each block is
-//! a zstd frame with its own checksum.
+//! Layout: `magic | block 0 | block 1 | ... | index | footer`. The magic's last byte is the
+//! block format (1 or 2, see `block`); a segment of an unknown format is refused with an error
+//! that says so. The index holds, per block, the first and last (VRF, IP, port) key, the
+//! smallest start and largest end, so a stabbing query binary-searches the index, skips blocks
+//! whose time span misses the window, and reads only the one or two blocks that can hold the
+//! answer. The footer's CRC-32 covers the index; each block is a zstd frame with its own
+//! checksum.
 
 use super::StoreError;
 use super::block::{self, BLOCK_ROWS};
@@ -17,7 +19,10 @@ use std::net::Ipv4Addr;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8; 8] = b"WNSEG\0\0\x01";
+/// Segment magic: the last byte is the block format ([`block::FORMAT`]).
+const MAGIC: &[u8; 8] = b"WNSEG\0\0\x02";
+/// The first seven bytes of every segment's magic, whatever its format.
+const MAGIC_PREFIX: &[u8; 7] = b"WNSEG\0\0";
 const END_MAGIC: &[u8; 8] = b"WNSEGEND";
 const FOOTER_LEN: u64 = 32;
 const ENTRY_LEN: usize = 52;
@@ -233,6 +238,19 @@ impl SegmentWriter {
     }
 }
 
+/// Buffers a lookup reuses from one block read to the next (per thread, so a lookup allocates
+/// nothing for reading and decompressing a block).
+#[derive(Default)]
+struct Scratch {
+    comp: Vec<u8>,
+    raw: Vec<u8>,
+    dctx: Option<zstd::bulk::Decompressor<'static>>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
 /// An open segment: its index in memory, its blocks read on demand (the page cache keeps hot
 /// blocks warm).
 #[derive(Debug)]
@@ -241,6 +259,8 @@ pub struct Segment {
     file: File,
     index: Vec<IndexEntry>,
     rows: u64,
+    /// Block format (from the magic).
+    version: u8,
 }
 
 impl Segment {
@@ -255,8 +275,16 @@ impl Segment {
         let mut head = [0u8; 8];
         file.read_exact_at(&mut head, 0)
             .map_err(|e| StoreError::io(path, e))?;
-        if &head != MAGIC {
+        if &head[..7] != MAGIC_PREFIX {
             return Err(bad("not a warden segment (bad magic)"));
+        }
+        let version = head[7];
+        if !(block::FORMAT_V1..=block::FORMAT).contains(&version) {
+            return Err(bad(&format!(
+                "unknown segment format {version} (this build reads formats 1 to {}); \
+                 a newer warden wrote it: upgrade, or re-import the logs",
+                block::FORMAT
+            )));
         }
         let mut foot = [0u8; FOOTER_LEN as usize];
         file.read_exact_at(&mut foot, size - FOOTER_LEN)
@@ -292,6 +320,7 @@ impl Segment {
             file,
             index,
             rows,
+            version,
         })
     }
 
@@ -313,7 +342,7 @@ impl Segment {
         self.file
             .read_exact_at(&mut data, e.offset)
             .map_err(|err| StoreError::io(&self.path, err))?;
-        block::decode(&data, out)
+        block::decode(&data, self.version, out)
             .map_err(|err| StoreError::corrupt(&self.path.display().to_string(), &err.to_string()))
     }
 
@@ -338,23 +367,35 @@ impl Segment {
         let lo: RowKey = (vrf, u32::from(ip), *ports.start());
         let hi: RowKey = (vrf, u32::from(ip), *ports.end());
         let first = self.index.partition_point(|e| e.last < lo);
-        let mut tmp = Vec::new();
-        for i in first..self.index.len() {
-            let Some(e) = self.index.get(i) else { break };
-            if e.first > hi {
-                break;
+        SCRATCH.with(|cell| {
+            let mut guard = cell.borrow_mut();
+            let Scratch { comp, raw, dctx } = &mut *guard;
+            for i in first..self.index.len() {
+                let Some(e) = self.index.get(i) else { break };
+                if e.first > hi {
+                    break;
+                }
+                if e.min_start > to || e.max_end < from {
+                    continue;
+                }
+                comp.resize(e.len as usize, 0);
+                self.file
+                    .read_exact_at(comp, e.offset)
+                    .map_err(|err| StoreError::io(&self.path, err))?;
+                let dctx = match dctx {
+                    Some(d) => d,
+                    None => {
+                        dctx.insert(zstd::bulk::Decompressor::new().map_err(StoreError::Compress)?)
+                    }
+                };
+                block::decompress_into(comp, dctx, raw)
+                    .and_then(|()| block::scan_raw(raw, self.version, lo, hi, from, to, out))
+                    .map_err(|err| {
+                        StoreError::corrupt(&self.path.display().to_string(), &err.to_string())
+                    })?;
             }
-            if e.min_start > to || e.max_end < from {
-                continue;
-            }
-            tmp.clear();
-            self.read_block(i, &mut tmp)?;
-            out.extend(tmp.drain(..).filter(|r| {
-                let k = key_of(r);
-                k >= lo && k <= hi && r.start_ms <= to && r.end_ms >= from
-            }));
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Rows of `vrf`/`ip` overlapping `[from, to]`, all ports, at most `limit` of them.
@@ -430,6 +471,12 @@ mod tests {
         let mut w = SegmentWriter::create(&dir.join("b.wseg"), "b".into(), "d".into()).unwrap();
         w.push(row(2, 0, 0)).unwrap();
         assert!(w.push(row(1, 0, 0)).is_err());
+        // a segment of an unknown (newer) format is refused with a clear error
+        let mut newer = std::fs::read(&p).unwrap();
+        newer[7] = block::FORMAT + 1;
+        std::fs::write(dir.join("n.wseg"), &newer).unwrap();
+        let err = Segment::open(&dir.join("n.wseg")).unwrap_err().to_string();
+        assert!(err.contains("unknown segment format"), "{err}");
         // a truncated segment is an error
         let bytes = std::fs::read(&p).unwrap();
         std::fs::write(dir.join("t.wseg"), &bytes[..bytes.len() - 10]).unwrap();
