@@ -15,7 +15,7 @@ use crate::inventory::{
 use chrono::{DateTime, Duration, Utc};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
-use warden_attribution::generator::{GenConfig, Scheme, TruthInterval};
+use warden_attribution::generator::{GenConfig, LineFormat, Scheme, TruthInterval};
 
 /// A small deterministic generator (SplitMix64): demo data needs variety, not cryptography.
 #[derive(Debug, Clone)]
@@ -258,6 +258,7 @@ pub fn cgn_config(now: DateTime<Utc>) -> GenConfig {
         host: "cgn1".into(),
         first_outside: CGN_FIRST_OUTSIDE,
         first_inside: CGN_FIRST_INSIDE,
+        format: LineFormat::Juniper,
     }
 }
 
