@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;
 pub mod smtp;
+pub mod tls;
 
 use chrono::Utc;
 use metrics::{Metrics, add, inc};

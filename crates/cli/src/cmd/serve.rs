@@ -68,6 +68,10 @@ struct ServeSection {
     smtp_domains: Vec<String>,
     smtp_mailboxes: Vec<String>,
     max_message_bytes: Option<usize>,
+    /// PEM certificate chain for STARTTLS on the SMTP listener (with `smtp_tls_key`).
+    smtp_tls_cert: Option<PathBuf>,
+    /// PEM private key for STARTTLS.
+    smtp_tls_key: Option<PathBuf>,
     data: Option<PathBuf>,
     database: Option<String>,
     relay: Option<String>,
@@ -227,6 +231,29 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         smtp.max_message_bytes = m;
     }
     let desk = desk.with_max_report_bytes(smtp.max_message_bytes);
+    match (&section.smtp_tls_cert, &section.smtp_tls_key) {
+        (Some(cert), Some(key)) => {
+            smtp.tls = Some(warden_server::tls::server_config_from_files(cert, key)?);
+        }
+        (None, None) if demo => {
+            // A try-out shows STARTTLS working: a certificate made now, valid for nobody else.
+            let (cert, key) = warden_server::tls::self_signed(&[smtp.hostname.clone()])?;
+            let path = data.join("smtp-demo-cert.pem");
+            std::fs::write(&path, &cert)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            smtp.tls = Some(warden_server::tls::server_config_from_pem(
+                cert.as_bytes(),
+                key.as_bytes(),
+            )?);
+            eprintln!(
+                "demo: SMTP STARTTLS uses a self-signed certificate generated at start for {:?} ({}); clients must trust it explicitly",
+                smtp.hostname,
+                path.display()
+            );
+        }
+        (None, None) => {}
+        _ => bail!("[serve] smtp_tls_cert and smtp_tls_key go together: give both or neither"),
+    }
     if smtp_listen.is_some() && smtp_domains.is_empty() {
         bail!(
             "--smtp-listen needs at least one --smtp-domain (the domains whose abuse@ this desk receives)"
@@ -265,8 +292,13 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     );
     if let Some(a) = running.smtp_addr {
         eprintln!(
-            "warden serve: SMTP intake on {a} for abuse@ {}",
-            smtp_domains.join(", ")
+            "warden serve: SMTP intake on {a} for abuse@ {}{}",
+            smtp_domains.join(", "),
+            if running.state.smtp.tls.is_some() {
+                " (STARTTLS offered)"
+            } else {
+                ""
+            }
         );
     }
     if running.recovered > 0 {

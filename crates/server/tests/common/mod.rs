@@ -100,6 +100,33 @@ pub async fn start_on(
     policy: Policy,
     ports: Option<(u16, u16)>,
 ) -> Running {
+    start_full(store, dir, parse, relay, policy, ports, None).await
+}
+
+/// Starts a server whose SMTP listener offers STARTTLS with `tls`.
+pub async fn start_tls(dir: &Path, tls: Arc<warden_server::tls::rustls::ServerConfig>) -> Running {
+    let store = Store::open_sqlite_dir(dir).await.unwrap();
+    start_full(
+        store,
+        dir,
+        line_format,
+        None,
+        Policy::default(),
+        None,
+        Some(tls),
+    )
+    .await
+}
+
+pub async fn start_full(
+    store: Store,
+    dir: &Path,
+    parse: warden_desk::intake::ParseFn,
+    relay: Option<u16>,
+    policy: Policy,
+    ports: Option<(u16, u16)>,
+    tls: Option<Arc<warden_server::tls::rustls::ServerConfig>>,
+) -> Running {
     let now = Utc::now();
     tokens::register(&store, ADMIN, "admin", Role::Admin, now)
         .await
@@ -125,6 +152,7 @@ pub async fn start_on(
             domains: vec!["isp.example".into()],
             max_message_bytes: 1 << 20,
             command_timeout: Duration::from_secs(20),
+            tls,
             ..SmtpConfig::default()
         },
         tick: Duration::from_secs(3600),
