@@ -76,6 +76,8 @@ struct ServeSection {
     database: Option<String>,
     relay: Option<String>,
     relay_starttls: bool,
+    /// Extra PEM CA certificates trusted for https webhooks (besides the public roots).
+    webhook_ca_file: Option<PathBuf>,
     templates: Option<PathBuf>,
     tick_seconds: Option<f64>,
     rate_per_sec: Option<u32>,
@@ -285,7 +287,11 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         rate_per_sec: section.rate_per_sec.unwrap_or(200),
         rate_burst: section.rate_burst.unwrap_or(400),
     };
-    let running = warden_server::start(desk, cfg, templates, mailer, Arc::new(HttpWebhook)).await?;
+    let webhooks = match &section.webhook_ca_file {
+        Some(f) => HttpWebhook::with_extra_ca(f)?,
+        None => HttpWebhook::default(),
+    };
+    let running = warden_server::start(desk, cfg, templates, mailer, Arc::new(webhooks)).await?;
     eprintln!(
         "warden serve: API on http://{} (OpenAPI at /api/openapi.json)",
         running.http_addr

@@ -168,7 +168,7 @@ pub async fn start_full(
         cfg,
         Templates::default(),
         mailer,
-        Arc::new(HttpWebhook),
+        Arc::new(HttpWebhook::default()),
     )
     .await
     .unwrap()
