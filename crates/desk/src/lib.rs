@@ -16,6 +16,7 @@ pub mod audit;
 pub mod cases;
 pub mod demo;
 pub mod error;
+pub mod imap;
 pub mod intake;
 pub mod inventory;
 pub mod maildir;

@@ -61,19 +61,19 @@ pub struct Args {
 /// The `[serve]` table of `warden.toml`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-struct ServeSection {
+pub(crate) struct ServeSection {
     listen: Option<SocketAddr>,
     smtp_listen: Option<SocketAddr>,
     smtp_hostname: Option<String>,
     smtp_domains: Vec<String>,
     smtp_mailboxes: Vec<String>,
-    max_message_bytes: Option<usize>,
+    pub(crate) max_message_bytes: Option<usize>,
     /// PEM certificate chain for STARTTLS on the SMTP listener (with `smtp_tls_key`).
     smtp_tls_cert: Option<PathBuf>,
     /// PEM private key for STARTTLS.
     smtp_tls_key: Option<PathBuf>,
-    data: Option<PathBuf>,
-    database: Option<String>,
+    pub(crate) data: Option<PathBuf>,
+    pub(crate) database: Option<String>,
     relay: Option<String>,
     relay_starttls: bool,
     /// Extra PEM CA certificates trusted for https webhooks (besides the public roots).
@@ -91,7 +91,7 @@ struct ConfigFile {
     desk: Option<toml::Value>,
 }
 
-fn load_config(path: Option<&PathBuf>) -> anyhow::Result<(ServeSection, Policy)> {
+pub(crate) fn load_config(path: Option<&PathBuf>) -> anyhow::Result<(ServeSection, Policy)> {
     let Some(path) = path else {
         return Ok((ServeSection::default(), Policy::default()));
     };
