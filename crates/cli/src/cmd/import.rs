@@ -78,7 +78,7 @@ struct ImapArgs {
 }
 
 /// The password file's first line; bounded, and refused when empty.
-fn read_password(path: &PathBuf) -> anyhow::Result<String> {
+pub(crate) fn read_password(path: &std::path::Path) -> anyhow::Result<String> {
     let meta =
         std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     if meta.len() > 4096 {

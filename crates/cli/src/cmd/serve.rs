@@ -78,6 +78,9 @@ pub(crate) struct ServeSection {
     relay_starttls: bool,
     /// Extra PEM CA certificates trusted for https webhooks (besides the public roots).
     webhook_ca_file: Option<PathBuf>,
+    /// `[intake.imap]`, filled in by `load_config` (it is its own table in the file).
+    #[serde(skip)]
+    imap: Option<ImapPoll>,
     templates: Option<PathBuf>,
     tick_seconds: Option<f64>,
     rate_per_sec: Option<u32>,
@@ -89,6 +92,57 @@ pub(crate) struct ServeSection {
 struct ConfigFile {
     serve: ServeSection,
     desk: Option<toml::Value>,
+    intake: IntakeSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct IntakeSection {
+    imap: Option<ImapPoll>,
+}
+
+/// `[intake.imap]`: a mailbox `warden serve` polls, as `warden import imap` would.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ImapPoll {
+    server: String,
+    user: String,
+    password_file: PathBuf,
+    #[serde(default = "inbox")]
+    mailbox: String,
+    #[serde(default = "tls")]
+    security: warden_desk::imap::ImapSecurity,
+    ca_file: Option<PathBuf>,
+    move_to: Option<String>,
+    #[serde(default = "five_minutes")]
+    poll_seconds: u64,
+}
+
+fn inbox() -> String {
+    "INBOX".into()
+}
+fn tls() -> warden_desk::imap::ImapSecurity {
+    warden_desk::imap::ImapSecurity::Tls
+}
+fn five_minutes() -> u64 {
+    300
+}
+
+impl ImapPoll {
+    fn source(&self) -> anyhow::Result<warden_desk::imap::ImapSource> {
+        let (host, port) = split_host_port(&self.server)?;
+        Ok(warden_desk::imap::ImapSource {
+            host,
+            port,
+            user: self.user.clone(),
+            password: super::import::read_password(&self.password_file)?,
+            mailbox: self.mailbox.clone(),
+            security: self.security,
+            ca_file: self.ca_file.clone(),
+            move_to: self.move_to.clone(),
+            timeout: Duration::from_secs(60),
+        })
+    }
 }
 
 pub(crate) fn load_config(path: Option<&PathBuf>) -> anyhow::Result<(ServeSection, Policy)> {
@@ -104,7 +158,9 @@ pub(crate) fn load_config(path: Option<&PathBuf>) -> anyhow::Result<(ServeSectio
             .with_context(|| format!("{}: [desk]", path.display()))?,
         None => Policy::default(),
     };
-    Ok((file.serve, policy))
+    let mut serve = file.serve;
+    serve.imap = file.intake.imap;
+    Ok((serve, policy))
 }
 
 fn split_host_port(s: &str) -> anyhow::Result<(String, u16)> {
@@ -317,6 +373,34 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("warden serve: admin API token (shown once, store it): {t}");
         // The token also goes to stdout alone, so scripts can capture it.
         println!("{t}");
+    }
+    // [intake.imap]: poll the mailbox until shutdown. Errors are logged and retried at the next
+    // round; nothing is marked on the server unless it was stored here first.
+    if let Some(poll) = &section.imap {
+        let src = poll.source()?;
+        let every = Duration::from_secs(poll.poll_seconds.max(10));
+        let desk = running.state.desk.clone();
+        eprintln!(
+            "warden serve: polling imap://{}@{}:{}/{} every {:?}",
+            src.user, src.host, src.port, src.mailbox, every
+        );
+        tokio::spawn(async move {
+            let mut timer = tokio::time::interval(every);
+            timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                timer.tick().await;
+                match warden_desk::imap::import(&desk, &src, Utc::now()).await {
+                    Ok(s) if s.messages > 0 => eprintln!(
+                        "warden serve: IMAP import: {} message(s), {} processed, {} quarantined, {} already received, {} refused",
+                        s.messages, s.processed, s.quarantined, s.duplicates, s.refused
+                    ),
+                    Ok(_) => {}
+                    Err(e) => {
+                        eprintln!("warden serve: IMAP import failed, retrying next round: {e}")
+                    }
+                }
+            }
+        });
     }
     running
         .until(async {
