@@ -30,6 +30,8 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Customer inventory: import and look up who owns which prefix or domain, when.
     Inventory(cmd::inventory::Args),
+    /// Import reports from an existing abuse mailbox (Maildir or IMAP) into the desk.
+    Import(cmd::import::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Inventory(args) => cmd::inventory::run(args),
+        Command::Import(args) => cmd::import::run(args),
     };
     match result {
         Ok(code) => code,

@@ -67,6 +67,15 @@ pub enum DeskError {
         /// The transport's error.
         reason: String,
     },
+    /// A server the desk fetches reports from (IMAP) failed or refused; nothing was marked
+    /// there, so the next run takes the same messages again.
+    #[error("{source_name}: {reason}")]
+    Fetch {
+        /// `imap://user@host:port/mailbox`.
+        source_name: String,
+        /// The step and the server's or transport's error.
+        reason: String,
+    },
 }
 
 impl DeskError {

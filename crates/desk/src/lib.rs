@@ -17,6 +17,7 @@ pub mod cases;
 pub mod cgn;
 pub mod demo;
 pub mod error;
+pub mod imap;
 pub mod intake;
 pub mod inventory;
 pub mod maildir;

@@ -152,10 +152,137 @@ impl Mailer for PickupDirMailer {
     }
 }
 
-/// Webhooks over plain HTTP/1.1 (`http://` URLs: a receiver on the same host or network).
-/// `https://` receivers are refused with a clear error until a TLS client is wired in.
-#[derive(Debug, Clone, Default)]
-pub struct HttpWebhook;
+/// Webhooks over HTTP/1.1, in clear (`http://`, for a receiver on the same host or a trusted
+/// segment) or over TLS (`https://`, rustls). Server certificates are checked against the
+/// Mozilla roots (webpki-roots, so the result does not depend on the host's CA bundle) plus the
+/// operator's own CA file, if any ([`HttpWebhook::with_extra_ca`]): ticketing systems and
+/// SOAR tools inside a provider often use an internal CA.
+#[derive(Clone)]
+pub struct HttpWebhook {
+    /// The TLS client settings, or why they could not be built (then https posts fail with it).
+    tls: std::result::Result<std::sync::Arc<tokio_rustls::rustls::ClientConfig>, String>,
+}
+
+impl std::fmt::Debug for HttpWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpWebhook").finish_non_exhaustive()
+    }
+}
+
+impl Default for HttpWebhook {
+    /// Public roots only.
+    fn default() -> Self {
+        Self::with_roots(Self::public_roots()).unwrap_or_else(|e| Self {
+            tls: Err(e.to_string()),
+        })
+    }
+}
+
+impl HttpWebhook {
+    fn public_roots() -> tokio_rustls::rustls::RootCertStore {
+        tokio_rustls::rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        }
+    }
+
+    fn with_roots(roots: tokio_rustls::rustls::RootCertStore) -> Result<Self> {
+        let cfg = tokio_rustls::rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            tokio_rustls::rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| DeskError::invalid("webhook TLS", e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        Ok(Self {
+            tls: Ok(std::sync::Arc::new(cfg)),
+        })
+    }
+
+    /// Public roots plus every certificate in the PEM file `ca_file` (`webhook_ca_file` in
+    /// `warden.toml`).
+    pub fn with_extra_ca(ca_file: &Path) -> Result<Self> {
+        use tokio_rustls::rustls::pki_types::{CertificateDer, pem::PemObject};
+        let pem = std::fs::read(ca_file).map_err(DeskError::io(ca_file))?;
+        let name = ca_file.display().to_string();
+        let mut roots = Self::public_roots();
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            let cert = cert.map_err(|e| DeskError::invalid(name.clone(), e.to_string()))?;
+            roots
+                .add(cert)
+                .map_err(|e| DeskError::invalid(name.clone(), e.to_string()))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(DeskError::invalid(name, "no CERTIFICATE block in the file"));
+        }
+        Self::with_roots(roots)
+    }
+}
+
+/// Splits `http(s)://host[:port][/path]` into (tls, host, port, path).
+fn parse_webhook_url(url: &str) -> std::result::Result<(bool, String, u16, String), String> {
+    let (tls, rest) = if let Some(r) = url.strip_prefix("https://") {
+        (true, r)
+    } else if let Some(r) = url.strip_prefix("http://") {
+        (false, r)
+    } else {
+        return Err("webhook URL must start with http:// or https://".into());
+    };
+    let (authority, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(a, p)| (a, format!("/{p}")));
+    if authority.contains('@') {
+        return Err("credentials in the webhook URL are not supported".into());
+    }
+    let default_port = if tls { 443 } else { 80 };
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (h, after) = v6.split_once(']').ok_or("unclosed [ in the host")?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => p.parse().map_err(|_| format!("bad port {p:?}"))?,
+            None if after.is_empty() => default_port,
+            None => return Err(format!("unexpected {after:?} after the host")),
+        };
+        (h.to_owned(), port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (
+                h.to_owned(),
+                p.parse().map_err(|_| format!("bad port {p:?}"))?,
+            ),
+            None => (authority.to_owned(), default_port),
+        }
+    };
+    if host.is_empty() {
+        return Err("no host in the webhook URL".into());
+    }
+    if path.chars().any(|c| c.is_control() || c == ' ') {
+        return Err("spaces or control characters in the webhook path".into());
+    }
+    Ok((tls, host, port, path))
+}
+
+/// Writes the request and returns the start of the answer (status line and some headers).
+async fn webhook_exchange<S>(mut s: S, head: &str, body: &str) -> std::io::Result<String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    s.write_all(head.as_bytes()).await?;
+    s.write_all(body.as_bytes()).await?;
+    s.flush().await?;
+    // The status line is all we need; read until it is complete (or 512 bytes).
+    let mut got = Vec::with_capacity(512);
+    let mut buf = [0u8; 512];
+    while !got.contains(&b'\n') && got.len() < 512 {
+        let n = s.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(buf.get(..n).unwrap_or_default());
+    }
+    Ok(String::from_utf8_lossy(&got).into_owned())
+}
 
 impl WebhookSender for HttpWebhook {
     fn post<'a>(
@@ -165,39 +292,38 @@ impl WebhookSender for HttpWebhook {
         headers: &'a [(String, String)],
     ) -> BoxFut<'a, ()> {
         Box::pin(async move {
-            use tokio::io::{AsyncReadExt, AsyncWriteExt};
             let fail = |reason: String| DeskError::Delivery {
                 recipient: url.to_owned(),
                 reason,
             };
-            let rest = url.strip_prefix("http://").ok_or_else(|| {
-                fail("only http:// webhook URLs are supported in this build".into())
-            })?;
-            let (authority, path) = rest
-                .split_once('/')
-                .map_or((rest, "/".to_owned()), |(a, p)| (a, format!("/{p}")));
-            let addr = if authority.contains(':') {
-                authority.to_owned()
+            let (tls, host, port, path) = parse_webhook_url(url).map_err(fail)?;
+            let host_header = if host.contains(':') {
+                format!("[{host}]:{port}")
             } else {
-                format!("{authority}:80")
+                format!("{host}:{port}")
             };
+            let mut head = format!(
+                "POST {path} HTTP/1.1\r\nHost: {host_header}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+                body.len()
+            );
+            for (k, v) in headers {
+                head.push_str(&format!("{}: {}\r\n", one_line(k), one_line(v)));
+            }
+            head.push_str("\r\n");
             let io = async {
-                let mut s = tokio::net::TcpStream::connect(&addr).await?;
-                let mut req = format!(
-                    "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-                    body.len()
-                );
-                for (k, v) in headers {
-                    req.push_str(&format!("{}: {}\r\n", one_line(k), one_line(v)));
+                let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await?;
+                if tls {
+                    let name = tokio_rustls::rustls::pki_types::ServerName::try_from(host.clone())
+                        .map_err(|e| {
+                            std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string())
+                        })?;
+                    let cfg = self.tls.clone().map_err(std::io::Error::other)?;
+                    let connector = tokio_rustls::TlsConnector::from(cfg);
+                    let stream = connector.connect(name, tcp).await?;
+                    webhook_exchange(stream, &head, body).await
+                } else {
+                    webhook_exchange(tcp, &head, body).await
                 }
-                req.push_str("\r\n");
-                s.write_all(req.as_bytes()).await?;
-                s.write_all(body.as_bytes()).await?;
-                let mut head = vec![0u8; 512];
-                let n = s.read(&mut head).await?;
-                Ok::<_, std::io::Error>(
-                    String::from_utf8_lossy(head.get(..n).unwrap_or_default()).into_owned(),
-                )
             };
             let reply = tokio::time::timeout(std::time::Duration::from_secs(15), io)
                 .await
@@ -568,6 +694,44 @@ mod tests {
             )
         );
         assert_ne!(sig, sign_webhook("other", "{\"a\":1}", at).unwrap());
+    }
+
+    #[test]
+    fn webhook_urls() {
+        assert_eq!(
+            parse_webhook_url("https://hooks.example/warden?x=1").unwrap(),
+            (true, "hooks.example".into(), 443, "/warden?x=1".into())
+        );
+        assert_eq!(
+            parse_webhook_url("http://127.0.0.1:9000").unwrap(),
+            (false, "127.0.0.1".into(), 9000, "/".into())
+        );
+        assert_eq!(
+            parse_webhook_url("https://[::1]:8443/h").unwrap(),
+            (true, "::1".into(), 8443, "/h".into())
+        );
+        for bad in [
+            "ftp://x/",
+            "https://:80/",
+            "https://h:port/",
+            "https://u:p@h/",
+            "http://h/a b",
+            "https://[::1/",
+        ] {
+            assert!(parse_webhook_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn extra_ca_file_must_hold_certificates() {
+        let dir = std::env::temp_dir().join(format!("warden-ca-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("ca.pem");
+        std::fs::write(&f, "not a certificate").unwrap();
+        let e = HttpWebhook::with_extra_ca(&f).unwrap_err();
+        assert!(e.to_string().contains("ca.pem"), "{e}");
+        assert!(HttpWebhook::with_extra_ca(&dir.join("missing.pem")).is_err());
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

@@ -95,7 +95,7 @@ async fn main() {
         cfg,
         Templates::default(),
         Arc::new(PickupDirMailer::new(dir.join("out")).expect("out")),
-        Arc::new(HttpWebhook),
+        Arc::new(HttpWebhook::default()),
     )
     .await
     .expect("server");

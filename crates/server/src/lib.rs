@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;
 pub mod smtp;
+pub mod tls;
 
 /// The analyst web UI, re-exported so that the binary configures it without its own dependency.
 pub use warden_webui;

@@ -23,6 +23,10 @@ pub struct Metrics {
     pub smtp_rcpt_refused: AtomicU64,
     /// Messages refused for size.
     pub smtp_too_large: AtomicU64,
+    /// SMTP sessions upgraded with STARTTLS.
+    pub smtp_starttls: AtomicU64,
+    /// STARTTLS commands followed by pipelined plaintext, which was discarded.
+    pub smtp_starttls_discarded: AtomicU64,
     /// HTTP requests answered, by status class.
     pub http_2xx: AtomicU64,
     /// 4xx answers.
@@ -101,6 +105,16 @@ impl Metrics {
                 "warden_smtp_too_large_total",
                 "Messages refused for size.",
                 &self.smtp_too_large,
+            ),
+            (
+                "warden_smtp_starttls_total",
+                "SMTP sessions upgraded with STARTTLS.",
+                &self.smtp_starttls,
+            ),
+            (
+                "warden_smtp_starttls_discarded_total",
+                "STARTTLS commands followed by pipelined plaintext (discarded, CVE-2011-0411).",
+                &self.smtp_starttls_discarded,
             ),
             (
                 "warden_http_rate_limited_total",

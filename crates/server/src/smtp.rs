@@ -6,6 +6,11 @@
 //! while reading), commands and sessions time out (RFC 5321 §4.5.3.2), and `250` is only sent
 //! after the raw message is durably stored; parsing and case work happen after the reply.
 //!
+//! STARTTLS (RFC 3207) is offered when a certificate is configured. Accepting it starts the
+//! session over inside TLS (a new EHLO is required, the envelope is forgotten) and throws away
+//! any plaintext the client pipelined behind the STARTTLS command, so that it cannot be
+//! injected into the protected session (CVE-2011-0411).
+//!
 //! The stored bytes are exactly what the client sent after dot-unstuffing; no `Received:` line
 //! is prepended, so that a resend of the same message is recognised by its hash.
 
@@ -14,7 +19,7 @@ use crate::metrics::inc;
 use chrono::Utc;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use warden_desk::Channel;
@@ -36,6 +41,9 @@ pub struct SmtpConfig {
     pub command_timeout: Duration,
     /// Concurrent sessions; more wait for a free slot.
     pub max_sessions: usize,
+    /// Certificate and key for STARTTLS (RFC 3207); `None`: STARTTLS is neither advertised nor
+    /// accepted. Reporters' MTAs then deliver in clear, as they would to any MX without it.
+    pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
 }
 
 impl Default for SmtpConfig {
@@ -48,6 +56,7 @@ impl Default for SmtpConfig {
             max_recipients: 50,
             command_timeout: Duration::from_secs(300),
             max_sessions: 256,
+            tls: None,
         }
     }
 }
@@ -120,28 +129,66 @@ fn size_param(arg: &str) -> Option<u64> {
 }
 
 async fn session(stream: TcpStream, state: Arc<AppState>) -> std::io::Result<()> {
-    let cfg = &state.smtp;
-    let (rd, mut wr) = stream.into_split();
-    let mut rd = BufReader::new(rd);
-    let host = &cfg.hostname;
-    wr.write_all(format!("220 {host} ESMTP Warden abuse desk\r\n").as_bytes())
+    let host = &state.smtp.hostname;
+    let mut io = BufReader::new(stream);
+    io.write_all(format!("220 {host} ESMTP Warden abuse desk\r\n").as_bytes())
         .await?;
+    let Some(io) = dialogue(io, &state, false).await? else {
+        return Ok(());
+    };
+    // STARTTLS accepted: RFC 3207 §4.2, the client MUST NOT pipeline past it, so anything
+    // already buffered was sent in clear before the handshake and must not be obeyed inside the
+    // TLS session (the command-injection class of CVE-2011-0411). Drop it.
+    let discarded = io.buffer().len();
+    if discarded > 0 {
+        tracing::warn!(
+            bytes = discarded,
+            "plaintext pipelined after STARTTLS discarded"
+        );
+        inc(&state.metrics.smtp_starttls_discarded);
+    }
+    let plain = io.into_inner();
+    let Some(tls) = state.smtp.tls.clone() else {
+        return Ok(());
+    };
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    let stream = tokio::time::timeout(state.smtp.command_timeout, acceptor.accept(plain))
+        .await
+        .map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS handshake too slow")
+        })??;
+    inc(&state.metrics.smtp_starttls);
+    // RFC 3207 §4.2: the session starts over; no greeting, the client must EHLO again.
+    dialogue(BufReader::new(stream), &state, true).await?;
+    Ok(())
+}
+
+/// The command loop. Returns the stream when STARTTLS was accepted (the caller upgrades it);
+/// `None` when the session is over.
+async fn dialogue<S: AsyncRead + AsyncWrite + Unpin>(
+    mut io: BufReader<S>,
+    state: &Arc<AppState>,
+    tls_active: bool,
+) -> std::io::Result<Option<BufReader<S>>> {
+    let cfg = &state.smtp;
+    let host = &cfg.hostname;
+    let offer_tls = cfg.tls.is_some() && !tls_active;
     let mut line = Vec::with_capacity(512);
     let mut greeted = false;
     let mut from: Option<String> = None;
     let mut rcpts: Vec<String> = Vec::new();
     loop {
-        if !read_piece(&mut rd, &mut line, MAX_COMMAND_LINE, cfg.command_timeout).await? {
-            return Ok(());
+        if !read_piece(&mut io, &mut line, MAX_COMMAND_LINE, cfg.command_timeout).await? {
+            return Ok(None);
         }
         if !line.ends_with(b"\n") {
             // Over-long command: swallow the rest of it, then refuse.
             while !line.ends_with(b"\n") {
-                if !read_piece(&mut rd, &mut line, MAX_COMMAND_LINE, cfg.command_timeout).await? {
-                    return Ok(());
+                if !read_piece(&mut io, &mut line, MAX_COMMAND_LINE, cfg.command_timeout).await? {
+                    return Ok(None);
                 }
             }
-            wr.write_all(b"500 5.5.2 Line too long\r\n").await?;
+            io.write_all(b"500 5.5.2 Line too long\r\n").await?;
             continue;
         }
         let text = String::from_utf8_lossy(&line);
@@ -153,13 +200,23 @@ async fn session(stream: TcpStream, state: Arc<AppState>) -> std::io::Result<()>
                 greeted = true;
                 from = None;
                 rcpts.clear();
-                format!("250-{host} greets {}\r\n250-SIZE {}\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n", arg.trim(), cfg.max_message_bytes)
+                let starttls = if offer_tls { "250-STARTTLS\r\n" } else { "" };
+                format!("250-{host} greets {}\r\n250-SIZE {}\r\n250-8BITMIME\r\n{starttls}250 ENHANCEDSTATUSCODES\r\n", arg.trim(), cfg.max_message_bytes)
             }
             "HELO" => {
                 greeted = true;
                 from = None;
                 rcpts.clear();
                 format!("250 {host}\r\n")
+            }
+            "STARTTLS" if tls_active => "503 5.5.1 TLS already active\r\n".into(),
+            "STARTTLS" if !offer_tls => "502 5.5.1 STARTTLS not configured here\r\n".into(),
+            "STARTTLS" if !arg.trim().is_empty() => "501 5.5.4 STARTTLS takes no parameters\r\n".into(),
+            "STARTTLS" if !greeted => "503 5.5.1 Send EHLO first\r\n".into(),
+            "STARTTLS" => {
+                io.write_all(b"220 2.0.0 Ready to start TLS\r\n").await?;
+                io.flush().await?;
+                return Ok(Some(io));
             }
             "MAIL" if !greeted => "503 5.5.1 Send EHLO first\r\n".into(),
             "MAIL" if from.is_some() => "503 5.5.1 Nested MAIL command\r\n".into(),
@@ -198,8 +255,9 @@ async fn session(stream: TcpStream, state: Arc<AppState>) -> std::io::Result<()>
             "DATA" if from.is_none() => "503 5.5.1 Send MAIL first\r\n".into(),
             "DATA" if rcpts.is_empty() => "554 5.5.1 No valid recipients\r\n".into(),
             "DATA" => {
-                wr.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
-                let reply = receive_data(&mut rd, &mut line, &state, from.as_deref()).await?;
+                io.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
+                io.flush().await?;
+                let reply = receive_data(&mut io, &mut line, state, from.as_deref()).await?;
                 from = None;
                 rcpts.clear();
                 reply
@@ -212,13 +270,15 @@ async fn session(stream: TcpStream, state: Arc<AppState>) -> std::io::Result<()>
             "NOOP" => "250 2.0.0 OK\r\n".into(),
             "VRFY" => "252 2.5.2 Cannot VRFY; send mail and it will be delivered if the mailbox exists\r\n".into(),
             "QUIT" => {
-                wr.write_all(format!("221 2.0.0 {host} closing\r\n").as_bytes()).await?;
-                return Ok(());
+                io.write_all(format!("221 2.0.0 {host} closing\r\n").as_bytes()).await?;
+                io.flush().await?;
+                return Ok(None);
             }
-            "STARTTLS" | "AUTH" | "ETRN" | "TURN" | "BDAT" => "502 5.5.1 Command not implemented\r\n".into(),
+            "AUTH" | "ETRN" | "TURN" | "BDAT" => "502 5.5.1 Command not implemented\r\n".into(),
             _ => "500 5.5.2 Command unrecognised\r\n".into(),
         };
-        wr.write_all(reply.as_bytes()).await?;
+        io.write_all(reply.as_bytes()).await?;
+        io.flush().await?;
     }
 }
 

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod check;
+pub mod import;
 pub mod inventory;
 pub mod nat;
 pub mod parse;

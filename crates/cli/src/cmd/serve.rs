@@ -65,17 +65,26 @@ pub struct Args {
 /// The `[serve]` table of `warden.toml`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-struct ServeSection {
+pub(crate) struct ServeSection {
     listen: Option<SocketAddr>,
     smtp_listen: Option<SocketAddr>,
     smtp_hostname: Option<String>,
     smtp_domains: Vec<String>,
     smtp_mailboxes: Vec<String>,
-    max_message_bytes: Option<usize>,
-    data: Option<PathBuf>,
-    database: Option<String>,
+    pub(crate) max_message_bytes: Option<usize>,
+    /// PEM certificate chain for STARTTLS on the SMTP listener (with `smtp_tls_key`).
+    smtp_tls_cert: Option<PathBuf>,
+    /// PEM private key for STARTTLS.
+    smtp_tls_key: Option<PathBuf>,
+    pub(crate) data: Option<PathBuf>,
+    pub(crate) database: Option<String>,
     relay: Option<String>,
     relay_starttls: bool,
+    /// Extra PEM CA certificates trusted for https webhooks (besides the public roots).
+    webhook_ca_file: Option<PathBuf>,
+    /// `[intake.imap]`, filled in by `load_config` (it is its own table in the file).
+    #[serde(skip)]
+    imap: Option<ImapPoll>,
     templates: Option<PathBuf>,
     /// Web UI chrome overrides: a directory with style.css, header.html, footer.html.
     webui_overrides: Option<PathBuf>,
@@ -129,13 +138,64 @@ struct ConfigFile {
     desk: Option<toml::Value>,
     self_help: SelfHelpSection,
     attribution: AttributionSection,
+    intake: IntakeSection,
 }
 
-/// What `warden.toml` configures: the `[serve]` table, the case policy, self-help links and
-/// CGN attribution.
-type Loaded = (ServeSection, Policy, SelfHelpSection, Option<NatConfig>);
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct IntakeSection {
+    imap: Option<ImapPoll>,
+}
 
-fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Loaded> {
+/// `[intake.imap]`: a mailbox `warden serve` polls, as `warden import imap` would.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ImapPoll {
+    server: String,
+    user: String,
+    password_file: PathBuf,
+    #[serde(default = "inbox")]
+    mailbox: String,
+    #[serde(default = "tls")]
+    security: warden_desk::imap::ImapSecurity,
+    ca_file: Option<PathBuf>,
+    move_to: Option<String>,
+    #[serde(default = "five_minutes")]
+    poll_seconds: u64,
+}
+
+fn inbox() -> String {
+    "INBOX".into()
+}
+fn tls() -> warden_desk::imap::ImapSecurity {
+    warden_desk::imap::ImapSecurity::Tls
+}
+fn five_minutes() -> u64 {
+    300
+}
+
+impl ImapPoll {
+    fn source(&self) -> anyhow::Result<warden_desk::imap::ImapSource> {
+        let (host, port) = split_host_port(&self.server)?;
+        Ok(warden_desk::imap::ImapSource {
+            host,
+            port,
+            user: self.user.clone(),
+            password: super::import::read_password(&self.password_file)?,
+            mailbox: self.mailbox.clone(),
+            security: self.security,
+            ca_file: self.ca_file.clone(),
+            move_to: self.move_to.clone(),
+            timeout: Duration::from_secs(60),
+        })
+    }
+}
+
+/// What `warden.toml` configures: the `[serve]` table (with `[intake.imap]` folded in), the case
+/// policy, self-help links and CGN attribution.
+pub(crate) type Loaded = (ServeSection, Policy, SelfHelpSection, Option<NatConfig>);
+
+pub(crate) fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Loaded> {
     let Some(path) = path else {
         return Ok((
             ServeSection::default(),
@@ -153,7 +213,9 @@ fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Loaded> {
             .with_context(|| format!("{}: [desk]", path.display()))?,
         None => Policy::default(),
     };
-    Ok((file.serve, policy, file.self_help, file.attribution.nat))
+    let mut serve = file.serve;
+    serve.imap = file.intake.imap;
+    Ok((serve, policy, file.self_help, file.attribution.nat))
 }
 
 fn split_host_port(s: &str) -> anyhow::Result<(String, u16)> {
@@ -165,6 +227,28 @@ fn split_host_port(s: &str) -> anyhow::Result<(String, u16)> {
         p.parse()
             .with_context(|| format!("relay {s:?}: bad port"))?,
     ))
+}
+
+/// The attributor `[attribution.nat]` asks for: CGN attribution through the NAT log store when
+/// configured, the inventory alone otherwise. Shared by `warden serve` and `warden import`, so a
+/// report is attributed the same way whichever door it came in by.
+pub(crate) async fn attributor_for(
+    store: &Store,
+    nat_config: Option<NatConfig>,
+    who: &str,
+) -> anyhow::Result<Arc<dyn Attributor>> {
+    Ok(match nat_config {
+        Some(cfg) => {
+            let dir = cfg.store.display().to_string();
+            let resolver = tokio::task::spawn_blocking(move || NatResolver::load(&cfg))
+                .await
+                .context("NAT store task")?
+                .with_context(|| format!("[attribution.nat]: cannot use the NAT store {dir}"))?;
+            eprintln!("{who}: CGN attribution through the NAT log store {dir}");
+            Arc::new(CgnAttributor::new(store.clone(), Arc::new(resolver)))
+        }
+        None => Arc::new(InventoryAttributor::new(store.clone())),
+    })
 }
 
 /// Runs `warden serve`.
@@ -215,18 +299,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         nat_config = Some(NatConfig::for_store(store_dir));
         nat_truth = truth;
     }
-    let attributor: Arc<dyn Attributor> = match nat_config {
-        Some(cfg) => {
-            let dir = cfg.store.display().to_string();
-            let resolver = tokio::task::spawn_blocking(move || NatResolver::load(&cfg))
-                .await
-                .context("NAT store task")?
-                .with_context(|| format!("[attribution.nat]: cannot use the NAT store {dir}"))?;
-            eprintln!("warden serve: CGN attribution through the NAT log store {dir}");
-            Arc::new(CgnAttributor::new(store.clone(), Arc::new(resolver)))
-        }
-        None => Arc::new(InventoryAttributor::new(store.clone())),
-    };
+    let attributor = attributor_for(&store, nat_config, "warden serve").await?;
     let desk = Desk::new(
         store.clone(),
         raw,
@@ -306,6 +379,29 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         smtp.max_message_bytes = m;
     }
     let mut desk = desk.with_max_report_bytes(smtp.max_message_bytes);
+    match (&section.smtp_tls_cert, &section.smtp_tls_key) {
+        (Some(cert), Some(key)) => {
+            smtp.tls = Some(warden_server::tls::server_config_from_files(cert, key)?);
+        }
+        (None, None) if demo => {
+            // A try-out shows STARTTLS working: a certificate made now, valid for nobody else.
+            let (cert, key) = warden_server::tls::self_signed(&[smtp.hostname.clone()])?;
+            let path = data.join("smtp-demo-cert.pem");
+            std::fs::write(&path, &cert)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            smtp.tls = Some(warden_server::tls::server_config_from_pem(
+                cert.as_bytes(),
+                key.as_bytes(),
+            )?);
+            eprintln!(
+                "demo: SMTP STARTTLS uses a self-signed certificate generated at start for {:?} ({}); clients must trust it explicitly",
+                smtp.hostname,
+                path.display()
+            );
+        }
+        (None, None) => {}
+        _ => bail!("[serve] smtp_tls_cert and smtp_tls_key go together: give both or neither"),
+    }
     if smtp_listen.is_some() && smtp_domains.is_empty() {
         bail!(
             "--smtp-listen needs at least one --smtp-domain (the domains whose abuse@ this desk receives)"
@@ -369,15 +465,24 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
             ..Default::default()
         },
     };
-    let running = warden_server::start(desk, cfg, templates, mailer, Arc::new(HttpWebhook)).await?;
+    let webhooks = match &section.webhook_ca_file {
+        Some(f) => HttpWebhook::with_extra_ca(f)?,
+        None => HttpWebhook::default(),
+    };
+    let running = warden_server::start(desk, cfg, templates, mailer, Arc::new(webhooks)).await?;
     eprintln!(
         "warden serve: API on http://{} (OpenAPI at /api/openapi.json)",
         running.http_addr
     );
     if let Some(a) = running.smtp_addr {
         eprintln!(
-            "warden serve: SMTP intake on {a} for abuse@ {}",
-            smtp_domains.join(", ")
+            "warden serve: SMTP intake on {a} for abuse@ {}{}",
+            smtp_domains.join(", "),
+            if running.state.smtp.tls.is_some() {
+                " (STARTTLS offered)"
+            } else {
+                ""
+            }
         );
     }
     if running.recovered > 0 {
@@ -390,6 +495,34 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("warden serve: admin API token (shown once, store it): {t}");
         // The token also goes to stdout alone, so scripts can capture it.
         println!("{t}");
+    }
+    // [intake.imap]: poll the mailbox until shutdown. Errors are logged and retried at the next
+    // round; nothing is marked on the server unless it was stored here first.
+    if let Some(poll) = &section.imap {
+        let src = poll.source()?;
+        let every = Duration::from_secs(poll.poll_seconds.max(10));
+        let desk = running.state.desk.clone();
+        eprintln!(
+            "warden serve: polling imap://{}@{}:{}/{} every {:?}",
+            src.user, src.host, src.port, src.mailbox, every
+        );
+        tokio::spawn(async move {
+            let mut timer = tokio::time::interval(every);
+            timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                timer.tick().await;
+                match warden_desk::imap::import(&desk, &src, Utc::now()).await {
+                    Ok(s) if s.messages > 0 => eprintln!(
+                        "warden serve: IMAP import: {} message(s), {} processed, {} quarantined, {} already received, {} refused",
+                        s.messages, s.processed, s.quarantined, s.duplicates, s.refused
+                    ),
+                    Ok(_) => {}
+                    Err(e) => {
+                        eprintln!("warden serve: IMAP import failed, retrying next round: {e}")
+                    }
+                }
+            }
+        });
     }
     running
         .until(async {

@@ -101,7 +101,24 @@ pub async fn start_on(
     ports: Option<(u16, u16)>,
 ) -> Running {
     let attributor = Arc::new(InventoryAttributor::new(store.clone()));
-    start_with(store, dir, parse, relay, policy, ports, attributor).await
+    start_full(store, dir, parse, relay, policy, ports, attributor, None).await
+}
+
+/// Starts a server whose SMTP listener offers STARTTLS with `tls`.
+pub async fn start_tls(dir: &Path, tls: Arc<warden_server::tls::rustls::ServerConfig>) -> Running {
+    let store = Store::open_sqlite_dir(dir).await.unwrap();
+    let attributor = Arc::new(InventoryAttributor::new(store.clone()));
+    start_full(
+        store,
+        dir,
+        line_format,
+        None,
+        Policy::default(),
+        None,
+        attributor,
+        Some(tls),
+    )
+    .await
 }
 
 /// [`start_on`] with a chosen attributor (the CGN tests give a `CgnAttributor`).
@@ -113,6 +130,21 @@ pub async fn start_with(
     policy: Policy,
     ports: Option<(u16, u16)>,
     attributor: Arc<dyn warden_desk::Attributor>,
+) -> Running {
+    start_full(store, dir, parse, relay, policy, ports, attributor, None).await
+}
+
+/// The server with every knob: attributor and SMTP STARTTLS configuration.
+#[allow(clippy::too_many_arguments)]
+pub async fn start_full(
+    store: Store,
+    dir: &Path,
+    parse: warden_desk::intake::ParseFn,
+    relay: Option<u16>,
+    policy: Policy,
+    ports: Option<(u16, u16)>,
+    attributor: Arc<dyn warden_desk::Attributor>,
+    tls: Option<Arc<warden_server::tls::rustls::ServerConfig>>,
 ) -> Running {
     let now = Utc::now();
     tokens::register(&store, ADMIN, "admin", Role::Admin, now)
@@ -133,6 +165,7 @@ pub async fn start_with(
             domains: vec!["isp.example".into()],
             max_message_bytes: 1 << 20,
             command_timeout: Duration::from_secs(20),
+            tls,
             ..SmtpConfig::default()
         },
         tick: Duration::from_secs(3600),
@@ -149,7 +182,7 @@ pub async fn start_with(
         cfg,
         Templates::default(),
         mailer,
-        Arc::new(HttpWebhook),
+        Arc::new(HttpWebhook::default()),
     )
     .await
     .unwrap()
