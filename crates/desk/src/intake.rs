@@ -15,6 +15,7 @@
 use crate::attribute::{Attribution, Attributor};
 use crate::cases;
 use crate::error::{DeskError, Result};
+use crate::groupcommit::{Job, StoredReply, ToProcess, Writer};
 use crate::outbox::{self, OutboxKind};
 use crate::policy::Policy;
 use crate::rawstore::RawStore;
@@ -23,6 +24,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use std::sync::Arc;
+use tokio::sync::oneshot;
 use warden_model::AbuseEvent;
 use warden_reports::{ParseError, Record};
 
@@ -117,6 +119,8 @@ pub struct Desk {
     attributor: Arc<dyn Attributor>,
     parse: ParseFn,
     max_report_bytes: usize,
+    /// The group-commit writer every submission goes through (shared by clones).
+    writer: Arc<Writer>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -125,6 +129,78 @@ impl std::fmt::Debug for Desk {
             .field("store", &self.store)
             .field("raw", &self.raw)
             .finish_non_exhaustive()
+    }
+}
+
+/// A report the group-commit writer has made durable: the caller may acknowledge it now. Its
+/// processing goes on in the writer; [`Submitted::processed`] waits for it.
+#[derive(Debug)]
+pub struct Submitted {
+    /// SHA-256 of the raw report: the report id.
+    pub id: String,
+    /// False when these exact bytes had been received before (a resend).
+    pub new: bool,
+    processed: oneshot::Receiver<Result<()>>,
+}
+
+impl Submitted {
+    /// Waits until the report is parsed and filed (or quarantined). An error leaves the report
+    /// stored as `received`; [`Desk::recover`] processes it at the next start.
+    pub async fn processed(self) -> Result<()> {
+        self.processed.await.map_err(|_| {
+            DeskError::invalid(
+                format!("report {}", self.id),
+                "the intake writer stopped before processing it; recovery will process it",
+            )
+        })?
+    }
+}
+
+/// What parsing made of one report, before anything is written.
+struct Prepared {
+    id: String,
+    now: DateTime<Utc>,
+    envelope_from: Option<String>,
+    /// `processed` or `quarantined`, format, error kind and error.
+    status: &'static str,
+    format: Option<String>,
+    error_kind: Option<String>,
+    error: Option<String>,
+    attributed: Vec<(AbuseEvent, Attribution)>,
+}
+
+/// Parses `bytes` into the report's outcome and events (pure; runs on a blocking thread).
+fn parse_report(
+    parse: ParseFn,
+    bytes: &[u8],
+) -> (
+    &'static str,
+    Option<String>,
+    Option<String>,
+    Vec<AbuseEvent>,
+) {
+    match parse(bytes) {
+        Err(e) => (
+            "quarantined",
+            Some(format!("{:?}", e.kind).to_lowercase()),
+            Some(e.to_string()),
+            Vec::new(),
+        ),
+        Ok(records) if records.is_empty() => (
+            "quarantined",
+            Some("empty".into()),
+            Some("the parser found no records in this report".into()),
+            Vec::new(),
+        ),
+        Ok(records) => (
+            "processed",
+            None,
+            None,
+            records
+                .iter()
+                .filter_map(|r| r.as_event().cloned())
+                .collect(),
+        ),
     }
 }
 
@@ -150,9 +226,17 @@ pub fn subject_key(e: &AbuseEvent) -> String {
     "(no subject)".into()
 }
 
+fn writer_gone(id: &str) -> DeskError {
+    DeskError::invalid(
+        format!("report {id}"),
+        "the intake writer stopped before storing it",
+    )
+}
+
 impl Desk {
     /// A desk over `store` and `raw`, with `policy`, attributing through `attributor` and
-    /// parsing with `parse`.
+    /// parsing with `parse`. New raw reports go to the database (`raw_reports`); `raw` is read
+    /// for reports stored before that, as files.
     pub fn new(
         store: Store,
         raw: RawStore,
@@ -167,6 +251,16 @@ impl Desk {
             attributor,
             parse,
             max_report_bytes: DEFAULT_MAX_REPORT_BYTES,
+            writer: Arc::default(),
+        }
+    }
+
+    /// A clone with its own, unused writer slot: the writer task holds one, so that it does not
+    /// keep its own queue open.
+    pub(crate) fn detached(&self) -> Self {
+        Self {
+            writer: Arc::default(),
+            ..self.clone()
         }
     }
 
@@ -181,7 +275,8 @@ impl Desk {
         &self.store
     }
 
-    /// The raw report store.
+    /// The file store of raw reports kept before raw bytes moved into the database; see
+    /// [`Desk::raw_report`] for reading any report.
     pub fn raw(&self) -> &RawStore {
         &self.raw
     }
@@ -196,15 +291,35 @@ impl Desk {
         self.max_report_bytes
     }
 
-    /// Stores a report durably; returns its id and whether it is new. Once this returns `Ok`,
-    /// the caller may acknowledge the sender (steps 1 and 2 of the module doc).
-    pub async fn store_report(
+    /// The raw bytes of a stored report: from `raw_reports`, else (reports stored by an older
+    /// version) from the file store.
+    pub async fn raw_report(&self, id: &str) -> Result<Vec<u8>> {
+        let id = id.to_ascii_lowercase();
+        let row = sqlx::query("SELECT bytes FROM raw_reports WHERE id = $1")
+            .bind(&id)
+            .fetch_optional(self.store.pool())
+            .await
+            .map_err(DeskError::db("raw report read"))?;
+        match row {
+            Some(r) => r.try_get(0).map_err(DeskError::db("raw report read")),
+            None => self.raw.get(&id),
+        }
+    }
+
+    /// Checks size, hashes (large reports on a blocking thread) and queues a report for the
+    /// group-commit writer; the returned receiver answers once the batch is durable.
+    async fn enqueue(
         &self,
         bytes: Vec<u8>,
         channel: Channel,
         envelope_from: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<(String, bool, Vec<u8>)> {
+        process: bool,
+    ) -> Result<(
+        String,
+        oneshot::Receiver<StoredReply>,
+        Option<oneshot::Receiver<Result<()>>>,
+    )> {
         if bytes.len() > self.max_report_bytes {
             return Err(DeskError::TooLarge {
                 what: "report",
@@ -215,35 +330,240 @@ impl Desk {
         if bytes.is_empty() {
             return Err(DeskError::invalid("report", "the body is empty"));
         }
-        let raw = self.raw.clone();
-        let (stored, bytes) =
-            tokio::task::spawn_blocking(move || raw.put(&bytes).map(|s| (s, bytes)))
+        let (id, bytes) = if bytes.len() > 256 << 10 {
+            tokio::task::spawn_blocking(move || (warden_model::sha256_hex(&bytes), bytes))
                 .await
-                .map_err(|e| DeskError::invalid("report store task", e.to_string()))??;
-        let envelope_from: Option<String> = envelope_from.map(|s| s.chars().take(320).collect());
+                .map_err(|e| DeskError::invalid("report hash task", e.to_string()))?
+        } else {
+            (warden_model::sha256_hex(&bytes), bytes)
+        };
+        let (stored_tx, stored_rx) = oneshot::channel();
+        let (done_tx, done_rx) = if process {
+            let (t, r) = oneshot::channel();
+            (Some(t), Some(r))
+        } else {
+            (None, None)
+        };
+        self.writer
+            .send(
+                self,
+                Job {
+                    id: id.clone(),
+                    bytes,
+                    channel,
+                    envelope_from: envelope_from.map(|s| s.chars().take(320).collect()),
+                    now,
+                    stored: stored_tx,
+                    processed: done_tx,
+                },
+            )
+            .await?;
+        Ok((id, stored_rx, done_rx))
+    }
+
+    /// Stores a report durably and queues it for processing. Once this returns `Ok`, the caller
+    /// may acknowledge the sender (steps 1 and 2 of the module doc); processing goes on in the
+    /// group-commit writer ([`Submitted::processed`] waits for it).
+    pub async fn submit(
+        &self,
+        bytes: Vec<u8>,
+        channel: Channel,
+        envelope_from: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Submitted> {
+        let (id, stored, done) = self
+            .enqueue(bytes, channel, envelope_from, now, true)
+            .await?;
+        let (new, _) = stored.await.map_err(|_| writer_gone(&id))??;
+        Ok(Submitted {
+            id,
+            new,
+            processed: done.unwrap_or_else(|| oneshot::channel().1),
+        })
+    }
+
+    /// Stores a report durably without processing it; returns its id, whether it is new, and
+    /// the bytes. Once this returns `Ok`, the caller may acknowledge the sender; the report stays
+    /// `received` until [`Desk::process`] or [`Desk::recover`] runs.
+    pub async fn store_report(
+        &self,
+        bytes: Vec<u8>,
+        channel: Channel,
+        envelope_from: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(String, bool, Vec<u8>)> {
+        let (id, stored, _) = self
+            .enqueue(bytes, channel, envelope_from, now, false)
+            .await?;
+        let (new, bytes) = stored.await.map_err(|_| writer_gone(&id))??;
+        Ok((id, new, bytes.unwrap_or_default()))
+    }
+
+    /// The store step of a batch, in one transaction: a `reports` row per new report with its
+    /// bytes in `raw_reports`, a resend count per known one. Returns, per job, whether it was new.
+    pub(crate) async fn store_batch(&self, jobs: &[Job]) -> Result<Vec<bool>> {
         let _guard = self.store.write_guard().await;
-        let inserted = sqlx::query(
-            "INSERT INTO reports (id, received_at, channel, size, envelope_from, status) VALUES ($1, $2, $3, $4, $5, 'received')
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&stored.sha256)
-        .bind(to_ms(now))
-        .bind(channel.as_str())
-        .bind(i64::try_from(bytes.len()).unwrap_or(i64::MAX))
-        .bind(envelope_from)
-        .execute(self.store.pool())
-        .await
-        .map_err(DeskError::db("report insert"))?
-        .rows_affected()
-            == 1;
-        if !inserted {
-            sqlx::query("UPDATE reports SET resends = resends + 1 WHERE id = $1")
-                .bind(&stored.sha256)
-                .execute(self.store.pool())
+        let mut tx = self
+            .store
+            .pool()
+            .begin()
+            .await
+            .map_err(DeskError::db("intake transaction"))?;
+        let mut news = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let inserted = sqlx::query(
+                "INSERT INTO reports (id, received_at, channel, size, envelope_from, status) VALUES ($1, $2, $3, $4, $5, 'received')
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(&job.id)
+            .bind(to_ms(job.now))
+            .bind(job.channel.as_str())
+            .bind(i64::try_from(job.bytes.len()).unwrap_or(i64::MAX))
+            .bind(job.envelope_from.as_deref())
+            .execute(&mut *tx)
+            .await
+            .map_err(DeskError::db("report insert"))?
+            .rows_affected()
+                == 1;
+            if inserted {
+                sqlx::query(
+                    "INSERT INTO raw_reports (id, bytes) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(&job.id)
+                .bind(&job.bytes[..])
+                .execute(&mut *tx)
                 .await
-                .map_err(DeskError::db("report resend count"))?;
+                .map_err(DeskError::db("raw report insert"))?;
+            } else {
+                sqlx::query("UPDATE reports SET resends = resends + 1 WHERE id = $1")
+                    .bind(&job.id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(DeskError::db("report resend count"))?;
+            }
+            news.push(inserted);
         }
-        Ok((stored.sha256, inserted, bytes))
+        tx.commit().await.map_err(DeskError::db("intake commit"))?;
+        Ok(news)
+    }
+
+    /// The processing step of a batch: parse all (blocking thread), attribute, then file every
+    /// report in one transaction. If that fails, each report is processed on its own.
+    pub(crate) async fn process_batch(&self, items: Vec<ToProcess>) {
+        match self.try_process_batch(&items).await {
+            Ok(()) => {
+                for it in items {
+                    let _ = it.done.send(Ok(()));
+                }
+            }
+            Err(e) => {
+                if items.len() > 1 {
+                    tracing::warn!(error = %e, reports = items.len(), "batch processing failed; processing one by one");
+                }
+                for it in items {
+                    let res = self.process(&it.id, &it.bytes, it.now).await;
+                    let _ = it.done.send(res);
+                }
+            }
+        }
+    }
+
+    async fn try_process_batch(&self, items: &[ToProcess]) -> Result<()> {
+        // A resend may have been processed already, and its first arrival's envelope sender
+        // is the one that counts.
+        let mut todo: Vec<(usize, Option<String>)> = Vec::with_capacity(items.len());
+        for (i, it) in items.iter().enumerate() {
+            if it.new {
+                todo.push((i, it.envelope_from.clone()));
+                continue;
+            }
+            let row = sqlx::query("SELECT status, envelope_from FROM reports WHERE id = $1")
+                .bind(&it.id)
+                .fetch_optional(self.store.pool())
+                .await
+                .map_err(DeskError::db("report read"))?;
+            if let Some(row) = row {
+                let status: String = row.try_get(0).map_err(DeskError::db("report read"))?;
+                if status == "received" {
+                    todo.push((i, row.try_get(1).map_err(DeskError::db("report read"))?));
+                }
+            }
+        }
+        if todo.is_empty() {
+            return Ok(());
+        }
+        let parse = self.parse;
+        let inputs: Vec<Vec<u8>> = todo.iter().map(|(i, _)| items[*i].bytes.clone()).collect();
+        let parsed = tokio::task::spawn_blocking(move || {
+            inputs
+                .iter()
+                .map(|b| parse_report(parse, b))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| DeskError::invalid("report parse task", e.to_string()))?;
+        let mut prepared = Vec::with_capacity(todo.len());
+        for ((i, envelope_from), (status, error_kind, error, events)) in
+            todo.into_iter().zip(parsed)
+        {
+            let it = &items[i];
+            prepared.push(
+                self.attribute_all(
+                    &it.id,
+                    it.now,
+                    envelope_from,
+                    status,
+                    error_kind,
+                    error,
+                    events,
+                )
+                .await?,
+            );
+        }
+        let _guard = self.store.write_guard().await;
+        let mut tx = self
+            .store
+            .pool()
+            .begin()
+            .await
+            .map_err(DeskError::db("intake transaction"))?;
+        for p in &prepared {
+            self.file_report(&mut tx, p).await?;
+        }
+        tx.commit().await.map_err(DeskError::db("intake commit"))?;
+        Ok(())
+    }
+
+    /// Attribution reads only; it runs before the write transaction to keep that short.
+    #[allow(clippy::too_many_arguments)]
+    async fn attribute_all(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        envelope_from: Option<String>,
+        status: &'static str,
+        error_kind: Option<String>,
+        error: Option<String>,
+        events: Vec<AbuseEvent>,
+    ) -> Result<Prepared> {
+        let mut attributed = Vec::with_capacity(events.len());
+        for e in events {
+            let a = self.attributor.attribute(&e, now).await?;
+            attributed.push((e, a));
+        }
+        let format = attributed
+            .first()
+            .map(|(e, _)| e.source_format.as_str().to_owned());
+        Ok(Prepared {
+            id: id.to_owned(),
+            now,
+            envelope_from,
+            status,
+            format: if status == "processed" { format } else { None },
+            error_kind,
+            error,
+            attributed,
+        })
     }
 
     /// Takes one raw report end to end: store, then process. Resends are recognised and answered
@@ -255,11 +575,10 @@ impl Desk {
         envelope_from: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<IntakeReceipt> {
-        let (id, new, bytes) = self
-            .store_report(bytes, channel, envelope_from, now)
-            .await?;
+        let submitted = self.submit(bytes, channel, envelope_from, now).await?;
+        let (id, new) = (submitted.id.clone(), submitted.new);
         // A resend of a report whose processing a crash interrupted is processed now.
-        self.process(&id, &bytes, now).await?;
+        submitted.processed().await?;
         let mut receipt = self.receipt(&id).await?;
         receipt.duplicate = !new;
         Ok(receipt)
@@ -280,20 +599,10 @@ impl Desk {
             return Ok(());
         }
         let envelope_from: Option<String> = row.try_get(1).map_err(DeskError::db("report read"))?;
-        let parsed = (self.parse)(bytes);
-        let events: Vec<AbuseEvent> = match &parsed {
-            Ok(records) => records
-                .iter()
-                .filter_map(|r| r.as_event().cloned())
-                .collect(),
-            Err(_) => Vec::new(),
-        };
-        // Attribution reads only; it runs before the write transaction to keep that short.
-        let mut attributed = Vec::with_capacity(events.len());
-        for e in events {
-            let a = self.attributor.attribute(&e, now).await?;
-            attributed.push((e, a));
-        }
+        let (status, error_kind, error, events) = parse_report(self.parse, bytes);
+        let prepared = self
+            .attribute_all(id, now, envelope_from, status, error_kind, error, events)
+            .await?;
         let _guard = self.store.write_guard().await;
         let mut tx = self
             .store
@@ -301,37 +610,25 @@ impl Desk {
             .begin()
             .await
             .map_err(DeskError::db("intake transaction"))?;
-        let (status, format, kind, error) = match &parsed {
-            Err(e) => (
-                "quarantined",
-                None,
-                Some(format!("{:?}", e.kind).to_lowercase()),
-                Some(e.to_string()),
-            ),
-            Ok(records) if records.is_empty() => (
-                "quarantined",
-                None,
-                Some("empty".into()),
-                Some("the parser found no records in this report".into()),
-            ),
-            Ok(_) => (
-                "processed",
-                attributed
-                    .first()
-                    .map(|(e, _)| e.source_format.as_str().to_owned()),
-                None,
-                None,
-            ),
-        };
+        self.file_report(&mut tx, &prepared).await?;
+        tx.commit().await.map_err(DeskError::db("intake commit"))?;
+        Ok(())
+    }
+
+    /// Files one prepared report inside the caller's transaction: claims it (`received` ->
+    /// processed/quarantined; a no-op when another task or node claimed it first), assigns its
+    /// events to cases and queues the reporter's messages.
+    async fn file_report(&self, tx: &mut AnyConnection, p: &Prepared) -> Result<()> {
+        let (id, now, attributed) = (p.id.as_str(), p.now, &p.attributed);
         let claimed = sqlx::query(
             "UPDATE reports SET status = $2, format = $3, error_kind = $4, error = $5, event_count = $6, processed_at = $7
              WHERE id = $1 AND status = 'received'",
         )
         .bind(id)
-        .bind(status)
-        .bind(format)
-        .bind(kind)
-        .bind(error)
+        .bind(p.status)
+        .bind(p.format.as_deref())
+        .bind(p.error_kind.as_deref())
+        .bind(p.error.as_deref())
         .bind(i64::try_from(attributed.len()).unwrap_or(i64::MAX))
         .bind(to_ms(now))
         .execute(&mut *tx)
@@ -344,13 +641,13 @@ impl Desk {
         }
         let mut case_refs = Vec::new();
         let mut needs = Vec::new();
-        let mut reporter: Option<String> = envelope_from;
+        let mut reporter: Option<String> = p.envelope_from.clone();
         for (seq, (event, attribution)) in attributed.iter().enumerate() {
             if let Some(mail) = &event.reporter.email {
                 reporter = Some(mail.clone());
             }
             let case = self
-                .file_event(&mut tx, id, seq, event, attribution, now)
+                .file_event(&mut *tx, id, seq, event, attribution, now)
                 .await?;
             for n in &attribution.needs {
                 if !needs.contains(n) {
@@ -363,7 +660,7 @@ impl Desk {
             if !case_refs.is_empty() {
                 let payload = serde_json::json!({"report_id": id, "cases": case_refs});
                 outbox::enqueue(
-                    &mut tx,
+                    &mut *tx,
                     OutboxKind::ReporterAck,
                     &rep,
                     None,
@@ -379,7 +676,7 @@ impl Desk {
                 let payload =
                     serde_json::json!({"report_id": id, "needs": needs, "cases": case_refs});
                 outbox::enqueue(
-                    &mut tx,
+                    &mut *tx,
                     OutboxKind::InfoRequest,
                     &rep,
                     None,
@@ -392,10 +689,8 @@ impl Desk {
                 .await?;
             }
         }
-        tx.commit().await.map_err(DeskError::db("intake commit"))?;
         Ok(())
     }
-
     async fn file_event(
         &self,
         conn: &mut AnyConnection,
@@ -538,7 +833,7 @@ impl Desk {
                 .filter_map(|r| r.try_get(0).ok())
                 .collect();
         for id in &ids {
-            let bytes = self.raw.get(id)?;
+            let bytes = self.raw_report(id).await?;
             self.process(id, &bytes, now).await?;
         }
         Ok(ids.len())
@@ -546,7 +841,7 @@ impl Desk {
 
     /// Runs a quarantined report through the parser again (after a mapping or parser fix).
     pub async fn reprocess(&self, id: &str, now: DateTime<Utc>) -> Result<IntakeReceipt> {
-        let bytes = self.raw.get(id)?;
+        let bytes = self.raw_report(id).await?;
         let changed = {
             let _guard = self.store.write_guard().await;
             sqlx::query("UPDATE reports SET status = 'received', error = NULL, error_kind = NULL WHERE id = $1 AND status = 'quarantined'")

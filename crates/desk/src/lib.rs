@@ -16,6 +16,7 @@ pub mod audit;
 pub mod cases;
 pub mod demo;
 pub mod error;
+pub mod groupcommit;
 pub mod intake;
 pub mod inventory;
 pub mod maildir;
@@ -28,7 +29,7 @@ pub mod tokens;
 
 pub use attribute::{Attribution, Attributor, InventoryAttributor};
 pub use error::{DeskError, Result};
-pub use intake::{Channel, Desk, IntakeReceipt, ReportStatus};
+pub use intake::{Channel, Desk, IntakeReceipt, ReportStatus, Submitted};
 pub use policy::{ClassPolicy, Policy};
 pub use rawstore::RawStore;
 pub use store::{Backend, Store};
