@@ -169,6 +169,75 @@ struct Prepared {
     attributed: Vec<(AbuseEvent, Attribution)>,
 }
 
+/// One `events` row, written at the end of the processing transaction with the others.
+struct EventRow {
+    id: String,
+    report: String,
+    seq: i64,
+    case_id: String,
+    customer: String,
+    class: &'static str,
+    subject: String,
+    at: i64,
+    event_json: String,
+    attribution_json: String,
+}
+
+/// Rows a processing transaction writes at its end with multi-row statements, and look-ups its
+/// reports share: each statement is a round trip, which is what intake time went to.
+#[derive(Default)]
+struct BatchRows {
+    events: Vec<EventRow>,
+    /// `(role, email)` per customer, read once per batch (contacts are not written here).
+    contacts: std::collections::HashMap<String, Vec<(String, String)>>,
+}
+
+/// Events per multi-row insert (10 parameters each).
+const EVENT_CHUNK: usize = 50;
+
+impl BatchRows {
+    async fn flush(&mut self, tx: &mut AnyConnection) -> Result<()> {
+        for chunk in self.events.chunks(EVENT_CHUNK) {
+            let mut sql = String::from(
+                "INSERT INTO events (id, report_id, seq, case_id, customer_id, class, subject, at, event_json, attribution_json) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                for k in 1..=10 {
+                    if k > 1 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&format!("${}", i * 10 + k));
+                }
+                sql.push(')');
+            }
+            sql.push_str(" ON CONFLICT DO NOTHING");
+            let mut q = sqlx::query(&sql);
+            for e in chunk {
+                q = q
+                    .bind(&e.id)
+                    .bind(&e.report)
+                    .bind(e.seq)
+                    .bind(&e.case_id)
+                    .bind(&e.customer)
+                    .bind(e.class)
+                    .bind(&e.subject)
+                    .bind(e.at)
+                    .bind(&e.event_json)
+                    .bind(&e.attribution_json);
+            }
+            q.execute(&mut *tx)
+                .await
+                .map_err(DeskError::db("event insert"))?;
+        }
+        self.events.clear();
+        Ok(())
+    }
+}
+
 /// Parses `bytes` into the report's outcome and events (pure; runs on a blocking thread).
 fn parse_report(
     parse: ParseFn,
@@ -225,6 +294,10 @@ pub fn subject_key(e: &AbuseEvent) -> String {
     }
     "(no subject)".into()
 }
+
+/// Reports per multi-row statement in the store step (5 parameters each, well inside SQLite's
+/// and PostgreSQL's parameter limits).
+const STORE_CHUNK: usize = 128;
 
 fn writer_gone(id: &str) -> DeskError {
     DeskError::invalid(
@@ -409,31 +482,53 @@ impl Desk {
             .begin()
             .await
             .map_err(DeskError::db("intake transaction"))?;
-        let mut news = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            let inserted = sqlx::query(
-                "INSERT INTO reports (id, received_at, channel, size, envelope_from, status) VALUES ($1, $2, $3, $4, $5, 'received')
-                 ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(&job.id)
-            .bind(to_ms(job.now))
-            .bind(job.channel.as_str())
-            .bind(i64::try_from(job.bytes.len()).unwrap_or(i64::MAX))
-            .bind(job.envelope_from.as_deref())
-            .execute(&mut *tx)
-            .await
-            .map_err(DeskError::db("report insert"))?
-            .rows_affected()
-                == 1;
-            if inserted {
-                sqlx::query(
-                    "INSERT INTO raw_reports (id, bytes) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
-                )
-                .bind(&job.id)
-                .bind(&job.bytes[..])
-                .execute(&mut *tx)
+        // One multi-row statement per chunk instead of two per report: every statement is a
+        // round trip to the database (on SQLite, to its connection thread), which was the cost.
+        let mut inserted: std::collections::HashSet<String> = std::collections::HashSet::new();
+        for chunk in jobs.chunks(STORE_CHUNK) {
+            let mut sql = String::from(
+                "INSERT INTO reports (id, received_at, channel, size, envelope_from, status) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let b = i * 5;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, 'received')",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5
+                ));
+            }
+            sql.push_str(" ON CONFLICT (id) DO NOTHING RETURNING id");
+            let mut q = sqlx::query(&sql);
+            for job in chunk {
+                q = q
+                    .bind(&job.id)
+                    .bind(to_ms(job.now))
+                    .bind(job.channel.as_str())
+                    .bind(i64::try_from(job.bytes.len()).unwrap_or(i64::MAX))
+                    .bind(job.envelope_from.as_deref());
+            }
+            for row in q
+                .fetch_all(&mut *tx)
                 .await
-                .map_err(DeskError::db("raw report insert"))?;
+                .map_err(DeskError::db("report insert"))?
+            {
+                inserted.insert(row.try_get(0).map_err(DeskError::db("report insert"))?);
+            }
+        }
+        // The first job with an inserted id is the new arrival; any other (a resend, also one
+        // within this batch) counts as a resend.
+        let mut news = Vec::with_capacity(jobs.len());
+        let mut fresh: Vec<&Job> = Vec::new();
+        for job in jobs {
+            let new = inserted.remove(&job.id);
+            if new {
+                fresh.push(job);
             } else {
                 sqlx::query("UPDATE reports SET resends = resends + 1 WHERE id = $1")
                     .bind(&job.id)
@@ -441,7 +536,24 @@ impl Desk {
                     .await
                     .map_err(DeskError::db("report resend count"))?;
             }
-            news.push(inserted);
+            news.push(new);
+        }
+        for chunk in fresh.chunks(STORE_CHUNK) {
+            let mut sql = String::from("INSERT INTO raw_reports (id, bytes) VALUES ");
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("(${}, ${})", i * 2 + 1, i * 2 + 2));
+            }
+            sql.push_str(" ON CONFLICT (id) DO NOTHING");
+            let mut q = sqlx::query(&sql);
+            for job in chunk {
+                q = q.bind(&job.id).bind(&job.bytes[..]);
+            }
+            q.execute(&mut *tx)
+                .await
+                .map_err(DeskError::db("raw report insert"))?;
         }
         tx.commit().await.map_err(DeskError::db("intake commit"))?;
         Ok(news)
@@ -502,24 +614,28 @@ impl Desk {
         })
         .await
         .map_err(|e| DeskError::invalid("report parse task", e.to_string()))?;
-        let mut prepared = Vec::with_capacity(todo.len());
-        for ((i, envelope_from), (status, error_kind, error, events)) in
-            todo.into_iter().zip(parsed)
+        // Attribution is read-only: the reports of the batch are attributed concurrently, so
+        // their lookups overlap on the pool's connections instead of queueing one by one.
+        let mut set = tokio::task::JoinSet::new();
+        for (n, ((i, envelope_from), (status, error_kind, error, events))) in
+            todo.into_iter().zip(parsed).enumerate()
         {
-            let it = &items[i];
-            prepared.push(
-                self.attribute_all(
-                    &it.id,
-                    it.now,
-                    envelope_from,
-                    status,
-                    error_kind,
-                    error,
-                    events,
-                )
-                .await?,
-            );
+            let (desk, id, now) = (self.clone(), items[i].id.clone(), items[i].now);
+            set.spawn(async move {
+                let p = desk
+                    .attribute_all(&id, now, envelope_from, status, error_kind, error, events)
+                    .await;
+                (n, p)
+            });
         }
+        let mut slots: Vec<Option<Prepared>> = Vec::new();
+        slots.resize_with(set.len(), || None);
+        while let Some(joined) = set.join_next().await {
+            let (n, p) =
+                joined.map_err(|e| DeskError::invalid("attribution task", e.to_string()))?;
+            slots[n] = Some(p?);
+        }
+        let prepared: Vec<Prepared> = slots.into_iter().flatten().collect();
         let _guard = self.store.write_guard().await;
         let mut tx = self
             .store
@@ -527,9 +643,11 @@ impl Desk {
             .begin()
             .await
             .map_err(DeskError::db("intake transaction"))?;
+        let mut rows = BatchRows::default();
         for p in &prepared {
-            self.file_report(&mut tx, p).await?;
+            self.file_report(&mut tx, p, &mut rows).await?;
         }
+        rows.flush(&mut tx).await?;
         tx.commit().await.map_err(DeskError::db("intake commit"))?;
         Ok(())
     }
@@ -610,7 +728,9 @@ impl Desk {
             .begin()
             .await
             .map_err(DeskError::db("intake transaction"))?;
-        self.file_report(&mut tx, &prepared).await?;
+        let mut rows = BatchRows::default();
+        self.file_report(&mut tx, &prepared, &mut rows).await?;
+        rows.flush(&mut tx).await?;
         tx.commit().await.map_err(DeskError::db("intake commit"))?;
         Ok(())
     }
@@ -618,7 +738,12 @@ impl Desk {
     /// Files one prepared report inside the caller's transaction: claims it (`received` ->
     /// processed/quarantined; a no-op when another task or node claimed it first), assigns its
     /// events to cases and queues the reporter's messages.
-    async fn file_report(&self, tx: &mut AnyConnection, p: &Prepared) -> Result<()> {
+    async fn file_report(
+        &self,
+        tx: &mut AnyConnection,
+        p: &Prepared,
+        rows: &mut BatchRows,
+    ) -> Result<()> {
         let (id, now, attributed) = (p.id.as_str(), p.now, &p.attributed);
         let claimed = sqlx::query(
             "UPDATE reports SET status = $2, format = $3, error_kind = $4, error = $5, event_count = $6, processed_at = $7
@@ -647,7 +772,7 @@ impl Desk {
                 reporter = Some(mail.clone());
             }
             let case = self
-                .file_event(&mut *tx, id, seq, event, attribution, now)
+                .file_event(&mut *tx, id, seq, event, attribution, now, rows)
                 .await?;
             for n in &attribution.needs {
                 if !needs.contains(n) {
@@ -699,43 +824,47 @@ impl Desk {
         event: &AbuseEvent,
         attribution: &Attribution,
         now: DateTime<Utc>,
+        rows: &mut BatchRows,
     ) -> Result<String> {
         let customer = attribution.customer().unwrap_or("").to_owned();
         let subject = subject_key(event);
         let (case_id, opened) =
             cases::assign_event(conn, &self.policy, &customer, event.class, &subject, now).await?;
         let seq = i64::try_from(seq).unwrap_or(i64::MAX);
-        sqlx::query(
-            "INSERT INTO events (id, report_id, seq, case_id, customer_id, class, subject, at, event_json, attribution_json)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
-        )
-        .bind(format!("{report}:{seq}"))
-        .bind(report)
-        .bind(seq)
-        .bind(&case_id)
-        .bind(&customer)
-        .bind(event.class.as_str())
-        .bind(&subject)
-        .bind(to_ms(event.observed.map_or(now, |o| o.utc)))
-        .bind(serde_json::to_string(event).unwrap_or_default())
-        .bind(serde_json::to_string(attribution).unwrap_or_default())
-        .execute(&mut *conn)
-        .await
-        .map_err(DeskError::db("event insert"))?;
+        rows.events.push(EventRow {
+            id: format!("{report}:{seq}"),
+            report: report.to_owned(),
+            seq,
+            case_id: case_id.clone(),
+            customer: customer.clone(),
+            class: event.class.as_str(),
+            subject: subject.clone(),
+            at: to_ms(event.observed.map_or(now, |o| o.utc)),
+            event_json: serde_json::to_string(event).unwrap_or_default(),
+            attribution_json: serde_json::to_string(attribution).unwrap_or_default(),
+        });
         let cp = self.policy.for_class(event.class);
         if opened && cp.notify_customer && !customer.is_empty() {
-            let contacts = sqlx::query(
-                "SELECT role, email FROM contacts WHERE customer_id = $1 ORDER BY role, email",
-            )
-            .bind(&customer)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(DeskError::db("contacts"))?;
+            if !rows.contacts.contains_key(&customer) {
+                let found = sqlx::query(
+                    "SELECT role, email FROM contacts WHERE customer_id = $1 ORDER BY role, email",
+                )
+                .bind(&customer)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(DeskError::db("contacts"))?
+                .iter()
+                .filter_map(|r| Some((r.try_get(0).ok()?, r.try_get(1).ok()?)))
+                .collect();
+                rows.contacts.insert(customer.clone(), found);
+            }
+            let contacts: &[(String, String)] =
+                rows.contacts.get(&customer).map_or(&[], Vec::as_slice);
             let pick = |role: &str| -> Vec<String> {
                 contacts
                     .iter()
-                    .filter(|r| r.try_get::<String, _>(0).is_ok_and(|x| x == role))
-                    .filter_map(|r| r.try_get::<String, _>(1).ok())
+                    .filter(|(r, _)| r == role)
+                    .map(|(_, e)| e.clone())
                     .collect()
             };
             let mut to = pick("abuse");
