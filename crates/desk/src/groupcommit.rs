@@ -20,12 +20,24 @@
 
 use crate::error::{DeskError, Result};
 use crate::intake::{Channel, Desk};
+use crate::store::Backend;
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// The most submissions one batch takes. Bounds the transaction size and the time a submitter
 /// waits behind others.
 pub const MAX_BATCH: usize = 256;
+
+/// Writer tasks on SQLite. SQLite has one writer, but while one batch holds the write lock the
+/// next can be parsed and attributed.
+const SQLITE_WRITERS: usize = 2;
+
+/// Writer tasks on PostgreSQL, which commits concurrent transactions in parallel: every statement
+/// is a network round trip, so batches in flight side by side hide that latency. Two batches
+/// that lock the same case groups in a different order may deadlock; PostgreSQL aborts one, and
+/// its reports are retried one by one.
+const POSTGRES_WRITERS: usize = 4;
 
 /// How many submissions may wait for the writer before submitters wait to enqueue.
 const QUEUE: usize = 1024;
@@ -82,9 +94,16 @@ impl Writer {
                 Some(s) if !s.is_closed() => s.clone(),
                 _ => {
                     let (s, r) = mpsc::channel(QUEUE);
-                    // The task's desk has its own (never used) writer slot, so the task does not
-                    // keep its own channel open: it ends when the last desk handle is dropped.
-                    tokio::spawn(run(desk.detached(), r));
+                    let r = Arc::new(tokio::sync::Mutex::new(r));
+                    // The tasks' desk has its own (never used) writer slot, so the tasks do not
+                    // keep their own channel open: they end when the last desk handle is dropped.
+                    let writers = match desk.store().backend() {
+                        Backend::Sqlite => SQLITE_WRITERS,
+                        Backend::Postgres => POSTGRES_WRITERS,
+                    };
+                    for _ in 0..writers {
+                        tokio::spawn(run(desk.detached(), r.clone()));
+                    }
                     *slot = Some(s.clone());
                     s
                 }
@@ -97,9 +116,14 @@ impl Writer {
     }
 }
 
-async fn run(desk: Desk, mut rx: mpsc::Receiver<Job>) {
+async fn run(desk: Desk, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    loop {
+        // One writer at a time takes a batch; the others meanwhile commit theirs.
+        let got = rx.lock().await.recv_many(&mut batch, MAX_BATCH).await;
+        if got == 0 {
+            return;
+        }
         commit(&desk, std::mem::take(&mut batch)).await;
     }
 }

@@ -1,14 +1,14 @@
 //! Intake: a raw report becomes stored bytes, parsed events, attributed cases and queued
 //! messages, in that order, and no step is ever skipped or repeated.
 //!
-//! 1. The bytes are written content-addressed and fsynced ([`RawStore::put`]).
-//! 2. A `reports` row is committed (status `received`). Only now may the caller answer
-//!    `250`/`202`: from here on a crash loses nothing, because [`Desk::recover`] re-processes
-//!    every `received` report on start-up. The same bytes again hit the primary key and are
-//!    recognised as a resend.
-//! 3. Parsing, attribution, case assignment and the outbox rows commit in ONE transaction that
+//! 1. + 2. The bytes (content-addressed: `raw_reports`, keyed by SHA-256) and a `reports` row
+//!    (status `received`) are committed together. Only now may the caller answer `250`/`202`:
+//!    from here on a crash loses nothing, because [`Desk::recover`] re-processes every
+//!    `received` report on start-up. The same bytes again hit the primary key and are
+//!    recognised as a resend. Concurrent submissions share this commit ([`crate::groupcommit`]).
+//! 3. Parsing, attribution, case assignment and the outbox rows commit in a transaction that
 //!    also moves the report out of `received`, so processing happens exactly once even when two
-//!    nodes race on recovery.
+//!    nodes race on recovery (one such transaction per batch).
 //! 4. A report no parser understands is `quarantined` with the reason; [`Desk::reprocess`] runs
 //!    it again after the mapping is fixed.
 
