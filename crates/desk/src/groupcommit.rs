@@ -29,9 +29,10 @@ use tokio::sync::{mpsc, oneshot};
 /// waits behind others.
 pub const MAX_BATCH: usize = 256;
 
-/// Writer tasks on SQLite. SQLite has one writer, but while one batch holds the write lock the
-/// next can be parsed and attributed.
-const SQLITE_WRITERS: usize = 2;
+/// Writer tasks on SQLite, which has one writer anyway: a second task could parse the next batch
+/// while one commits, but measured (docs/benchmarks.md) it did not raise throughput on 2 cores
+/// and it doubled the median HTTP latency.
+const SQLITE_WRITERS: usize = 1;
 
 /// Writer tasks on PostgreSQL, which commits concurrent transactions in parallel: every statement
 /// is a network round trip, so batches in flight side by side hide that latency. Two batches
@@ -97,9 +98,10 @@ impl Writer {
                     let r = Arc::new(tokio::sync::Mutex::new(r));
                     // The tasks' desk has its own (never used) writer slot, so the tasks do not
                     // keep their own channel open: they end when the last desk handle is dropped.
-                    let writers = match desk.store().backend() {
-                        Backend::Sqlite => SQLITE_WRITERS,
-                        Backend::Postgres => POSTGRES_WRITERS,
+                    let writers = match (desk.intake_writers(), desk.store().backend()) {
+                        (Some(n), _) => n.max(1),
+                        (None, Backend::Sqlite) => SQLITE_WRITERS,
+                        (None, Backend::Postgres) => POSTGRES_WRITERS,
                     };
                     for _ in 0..writers {
                         tokio::spawn(run(desk.detached(), r.clone()));

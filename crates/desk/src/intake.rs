@@ -1,11 +1,12 @@
 //! Intake: a raw report becomes stored bytes, parsed events, attributed cases and queued
 //! messages, in that order, and no step is ever skipped or repeated.
 //!
-//! 1. + 2. The bytes (content-addressed: `raw_reports`, keyed by SHA-256) and a `reports` row
-//!    (status `received`) are committed together. Only now may the caller answer `250`/`202`:
-//!    from here on a crash loses nothing, because [`Desk::recover`] re-processes every
-//!    `received` report on start-up. The same bytes again hit the primary key and are
-//!    recognised as a resend. Concurrent submissions share this commit ([`crate::groupcommit`]).
+//! 1. The bytes (content-addressed: `raw_reports`, keyed by SHA-256) and
+//! 2. a `reports` row (status `received`) are committed together. Only now may the caller
+//!    answer `250`/`202`: from here on a crash loses nothing, because [`Desk::recover`]
+//!    re-processes every `received` report on start-up. The same bytes again hit the primary
+//!    key and are recognised as a resend. Concurrent submissions share this commit
+//!    ([`crate::groupcommit`]).
 //! 3. Parsing, attribution, case assignment and the outbox rows commit in a transaction that
 //!    also moves the report out of `received`, so processing happens exactly once even when two
 //!    nodes race on recovery (one such transaction per batch).
@@ -121,6 +122,8 @@ pub struct Desk {
     max_report_bytes: usize,
     /// The group-commit writer every submission goes through (shared by clones).
     writer: Arc<Writer>,
+    /// Writer task count; `None`: the backend's default.
+    intake_writers: Option<usize>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -325,6 +328,7 @@ impl Desk {
             parse,
             max_report_bytes: DEFAULT_MAX_REPORT_BYTES,
             writer: Arc::default(),
+            intake_writers: None,
         }
     }
 
@@ -341,6 +345,20 @@ impl Desk {
     pub fn with_max_report_bytes(mut self, max: usize) -> Self {
         self.max_report_bytes = max;
         self
+    }
+
+    /// Sets how many group-commit writer tasks run (default: 1 on SQLite, 4 on PostgreSQL).
+    /// More writers overlap round trips and raise throughput; on SQLite they also compete for
+    /// the one write lock, which can lengthen the latency tail. Takes effect when the writers
+    /// start (first submission).
+    pub fn with_intake_writers(mut self, writers: usize) -> Self {
+        self.intake_writers = Some(writers);
+        self
+    }
+
+    /// The configured writer count, if set.
+    pub(crate) fn intake_writers(&self) -> Option<usize> {
+        self.intake_writers
     }
 
     /// The store.
@@ -816,6 +834,8 @@ impl Desk {
         }
         Ok(())
     }
+
+    #[allow(clippy::too_many_arguments)]
     async fn file_event(
         &self,
         conn: &mut AnyConnection,

@@ -1,6 +1,7 @@
 //! `warden-desk`: the abuse desk engine.
 //!
-//! A raw report is stored durably and content-addressed ([`rawstore`]), parsed by
+//! A raw report is stored durably and content-addressed (`raw_reports`, committed in a batch by
+//! [`groupcommit`] before anyone is acknowledged; [`rawstore`] holds older ones), parsed by
 //! `warden-reports`, attributed to a customer ([`attribute`], [`inventory`]), grouped into a case
 //! ([`cases`]) under the per-class [`policy`], and turned into queued messages ([`outbox`]) that
 //! [`notify`] delivers: customer notices batched per customer, reporter acknowledgements,
