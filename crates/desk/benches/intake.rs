@@ -2,7 +2,7 @@
 //! parse, attribute, case, outbox) on SQLite or PostgreSQL.
 //!
 //! ```text
-//! cargo bench -p warden-desk --bench intake -- [--backend sqlite|postgres] [--reports N] [--concurrency C]
+//! cargo bench -p warden-desk --bench intake -- [--backend sqlite|postgres] [--reports N] [--concurrency C] [--writers N]
 //! ```
 //! Prints reports/s and events/s. A bench command rather than criterion: one run writes
 //! thousands of fsynced files and rows, which is the thing being measured.
@@ -72,6 +72,11 @@ async fn main() {
         Arc::new(InventoryAttributor::new(store.clone())),
         warden_reports::parse,
     );
+    // `--writers N`: group-commit writer tasks (default: the backend's).
+    let desk = match arg("--writers", "").parse::<usize>() {
+        Ok(n) => desk.with_intake_writers(n),
+        Err(_) => desk,
+    };
     let queue = Arc::new(std::sync::Mutex::new(reports));
     let start = Instant::now();
     let mut tasks = Vec::new();

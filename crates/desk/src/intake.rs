@@ -1,20 +1,22 @@
 //! Intake: a raw report becomes stored bytes, parsed events, attributed cases and queued
 //! messages, in that order, and no step is ever skipped or repeated.
 //!
-//! 1. The bytes are written content-addressed and fsynced ([`RawStore::put`]).
-//! 2. A `reports` row is committed (status `received`). Only now may the caller answer
-//!    `250`/`202`: from here on a crash loses nothing, because [`Desk::recover`] re-processes
-//!    every `received` report on start-up. The same bytes again hit the primary key and are
-//!    recognised as a resend.
-//! 3. Parsing, attribution, case assignment and the outbox rows commit in ONE transaction that
+//! 1. The bytes (content-addressed: `raw_reports`, keyed by SHA-256) and
+//! 2. a `reports` row (status `received`) are committed together. Only now may the caller
+//!    answer `250`/`202`: from here on a crash loses nothing, because [`Desk::recover`]
+//!    re-processes every `received` report on start-up. The same bytes again hit the primary
+//!    key and are recognised as a resend. Concurrent submissions share this commit
+//!    ([`crate::groupcommit`]).
+//! 3. Parsing, attribution, case assignment and the outbox rows commit in a transaction that
 //!    also moves the report out of `received`, so processing happens exactly once even when two
-//!    nodes race on recovery.
+//!    nodes race on recovery (one such transaction per batch).
 //! 4. A report no parser understands is `quarantined` with the reason; [`Desk::reprocess`] runs
 //!    it again after the mapping is fixed.
 
 use crate::attribute::{Attribution, Attributor};
 use crate::cases;
 use crate::error::{DeskError, Result};
+use crate::groupcommit::{Job, StoredReply, ToProcess, Writer};
 use crate::outbox::{self, OutboxKind};
 use crate::policy::Policy;
 use crate::rawstore::RawStore;
@@ -23,6 +25,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use std::sync::Arc;
+use tokio::sync::oneshot;
 use warden_model::AbuseEvent;
 use warden_reports::{ParseError, Record};
 
@@ -121,6 +124,10 @@ pub struct Desk {
     parse: ParseFn,
     max_report_bytes: usize,
     self_help: Option<Arc<crate::selfhelp::SelfHelp>>,
+    /// The group-commit writer every submission goes through (shared by clones).
+    writer: Arc<Writer>,
+    /// Writer task count; `None`: the backend's default.
+    intake_writers: Option<usize>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -145,6 +152,153 @@ pub fn reporter_of(e: &AbuseEvent) -> String {
     who.chars().take(200).collect()
 }
 
+/// A report the group-commit writer has made durable: the caller may acknowledge it now. Its
+/// processing goes on in the writer; [`Submitted::processed`] waits for it.
+#[derive(Debug)]
+pub struct Submitted {
+    /// SHA-256 of the raw report: the report id.
+    pub id: String,
+    /// False when these exact bytes had been received before (a resend).
+    pub new: bool,
+    processed: oneshot::Receiver<Result<()>>,
+}
+
+impl Submitted {
+    /// Waits until the report is parsed and filed (or quarantined). An error leaves the report
+    /// stored as `received`; [`Desk::recover`] processes it at the next start.
+    pub async fn processed(self) -> Result<()> {
+        self.processed.await.map_err(|_| {
+            DeskError::invalid(
+                format!("report {}", self.id),
+                "the intake writer stopped before processing it; recovery will process it",
+            )
+        })?
+    }
+}
+
+/// What parsing made of one report, before anything is written.
+struct Prepared {
+    id: String,
+    now: DateTime<Utc>,
+    envelope_from: Option<String>,
+    /// `processed` or `quarantined`, format, error kind and error.
+    status: &'static str,
+    format: Option<String>,
+    error_kind: Option<String>,
+    error: Option<String>,
+    attributed: Vec<(AbuseEvent, Attribution)>,
+}
+
+/// One `events` row, written at the end of the processing transaction with the others.
+struct EventRow {
+    id: String,
+    report: String,
+    seq: i64,
+    case_id: String,
+    customer: String,
+    class: &'static str,
+    subject: String,
+    at: i64,
+    event_json: String,
+    attribution_json: String,
+    /// [`reporter_of`] the event (the dashboard's reporters chart).
+    reporter: String,
+    /// When the desk received the report, epoch ms.
+    received_at: i64,
+}
+
+/// Rows a processing transaction writes at its end with multi-row statements, and look-ups its
+/// reports share: each statement is a round trip, which is what intake time went to.
+#[derive(Default)]
+struct BatchRows {
+    events: Vec<EventRow>,
+    /// `(role, email)` per customer, read once per batch (contacts are not written here).
+    contacts: std::collections::HashMap<String, Vec<(String, String)>>,
+}
+
+/// Events per multi-row insert (12 parameters each).
+const EVENT_CHUNK: usize = 50;
+
+impl BatchRows {
+    async fn flush(&mut self, tx: &mut AnyConnection) -> Result<()> {
+        for chunk in self.events.chunks(EVENT_CHUNK) {
+            let mut sql = String::from(
+                "INSERT INTO events (id, report_id, seq, case_id, customer_id, class, subject, at, event_json, attribution_json, reporter, received_at) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                for k in 1..=12 {
+                    if k > 1 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&format!("${}", i * 12 + k));
+                }
+                sql.push(')');
+            }
+            sql.push_str(" ON CONFLICT DO NOTHING");
+            let mut q = sqlx::query(&sql);
+            for e in chunk {
+                q = q
+                    .bind(&e.id)
+                    .bind(&e.report)
+                    .bind(e.seq)
+                    .bind(&e.case_id)
+                    .bind(&e.customer)
+                    .bind(e.class)
+                    .bind(&e.subject)
+                    .bind(e.at)
+                    .bind(&e.event_json)
+                    .bind(&e.attribution_json)
+                    .bind(&e.reporter)
+                    .bind(e.received_at);
+            }
+            q.execute(&mut *tx)
+                .await
+                .map_err(DeskError::db("event insert"))?;
+        }
+        self.events.clear();
+        Ok(())
+    }
+}
+
+/// Parses `bytes` into the report's outcome and events (pure; runs on a blocking thread).
+fn parse_report(
+    parse: ParseFn,
+    bytes: &[u8],
+) -> (
+    &'static str,
+    Option<String>,
+    Option<String>,
+    Vec<AbuseEvent>,
+) {
+    match parse(bytes) {
+        Err(e) => (
+            "quarantined",
+            Some(format!("{:?}", e.kind).to_lowercase()),
+            Some(e.to_string()),
+            Vec::new(),
+        ),
+        Ok(records) if records.is_empty() => (
+            "quarantined",
+            Some("empty".into()),
+            Some("the parser found no records in this report".into()),
+            Vec::new(),
+        ),
+        Ok(records) => (
+            "processed",
+            None,
+            None,
+            records
+                .iter()
+                .filter_map(|r| r.as_event().cloned())
+                .collect(),
+        ),
+    }
+}
+
 /// The grouping subject of an event: the address, else the domain, URL host or mail address.
 pub fn subject_key(e: &AbuseEvent) -> String {
     let s = &e.subject;
@@ -167,9 +321,21 @@ pub fn subject_key(e: &AbuseEvent) -> String {
     "(no subject)".into()
 }
 
+/// Reports per multi-row statement in the store step (5 parameters each, well inside SQLite's
+/// and PostgreSQL's parameter limits).
+const STORE_CHUNK: usize = 128;
+
+fn writer_gone(id: &str) -> DeskError {
+    DeskError::invalid(
+        format!("report {id}"),
+        "the intake writer stopped before storing it",
+    )
+}
+
 impl Desk {
     /// A desk over `store` and `raw`, with `policy`, attributing through `attributor` and
-    /// parsing with `parse`.
+    /// parsing with `parse`. New raw reports go to the database (`raw_reports`); `raw` is read
+    /// for reports stored before that, as files.
     pub fn new(
         store: Store,
         raw: RawStore,
@@ -185,6 +351,17 @@ impl Desk {
             parse,
             max_report_bytes: DEFAULT_MAX_REPORT_BYTES,
             self_help: None,
+            writer: Arc::default(),
+            intake_writers: None,
+        }
+    }
+
+    /// A clone with its own, unused writer slot: the writer task holds one, so that it does not
+    /// keep its own queue open.
+    pub(crate) fn detached(&self) -> Self {
+        Self {
+            writer: Arc::default(),
+            ..self.clone()
         }
     }
 
@@ -206,12 +383,27 @@ impl Desk {
         self
     }
 
+    /// Sets how many group-commit writer tasks run (default: 1 on SQLite, 4 on PostgreSQL).
+    /// More writers overlap round trips and raise throughput; on SQLite they also compete for
+    /// the one write lock, which can lengthen the latency tail. Takes effect when the writers
+    /// start (first submission).
+    pub fn with_intake_writers(mut self, writers: usize) -> Self {
+        self.intake_writers = Some(writers);
+        self
+    }
+
+    /// The configured writer count, if set.
+    pub(crate) fn intake_writers(&self) -> Option<usize> {
+        self.intake_writers
+    }
+
     /// The store.
     pub fn store(&self) -> &Store {
         &self.store
     }
 
-    /// The raw report store.
+    /// The file store of raw reports kept before raw bytes moved into the database; see
+    /// [`Desk::raw_report`] for reading any report.
     pub fn raw(&self) -> &RawStore {
         &self.raw
     }
@@ -226,15 +418,35 @@ impl Desk {
         self.max_report_bytes
     }
 
-    /// Stores a report durably; returns its id and whether it is new. Once this returns `Ok`,
-    /// the caller may acknowledge the sender (steps 1 and 2 of the module doc).
-    pub async fn store_report(
+    /// The raw bytes of a stored report: from `raw_reports`, else (reports stored by an older
+    /// version) from the file store.
+    pub async fn raw_report(&self, id: &str) -> Result<Vec<u8>> {
+        let id = id.to_ascii_lowercase();
+        let row = sqlx::query("SELECT bytes FROM raw_reports WHERE id = $1")
+            .bind(&id)
+            .fetch_optional(self.store.pool())
+            .await
+            .map_err(DeskError::db("raw report read"))?;
+        match row {
+            Some(r) => r.try_get(0).map_err(DeskError::db("raw report read")),
+            None => self.raw.get(&id),
+        }
+    }
+
+    /// Checks size, hashes (large reports on a blocking thread) and queues a report for the
+    /// group-commit writer; the returned receiver answers once the batch is durable.
+    async fn enqueue(
         &self,
         bytes: Vec<u8>,
         channel: Channel,
         envelope_from: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<(String, bool, Vec<u8>)> {
+        process: bool,
+    ) -> Result<(
+        String,
+        oneshot::Receiver<StoredReply>,
+        Option<oneshot::Receiver<Result<()>>>,
+    )> {
         if bytes.len() > self.max_report_bytes {
             return Err(DeskError::TooLarge {
                 what: "report",
@@ -245,35 +457,285 @@ impl Desk {
         if bytes.is_empty() {
             return Err(DeskError::invalid("report", "the body is empty"));
         }
-        let raw = self.raw.clone();
-        let (stored, bytes) =
-            tokio::task::spawn_blocking(move || raw.put(&bytes).map(|s| (s, bytes)))
+        let (id, bytes) = if bytes.len() > 256 << 10 {
+            tokio::task::spawn_blocking(move || (warden_model::sha256_hex(&bytes), bytes))
                 .await
-                .map_err(|e| DeskError::invalid("report store task", e.to_string()))??;
-        let envelope_from: Option<String> = envelope_from.map(|s| s.chars().take(320).collect());
+                .map_err(|e| DeskError::invalid("report hash task", e.to_string()))?
+        } else {
+            (warden_model::sha256_hex(&bytes), bytes)
+        };
+        let (stored_tx, stored_rx) = oneshot::channel();
+        let (done_tx, done_rx) = if process {
+            let (t, r) = oneshot::channel();
+            (Some(t), Some(r))
+        } else {
+            (None, None)
+        };
+        self.writer
+            .send(
+                self,
+                Job {
+                    id: id.clone(),
+                    bytes,
+                    channel,
+                    envelope_from: envelope_from.map(|s| s.chars().take(320).collect()),
+                    now,
+                    stored: stored_tx,
+                    processed: done_tx,
+                },
+            )
+            .await?;
+        Ok((id, stored_rx, done_rx))
+    }
+
+    /// Stores a report durably and queues it for processing. Once this returns `Ok`, the caller
+    /// may acknowledge the sender (steps 1 and 2 of the module doc); processing goes on in the
+    /// group-commit writer ([`Submitted::processed`] waits for it).
+    pub async fn submit(
+        &self,
+        bytes: Vec<u8>,
+        channel: Channel,
+        envelope_from: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Submitted> {
+        let (id, stored, done) = self
+            .enqueue(bytes, channel, envelope_from, now, true)
+            .await?;
+        let (new, _) = stored.await.map_err(|_| writer_gone(&id))??;
+        Ok(Submitted {
+            id,
+            new,
+            processed: done.unwrap_or_else(|| oneshot::channel().1),
+        })
+    }
+
+    /// Stores a report durably without processing it; returns its id, whether it is new, and
+    /// the bytes. Once this returns `Ok`, the caller may acknowledge the sender; the report stays
+    /// `received` until [`Desk::process`] or [`Desk::recover`] runs.
+    pub async fn store_report(
+        &self,
+        bytes: Vec<u8>,
+        channel: Channel,
+        envelope_from: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(String, bool, Vec<u8>)> {
+        let (id, stored, _) = self
+            .enqueue(bytes, channel, envelope_from, now, false)
+            .await?;
+        let (new, bytes) = stored.await.map_err(|_| writer_gone(&id))??;
+        Ok((id, new, bytes.unwrap_or_default()))
+    }
+
+    /// The store step of a batch, in one transaction: a `reports` row per new report with its
+    /// bytes in `raw_reports`, a resend count per known one. Returns, per job, whether it was new.
+    pub(crate) async fn store_batch(&self, jobs: &[Job]) -> Result<Vec<bool>> {
         let _guard = self.store.write_guard().await;
-        let inserted = sqlx::query(
-            "INSERT INTO reports (id, received_at, channel, size, envelope_from, status) VALUES ($1, $2, $3, $4, $5, 'received')
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&stored.sha256)
-        .bind(to_ms(now))
-        .bind(channel.as_str())
-        .bind(i64::try_from(bytes.len()).unwrap_or(i64::MAX))
-        .bind(envelope_from)
-        .execute(self.store.pool())
-        .await
-        .map_err(DeskError::db("report insert"))?
-        .rows_affected()
-            == 1;
-        if !inserted {
-            sqlx::query("UPDATE reports SET resends = resends + 1 WHERE id = $1")
-                .bind(&stored.sha256)
-                .execute(self.store.pool())
+        let mut tx = self
+            .store
+            .pool()
+            .begin()
+            .await
+            .map_err(DeskError::db("intake transaction"))?;
+        // One multi-row statement per chunk instead of two per report: every statement is a
+        // round trip to the database (on SQLite, to its connection thread), which was the cost.
+        let mut inserted: std::collections::HashSet<String> = std::collections::HashSet::new();
+        for chunk in jobs.chunks(STORE_CHUNK) {
+            let mut sql = String::from(
+                "INSERT INTO reports (id, received_at, channel, size, envelope_from, status) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let b = i * 5;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, 'received')",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5
+                ));
+            }
+            sql.push_str(" ON CONFLICT (id) DO NOTHING RETURNING id");
+            let mut q = sqlx::query(&sql);
+            for job in chunk {
+                q = q
+                    .bind(&job.id)
+                    .bind(to_ms(job.now))
+                    .bind(job.channel.as_str())
+                    .bind(i64::try_from(job.bytes.len()).unwrap_or(i64::MAX))
+                    .bind(job.envelope_from.as_deref());
+            }
+            for row in q
+                .fetch_all(&mut *tx)
                 .await
-                .map_err(DeskError::db("report resend count"))?;
+                .map_err(DeskError::db("report insert"))?
+            {
+                inserted.insert(row.try_get(0).map_err(DeskError::db("report insert"))?);
+            }
         }
-        Ok((stored.sha256, inserted, bytes))
+        // The first job with an inserted id is the new arrival; any other (a resend, also one
+        // within this batch) counts as a resend.
+        let mut news = Vec::with_capacity(jobs.len());
+        let mut fresh: Vec<&Job> = Vec::new();
+        for job in jobs {
+            let new = inserted.remove(&job.id);
+            if new {
+                fresh.push(job);
+            } else {
+                sqlx::query("UPDATE reports SET resends = resends + 1 WHERE id = $1")
+                    .bind(&job.id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(DeskError::db("report resend count"))?;
+            }
+            news.push(new);
+        }
+        for chunk in fresh.chunks(STORE_CHUNK) {
+            let mut sql = String::from("INSERT INTO raw_reports (id, bytes) VALUES ");
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("(${}, ${})", i * 2 + 1, i * 2 + 2));
+            }
+            sql.push_str(" ON CONFLICT (id) DO NOTHING");
+            let mut q = sqlx::query(&sql);
+            for job in chunk {
+                q = q.bind(&job.id).bind(&job.bytes[..]);
+            }
+            q.execute(&mut *tx)
+                .await
+                .map_err(DeskError::db("raw report insert"))?;
+        }
+        tx.commit().await.map_err(DeskError::db("intake commit"))?;
+        Ok(news)
+    }
+
+    /// The processing step of a batch: parse all (blocking thread), attribute, then file every
+    /// report in one transaction. If that fails, each report is processed on its own.
+    pub(crate) async fn process_batch(&self, items: Vec<ToProcess>) {
+        match self.try_process_batch(&items).await {
+            Ok(()) => {
+                for it in items {
+                    let _ = it.done.send(Ok(()));
+                }
+            }
+            Err(e) => {
+                if items.len() > 1 {
+                    tracing::warn!(error = %e, reports = items.len(), "batch processing failed; processing one by one");
+                }
+                for it in items {
+                    let res = self.process(&it.id, &it.bytes, it.now).await;
+                    let _ = it.done.send(res);
+                }
+            }
+        }
+    }
+
+    async fn try_process_batch(&self, items: &[ToProcess]) -> Result<()> {
+        // A resend may have been processed already, and its first arrival's envelope sender
+        // is the one that counts.
+        let mut todo: Vec<(usize, Option<String>)> = Vec::with_capacity(items.len());
+        for (i, it) in items.iter().enumerate() {
+            if it.new {
+                todo.push((i, it.envelope_from.clone()));
+                continue;
+            }
+            let row = sqlx::query("SELECT status, envelope_from FROM reports WHERE id = $1")
+                .bind(&it.id)
+                .fetch_optional(self.store.pool())
+                .await
+                .map_err(DeskError::db("report read"))?;
+            if let Some(row) = row {
+                let status: String = row.try_get(0).map_err(DeskError::db("report read"))?;
+                if status == "received" {
+                    todo.push((i, row.try_get(1).map_err(DeskError::db("report read"))?));
+                }
+            }
+        }
+        if todo.is_empty() {
+            return Ok(());
+        }
+        let parse = self.parse;
+        let inputs: Vec<Vec<u8>> = todo.iter().map(|(i, _)| items[*i].bytes.clone()).collect();
+        let parsed = tokio::task::spawn_blocking(move || {
+            inputs
+                .iter()
+                .map(|b| parse_report(parse, b))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| DeskError::invalid("report parse task", e.to_string()))?;
+        // Attribution is read-only: the reports of the batch are attributed concurrently, so
+        // their lookups overlap on the pool's connections instead of queueing one by one.
+        let mut set = tokio::task::JoinSet::new();
+        for (n, ((i, envelope_from), (status, error_kind, error, events))) in
+            todo.into_iter().zip(parsed).enumerate()
+        {
+            let (desk, id, now) = (self.clone(), items[i].id.clone(), items[i].now);
+            set.spawn(async move {
+                let p = desk
+                    .attribute_all(&id, now, envelope_from, status, error_kind, error, events)
+                    .await;
+                (n, p)
+            });
+        }
+        let mut slots: Vec<Option<Prepared>> = Vec::new();
+        slots.resize_with(set.len(), || None);
+        while let Some(joined) = set.join_next().await {
+            let (n, p) =
+                joined.map_err(|e| DeskError::invalid("attribution task", e.to_string()))?;
+            slots[n] = Some(p?);
+        }
+        let prepared: Vec<Prepared> = slots.into_iter().flatten().collect();
+        let _guard = self.store.write_guard().await;
+        let mut tx = self
+            .store
+            .pool()
+            .begin()
+            .await
+            .map_err(DeskError::db("intake transaction"))?;
+        let mut rows = BatchRows::default();
+        for p in &prepared {
+            self.file_report(&mut tx, p, &mut rows).await?;
+        }
+        rows.flush(&mut tx).await?;
+        tx.commit().await.map_err(DeskError::db("intake commit"))?;
+        Ok(())
+    }
+
+    /// Attribution reads only; it runs before the write transaction to keep that short.
+    #[allow(clippy::too_many_arguments)]
+    async fn attribute_all(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        envelope_from: Option<String>,
+        status: &'static str,
+        error_kind: Option<String>,
+        error: Option<String>,
+        events: Vec<AbuseEvent>,
+    ) -> Result<Prepared> {
+        let mut attributed = Vec::with_capacity(events.len());
+        for e in events {
+            let a = self.attributor.attribute(&e, now).await?;
+            attributed.push((e, a));
+        }
+        let format = attributed
+            .first()
+            .map(|(e, _)| e.source_format.as_str().to_owned());
+        Ok(Prepared {
+            id: id.to_owned(),
+            now,
+            envelope_from,
+            status,
+            format: if status == "processed" { format } else { None },
+            error_kind,
+            error,
+            attributed,
+        })
     }
 
     /// Takes one raw report end to end: store, then process. Resends are recognised and answered
@@ -285,11 +747,10 @@ impl Desk {
         envelope_from: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<IntakeReceipt> {
-        let (id, new, bytes) = self
-            .store_report(bytes, channel, envelope_from, now)
-            .await?;
+        let submitted = self.submit(bytes, channel, envelope_from, now).await?;
+        let (id, new) = (submitted.id.clone(), submitted.new);
         // A resend of a report whose processing a crash interrupted is processed now.
-        self.process(&id, &bytes, now).await?;
+        submitted.processed().await?;
         let mut receipt = self.receipt(&id).await?;
         receipt.duplicate = !new;
         Ok(receipt)
@@ -310,20 +771,10 @@ impl Desk {
             return Ok(());
         }
         let envelope_from: Option<String> = row.try_get(1).map_err(DeskError::db("report read"))?;
-        let parsed = (self.parse)(bytes);
-        let events: Vec<AbuseEvent> = match &parsed {
-            Ok(records) => records
-                .iter()
-                .filter_map(|r| r.as_event().cloned())
-                .collect(),
-            Err(_) => Vec::new(),
-        };
-        // Attribution reads only; it runs before the write transaction to keep that short.
-        let mut attributed = Vec::with_capacity(events.len());
-        for e in events {
-            let a = self.attributor.attribute(&e, now).await?;
-            attributed.push((e, a));
-        }
+        let (status, error_kind, error, events) = parse_report(self.parse, bytes);
+        let prepared = self
+            .attribute_all(id, now, envelope_from, status, error_kind, error, events)
+            .await?;
         let _guard = self.store.write_guard().await;
         let mut tx = self
             .store
@@ -331,37 +782,32 @@ impl Desk {
             .begin()
             .await
             .map_err(DeskError::db("intake transaction"))?;
-        let (status, format, kind, error) = match &parsed {
-            Err(e) => (
-                "quarantined",
-                None,
-                Some(format!("{:?}", e.kind).to_lowercase()),
-                Some(e.to_string()),
-            ),
-            Ok(records) if records.is_empty() => (
-                "quarantined",
-                None,
-                Some("empty".into()),
-                Some("the parser found no records in this report".into()),
-            ),
-            Ok(_) => (
-                "processed",
-                attributed
-                    .first()
-                    .map(|(e, _)| e.source_format.as_str().to_owned()),
-                None,
-                None,
-            ),
-        };
+        let mut rows = BatchRows::default();
+        self.file_report(&mut tx, &prepared, &mut rows).await?;
+        rows.flush(&mut tx).await?;
+        tx.commit().await.map_err(DeskError::db("intake commit"))?;
+        Ok(())
+    }
+
+    /// Files one prepared report inside the caller's transaction: claims it (`received` ->
+    /// processed/quarantined; a no-op when another task or node claimed it first), assigns its
+    /// events to cases and queues the reporter's messages.
+    async fn file_report(
+        &self,
+        tx: &mut AnyConnection,
+        p: &Prepared,
+        rows: &mut BatchRows,
+    ) -> Result<()> {
+        let (id, now, attributed) = (p.id.as_str(), p.now, &p.attributed);
         let claimed = sqlx::query(
             "UPDATE reports SET status = $2, format = $3, error_kind = $4, error = $5, event_count = $6, processed_at = $7
              WHERE id = $1 AND status = 'received'",
         )
         .bind(id)
-        .bind(status)
-        .bind(format)
-        .bind(kind)
-        .bind(error)
+        .bind(p.status)
+        .bind(p.format.as_deref())
+        .bind(p.error_kind.as_deref())
+        .bind(p.error.as_deref())
         .bind(i64::try_from(attributed.len()).unwrap_or(i64::MAX))
         .bind(to_ms(now))
         .execute(&mut *tx)
@@ -374,13 +820,13 @@ impl Desk {
         }
         let mut case_refs = Vec::new();
         let mut needs = Vec::new();
-        let mut reporter: Option<String> = envelope_from;
+        let mut reporter: Option<String> = p.envelope_from.clone();
         for (seq, (event, attribution)) in attributed.iter().enumerate() {
             if let Some(mail) = &event.reporter.email {
                 reporter = Some(mail.clone());
             }
             let case = self
-                .file_event(&mut tx, id, seq, event, attribution, now)
+                .file_event(&mut *tx, id, seq, event, attribution, now, rows)
                 .await?;
             for n in &attribution.needs {
                 if !needs.contains(n) {
@@ -393,7 +839,7 @@ impl Desk {
             if !case_refs.is_empty() {
                 let payload = serde_json::json!({"report_id": id, "cases": case_refs});
                 outbox::enqueue(
-                    &mut tx,
+                    &mut *tx,
                     OutboxKind::ReporterAck,
                     &rep,
                     None,
@@ -409,7 +855,7 @@ impl Desk {
                 let payload =
                     serde_json::json!({"report_id": id, "needs": needs, "cases": case_refs});
                 outbox::enqueue(
-                    &mut tx,
+                    &mut *tx,
                     OutboxKind::InfoRequest,
                     &rep,
                     None,
@@ -422,10 +868,10 @@ impl Desk {
                 .await?;
             }
         }
-        tx.commit().await.map_err(DeskError::db("intake commit"))?;
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn file_event(
         &self,
         conn: &mut AnyConnection,
@@ -434,6 +880,7 @@ impl Desk {
         event: &AbuseEvent,
         attribution: &Attribution,
         now: DateTime<Utc>,
+        rows: &mut BatchRows,
     ) -> Result<String> {
         let customer = attribution.customer().unwrap_or("").to_owned();
         let subject = subject_key(event);
@@ -455,40 +902,42 @@ impl Desk {
                 .map_err(DeskError::db("case reporter"))?;
         }
         let seq = i64::try_from(seq).unwrap_or(i64::MAX);
-        sqlx::query(
-            "INSERT INTO events (id, report_id, seq, case_id, customer_id, class, subject, at, event_json, attribution_json,
-                reporter, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
-        )
-        .bind(format!("{report}:{seq}"))
-        .bind(report)
-        .bind(seq)
-        .bind(&case_id)
-        .bind(&customer)
-        .bind(event.class.as_str())
-        .bind(&subject)
-        .bind(to_ms(event.observed.map_or(now, |o| o.utc)))
-        .bind(serde_json::to_string(event).unwrap_or_default())
-        .bind(serde_json::to_string(attribution).unwrap_or_default())
-        .bind(reporter_of(event))
-        .bind(to_ms(now))
-        .execute(&mut *conn)
-        .await
-        .map_err(DeskError::db("event insert"))?;
+        rows.events.push(EventRow {
+            id: format!("{report}:{seq}"),
+            report: report.to_owned(),
+            seq,
+            case_id: case_id.clone(),
+            customer: customer.clone(),
+            class: event.class.as_str(),
+            subject: subject.clone(),
+            at: to_ms(event.observed.map_or(now, |o| o.utc)),
+            event_json: serde_json::to_string(event).unwrap_or_default(),
+            attribution_json: serde_json::to_string(attribution).unwrap_or_default(),
+            reporter: reporter_of(event),
+            received_at: to_ms(now),
+        });
         let cp = self.policy.for_class(event.class);
         if opened && cp.notify_customer && !customer.is_empty() {
-            let contacts = sqlx::query(
-                "SELECT role, email FROM contacts WHERE customer_id = $1 ORDER BY role, email",
-            )
-            .bind(&customer)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(DeskError::db("contacts"))?;
+            if !rows.contacts.contains_key(&customer) {
+                let found = sqlx::query(
+                    "SELECT role, email FROM contacts WHERE customer_id = $1 ORDER BY role, email",
+                )
+                .bind(&customer)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(DeskError::db("contacts"))?
+                .iter()
+                .filter_map(|r| Some((r.try_get(0).ok()?, r.try_get(1).ok()?)))
+                .collect();
+                rows.contacts.insert(customer.clone(), found);
+            }
+            let contacts: &[(String, String)] =
+                rows.contacts.get(&customer).map_or(&[], Vec::as_slice);
             let pick = |role: &str| -> Vec<String> {
                 contacts
                     .iter()
-                    .filter(|r| r.try_get::<String, _>(0).is_ok_and(|x| x == role))
-                    .filter_map(|r| r.try_get::<String, _>(1).ok())
+                    .filter(|(r, _)| r == role)
+                    .map(|(_, e)| e.clone())
                     .collect()
             };
             let mut to = pick("abuse");
@@ -586,7 +1035,7 @@ impl Desk {
                 .filter_map(|r| r.try_get(0).ok())
                 .collect();
         for id in &ids {
-            let bytes = self.raw.get(id)?;
+            let bytes = self.raw_report(id).await?;
             self.process(id, &bytes, now).await?;
         }
         Ok(ids.len())
@@ -594,7 +1043,7 @@ impl Desk {
 
     /// Runs a quarantined report through the parser again (after a mapping or parser fix).
     pub async fn reprocess(&self, id: &str, now: DateTime<Utc>) -> Result<IntakeReceipt> {
-        let bytes = self.raw.get(id)?;
+        let bytes = self.raw_report(id).await?;
         let changed = {
             let _guard = self.store.write_guard().await;
             sqlx::query("UPDATE reports SET status = 'received', error = NULL, error_kind = NULL WHERE id = $1 AND status = 'quarantined'")

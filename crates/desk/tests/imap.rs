@@ -285,7 +285,7 @@ async fn starttls_import_flags_only_what_was_stored() {
     // Everything stored byte for byte.
     use sha2::Digest;
     let id = hex::encode(sha2::Sha256::digest(report(2)));
-    assert_eq!(d.raw().get(&id).unwrap(), report(2));
+    assert_eq!(d.raw_report(&id).await.unwrap(), report(2));
 
     // Marked ones are not taken again; the refused one stays unmarked and is retried.
     let again = imap::import(&d, &src, chrono::Utc::now()).await.unwrap();

@@ -478,6 +478,82 @@ async fn notify_now_assign_and_first_reporter() {
             .await,
             Err(warden_desk::DeskError::NotFound { .. })
         ));
+/// Many concurrent submissions share batches (group commit): every one is stored with its bytes,
+/// a resend is recognised even when it lands in the same batch as its first arrival, an
+/// unparseable one is quarantined with its reason, and each report is filed exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_intake_shares_batches_and_files_each_report_once() {
+    for (name, store, dir) in stores("group").await {
+        inventory::import(&store, &InventoryDoc::from_csv(INVENTORY).unwrap(), t(0))
+            .await
+            .unwrap();
+        let d = desk(store.clone(), &dir, Policy::default());
+        // 60 distinct reports, 20 of them sent twice, plus 5 copies of one unparseable body.
+        let mut bodies: Vec<Vec<u8>> = (0..60)
+            .map(|i| {
+                format!("TESTREPORT r{i}@reporter.example\nspam 192.0.2.{}\n", i + 1).into_bytes()
+            })
+            .collect();
+        let resent: Vec<Vec<u8>> = (0..20).map(|i| bodies[i * 3].clone()).collect();
+        bodies.extend(resent);
+        bodies.extend((0..5).map(|_| b"not a report at all".to_vec()));
+        let mut tasks = tokio::task::JoinSet::new();
+        for b in bodies.clone() {
+            let d = d.clone();
+            tasks.spawn(async move {
+                d.ingest(b, warden_desk::Channel::Http, None, t(0))
+                    .await
+                    .unwrap()
+            });
+        }
+        let mut receipts = Vec::new();
+        while let Some(r) = tasks.join_next().await {
+            receipts.push(r.unwrap());
+        }
+        assert_eq!(receipts.len(), 85, "{name}");
+        assert_eq!(
+            receipts.iter().filter(|r| !r.duplicate).count(),
+            61,
+            "{name}: one first arrival per distinct body"
+        );
+        for r in &receipts {
+            let raw = d.raw_report(&r.report_id).await.unwrap();
+            assert_eq!(warden_model::sha256_hex(&raw), r.report_id, "{name}");
+        }
+        let bad = receipts
+            .iter()
+            .find(|r| r.status == ReportStatus::Quarantined)
+            .expect("quarantined");
+        assert!(bad.error.is_some(), "{name}: quarantine keeps the reason");
+        let count = |sql: &'static str| {
+            let store = store.clone();
+            async move {
+                use sqlx::Row;
+                sqlx::query(sql)
+                    .fetch_one(store.pool())
+                    .await
+                    .unwrap()
+                    .try_get::<i64, _>(0)
+                    .unwrap()
+            }
+        };
+        assert_eq!(count("SELECT COUNT(*) FROM reports").await, 61, "{name}");
+        assert_eq!(
+            count("SELECT COUNT(*) FROM raw_reports").await,
+            61,
+            "{name}"
+        );
+        assert_eq!(
+            count("SELECT CAST(COALESCE(SUM(resends), 0) AS BIGINT) FROM reports").await,
+            24,
+            "{name}: 20 resends + 4 repeats of the bad body"
+        );
+        assert_eq!(count("SELECT COUNT(*) FROM events").await, 60, "{name}");
+        assert_eq!(
+            count("SELECT CAST(COALESCE(SUM(event_count), 0) AS BIGINT) FROM cases").await,
+            60,
+            "{name}: each event counted once"
+        );
         store.close().await;
     }
 }

@@ -3,7 +3,7 @@
 //! loopback over SQLite (or PostgreSQL with `--backend postgres`).
 //!
 //! ```text
-//! cargo bench -p warden-server --bench http_intake -- [--rate 1000] [--seconds 10] [--backend sqlite|postgres]
+//! cargo bench -p warden-server --bench http_intake -- [--rate 1000] [--seconds 10] [--backend sqlite|postgres] [--writers N]
 //! ```
 //! Latency is measured from each request's *scheduled* send time, so a stalled server is not
 //! hidden by the load generator slowing down (coordinated omission).
@@ -84,6 +84,11 @@ async fn main() {
         Arc::new(InventoryAttributor::new(store.clone())),
         warden_reports::parse,
     );
+    // `--writers N`: group-commit writer tasks (default: the backend's).
+    let desk = match arg("--writers", "").parse::<usize>() {
+        Ok(n) => desk.with_intake_writers(n),
+        Err(_) => desk,
+    };
     let cfg = ServerConfig {
         http_listen: ([127, 0, 0, 1], 0).into(),
         rate_per_sec: 0,

@@ -328,19 +328,20 @@ async fn receive_data<R: AsyncRead + Unpin>(
         ));
     }
     let now = Utc::now();
-    match state.desk.store_report(msg, Channel::Smtp, from, now).await {
-        Ok((id, new, bytes)) => {
+    match state.desk.submit(msg, Channel::Smtp, from, now).await {
+        Ok(submitted) => {
+            let (id, new) = (submitted.id.clone(), submitted.new);
             inc(&state.metrics.reports_smtp);
             if !new {
                 inc(&state.metrics.reports_duplicate);
             }
-            // Durable now: reply first, then parse and file the events in the background. A
-            // crash before that finishes is repaired by recovery at the next start.
+            // Durable now: reply first; the desk's intake writer parses and files the events in
+            // its next batch. A crash before that finishes is repaired by recovery at start.
             let desk = state.desk.clone();
             let st = state.clone();
             let id2 = id.clone();
             tokio::spawn(async move {
-                match desk.process(&id2, &bytes, now).await {
+                match submitted.processed().await {
                     Ok(()) => {
                         if let Ok(r) = desk.receipt(&id2).await {
                             crate::count_receipt(&st.metrics, &r);

@@ -195,10 +195,21 @@ async fn sigkill_during_intake_loses_nothing_and_duplicates_nothing() {
         q("SELECT COALESCE(SUM(event_count), 0) FROM cases").await,
         "case counts match stored events"
     );
-    // Raw bytes are all there.
+    // Raw bytes are all there (content-addressed rows, committed before the acknowledgement),
+    // and they are the bytes whose hash is the id.
     for id in &acked {
-        let path = dir.join("raw").join(&id[0..2]).join(&id[2..4]).join(id);
-        assert!(path.exists(), "raw report {id} missing");
+        let row = sqlx::query("SELECT bytes FROM raw_reports WHERE id = $1")
+            .bind(id)
+            .fetch_optional(store.pool())
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("raw report {id} missing"));
+        let bytes: Vec<u8> = row.try_get(0).unwrap();
+        assert_eq!(
+            &warden_model::sha256_hex(&bytes),
+            id,
+            "raw report {id} corrupted"
+        );
     }
     // Resending an acknowledged HTTP report is recognised as a duplicate and adds nothing.
     let (st, body) = http(

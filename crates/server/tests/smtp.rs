@@ -105,7 +105,10 @@ async fn accepted_mail_is_stored_before_250_and_resends_recognised() {
     assert!(r.starts_with("250 2.0.0 Stored as report "), "{r}");
     let id = r.trim().rsplit(' ').next().unwrap().to_owned();
     // Stored the moment 250 was sent, byte for byte.
-    assert_eq!(srv.state.desk.raw().get(&id).unwrap(), msg.as_bytes());
+    assert_eq!(
+        srv.state.desk.raw_report(&id).await.unwrap(),
+        msg.as_bytes()
+    );
     srv.state.desk.receipt(&id).await.unwrap();
     let again = c.send("r@reporter.example", "abuse@isp.example", msg).await;
     assert!(again.contains(&id), "{again}");

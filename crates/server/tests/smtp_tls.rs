@@ -57,7 +57,7 @@ async fn lettre_delivers_over_starttls_and_250_means_stored() {
     // Durable byte for byte the moment 250 arrived (lettre ends the data with CRLF . CRLF, so
     // the final line break is part of the message), and known to the database.
     assert_eq!(
-        srv.state.desk.raw().get(&id).unwrap(),
+        srv.state.desk.raw_report(&id).await.unwrap(),
         format!("{msg}\r\n").as_bytes()
     );
     srv.state.desk.receipt(&id).await.unwrap();

@@ -221,12 +221,9 @@ pub fn render_list(
 }
 
 async fn load_raw(ui: &Ui, id: &str) -> Result<Vec<u8>, UiError> {
-    let raw = ui.desk.raw().clone();
-    let id = id.to_owned();
-    tokio::task::spawn_blocking(move || raw.get(&id))
-        .await
-        .map_err(|e| UiError::bad("raw report", e.to_string()))?
-        .map_err(UiError::from)
+    // `raw_report` reads the group-committed copy, or the older file store for reports from
+    // before it.
+    ui.desk.raw_report(id).await.map_err(UiError::from)
 }
 
 async fn raw_page(
