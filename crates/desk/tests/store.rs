@@ -478,6 +478,10 @@ async fn notify_now_assign_and_first_reporter() {
             .await,
             Err(warden_desk::DeskError::NotFound { .. })
         ));
+        store.close().await;
+    }
+}
+
 /// Many concurrent submissions share batches (group commit): every one is stored with its bytes,
 /// a resend is recognised even when it lands in the same batch as its first arrival, an
 /// unparseable one is quarantined with its reason, and each report is filed exactly once.

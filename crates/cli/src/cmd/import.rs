@@ -7,7 +7,6 @@ use anyhow::{Context, bail};
 use chrono::Utc;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 use warden_desk::imap::{ImapSecurity, ImapSource};
 use warden_desk::{Desk, RawStore, Store};
@@ -122,7 +121,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn import(args: Args) -> anyhow::Result<ExitCode> {
-    let (section, policy, _self_help, nat_config) = super::serve::load_config(args.config.as_ref())?;
+    let (section, policy, _self_help, nat_config) =
+        super::serve::load_config(args.config.as_ref())?;
     let data = args
         .data
         .clone()

@@ -96,7 +96,7 @@ pub(crate) struct ServeSection {
 /// The `[self_help]` table: links in customer notices to the self-help page.
 #[derive(Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-struct SelfHelpSection {
+pub(crate) struct SelfHelpSection {
     /// Turn the links on (default) or off.
     enabled: bool,
     /// Base URL customers reach the web UI at; default `http://LISTEN`.
@@ -127,7 +127,7 @@ impl Default for SelfHelpSection {
 /// The `[attribution]` table: `[attribution.nat]` turns on CGN attribution through NAT logs.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-struct AttributionSection {
+pub(crate) struct AttributionSection {
     nat: Option<NatConfig>,
 }
 
