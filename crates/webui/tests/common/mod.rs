@@ -155,6 +155,4 @@ pub async fn serve(desk: Desk) -> SocketAddr {
     addr
 }
 
-// webui-a: helpers for the dashboard and self-help tests.
-pub mod browser;
 pub mod selfhelp;
