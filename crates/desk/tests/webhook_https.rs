@@ -138,6 +138,7 @@ async fn https_webhook_reaches_a_receiver_trusted_through_the_extra_ca() {
         templates: &templates,
         mailer: &mailer,
         webhooks: &public_only,
+        self_help: None,
     };
     let rep = courier.deliver_due(t(0)).await.unwrap();
     assert_eq!((rep.webhooks, rep.failed >= 1), (0, true), "{rep:?}");
