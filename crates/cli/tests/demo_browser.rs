@@ -130,6 +130,7 @@ fn notice_link(tmp: &Path) -> Option<NoticeLink> {
         .ok()?
         .filter_map(Result::ok)
         .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
         .collect();
     files.sort();
     for f in files {
