@@ -643,6 +643,7 @@ mod tests {
                 contacts: vec![],
                 prefixes: vec![],
                 domains: vec![],
+                subscribers: vec![],
             },
             prefixes: vec![Holding {
                 value: "192.0.2.0/24".into(),

@@ -156,5 +156,4 @@ pub async fn serve(desk: Desk) -> SocketAddr {
 }
 
 // webui-a: helpers for the dashboard and self-help tests.
-pub mod browser;
 pub mod selfhelp;
