@@ -1,9 +1,10 @@
 //! Issue 6, "done when" line 1: a person works a case end to end in a browser on
 //! `warden serve --demo`. Starts the real binary (demo mode, loopback ports), then drives headless
 //! Chromium through it: log in with the demo token, the dashboard's charts, the queue filtered by
-//! class, one case (evidence, attribution, escalate with a note), the customer's self-help link
-//! taken from a notice the demo really sent (the pickup directory `outgoing/`), the customer's
-//! reply on the analyst's case page, resolve and close with notes, the audit log, log out.
+//! class and state, one case (evidence, attribution, notify the customer, escalate with a note),
+//! the customer's self-help link taken from the notice the desk really sent (the pickup
+//! directory `outgoing/`), the customer's reply on the analyst's case page, resolve and close
+//! with notes, the audit log, log out.
 //! Saves docs/screenshots/demo-queue.png.
 //!
 //! With CI=true the browser must be present (`.ci/install-webui.sh`); elsewhere the test skips
@@ -89,32 +90,25 @@ async fn start_demo(tmp: &Path, http: u16, smtp: u16) -> Demo {
     }
 }
 
-/// A self-help link the demo sent to a customer: the case's class, id and the link itself.
-struct NoticeLink {
-    class: String,
-    case_id: String,
-    link: String,
-}
-
-/// Waits (at most 60 s) for the desk's first ticks to send the urgent classes' customer notices
-/// and returns the first self-help link found in them.
-async fn wait_notice_link(tmp: &Path) -> NoticeLink {
+/// Waits (at most 60 s) for the desk's outbox to send a customer notice about `case_id` and
+/// returns the self-help link it carries.
+async fn wait_notice_link(tmp: &Path, case_id: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if let Some(n) = notice_link(tmp) {
+        if let Some(n) = notice_link(tmp, case_id) {
             return n;
         }
         assert!(
             Instant::now() < deadline,
-            "no customer notice with a self-help link in the demo's outgoing/ within 60 s"
+            "no customer notice with a self-help link for {case_id} in the demo's outgoing/ within 60 s"
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 
-/// Reads the notices in the demo's pickup directory and returns the first self-help link of a
-/// customer notice, if one was sent yet.
-fn notice_link(tmp: &Path) -> Option<NoticeLink> {
+/// Reads the notices in the demo's pickup directory and returns the self-help link for
+/// `case_id`, if a notice carrying one was sent yet.
+fn notice_link(tmp: &Path, case_id: &str) -> Option<String> {
     let data = std::fs::read_dir(tmp)
         .unwrap()
         .filter_map(Result::ok)
@@ -135,27 +129,11 @@ fn notice_link(tmp: &Path) -> Option<NoticeLink> {
     files.sort();
     for f in files {
         let mail = std::fs::read_to_string(&f).unwrap();
-        let mut class = None;
         for line in mail.lines() {
-            let line = line.trim();
-            if let Some(t) = line.strip_prefix("Type:") {
-                class = t.split_whitespace().next().map(str::to_string);
-            }
             if let Some(at) = line.find("http://")
-                && line.contains("/ui/help/")
+                && line.contains(&format!("/ui/help/{case_id}/"))
             {
-                let link = line[at..].trim().to_string();
-                let case_id = link
-                    .split("/ui/help/")
-                    .nth(1)
-                    .and_then(|rest| rest.split('/').next())
-                    .unwrap()
-                    .to_string();
-                return Some(NoticeLink {
-                    class: class.expect("a Type: line before the link"),
-                    case_id,
-                    link,
-                });
+                return Some(line[at..].trim().to_string());
             }
         }
     }
@@ -195,9 +173,6 @@ async fn a_case_is_worked_end_to_end_on_the_demo() {
     let (http, smtp) = (b::free_port(), b::free_port());
     let mut demo = start_demo(&tmp, http, smtp).await;
     let base = format!("http://127.0.0.1:{http}");
-    let notice = wait_notice_link(&tmp).await;
-    assert!(notice.link.starts_with(&base), "{}", notice.link);
-
     let (c, mut driver) = b::start(&tmp).await;
 
     // Log in with the demo token.
@@ -222,7 +197,7 @@ async fn a_case_is_worked_end_to_end_on_the_demo() {
         "per-day chart is empty: {drawn}"
     );
 
-    // The queue lists the demo's cases; filter by the notified case's class.
+    // The queue lists the demo's cases; filter: open spam cases.
     b::click(&c, "header nav a[href='/ui/cases']").await;
     wait_url(&c, |u| {
         u.split('?').next().unwrap_or("").ends_with("/ui/cases")
@@ -231,34 +206,43 @@ async fn a_case_is_worked_end_to_end_on_the_demo() {
     let rows = c.find_all(Locator::Css("tr[data-case]")).await.unwrap();
     assert!(rows.len() >= 10, "demo queue has {} rows", rows.len());
     b::screenshot(&c, "demo-queue.png").await;
-    c.find(Locator::Css("select[name=class]"))
-        .await
-        .unwrap()
-        .select_by_value(&notice.class)
-        .await
-        .unwrap();
+    for (name, value) in [("class", "spam"), ("state", "open")] {
+        c.find(Locator::Css(&format!("select[name={name}]")))
+            .await
+            .unwrap()
+            .select_by_value(value)
+            .await
+            .unwrap();
+    }
     b::click(&c, "form.filters button").await;
-    wait_url(&c, |u| u.contains(&format!("class={}", notice.class))).await;
+    wait_url(&c, |u| u.contains("class=spam") && u.contains("state=open")).await;
     let rows = c.find_all(Locator::Css("tr[data-case]")).await.unwrap();
-    assert!(!rows.is_empty(), "no {} case in the queue", notice.class);
+    assert!(!rows.is_empty(), "no open spam case in the queue");
+    let mut case_id = None;
     for r in &rows {
         let t = r.text().await.unwrap();
-        assert!(t.contains(&notice.class), "row outside the filter: {t}");
+        assert!(
+            t.contains("spam") && t.contains("open"),
+            "row outside the filter: {t}"
+        );
+        // A case of one of the demo's hosting customers (they have abuse contacts).
+        if case_id.is_none() && t.contains(" cust-") {
+            case_id = r.attr("data-case").await.unwrap();
+        }
     }
+    let case_id = case_id.expect("an open spam case of a cust-* customer");
 
-    // Search the case the customer was notified of, and open it.
+    // Search it by id, and open it.
     let q = c.find(Locator::Css("input[name=q]")).await.unwrap();
     q.clear().await.unwrap();
-    q.send_keys(&notice.case_id).await.unwrap();
+    q.send_keys(&case_id).await.unwrap();
     b::click(&c, "form.filters button").await;
-    wait_url(&c, |u| u.contains("q=")).await;
-    b::click(&c, &format!("tr[data-case='{}'] td.mono a", notice.case_id)).await;
-    wait_url(&c, |u| {
-        u.ends_with(&format!("/ui/cases/{}", notice.case_id))
-    })
-    .await;
+    // The filter form's URL already has an empty q=: wait for this search's own.
+    wait_url(&c, |u| u.contains(&format!("q={case_id}"))).await;
+    b::click(&c, &format!("tr[data-case='{case_id}'] td.mono a")).await;
+    wait_url(&c, |u| u.ends_with(&format!("/ui/cases/{case_id}"))).await;
 
-    // Evidence and attribution; the desk already notified the customer.
+    // Evidence and attribution.
     let evidence = text_when(&c, "pre.evidence", |t| !t.is_empty()).await;
     assert!(!evidence.trim().is_empty());
     let attribution = text_when(&c, "div.attribution", |t| !t.is_empty()).await;
@@ -272,52 +256,62 @@ async fn a_case_is_worked_end_to_end_on_the_demo() {
     );
     assert_eq!(
         text_when(&c, "#case-state", |t| !t.is_empty()).await,
-        "notified"
+        "open"
     );
-    let audit = text_when(&c, "table.audit", |t| !t.is_empty()).await;
-    assert!(audit.contains("notif"), "{audit}");
+
+    // Notify the customer: the state, the audit log, and a real notice in outgoing/.
+    act(&c, "notify", "first notice").await;
+    text_when(&c, "#case-state", |t| t == "notified").await;
+    text_when(&c, "table.audit", |t| t.contains("first notice")).await;
+    let link = wait_notice_link(&tmp, &case_id).await;
+    assert!(link.starts_with(&base), "{link}");
 
     // Escalate with a note.
-    act(&c, "escalate", "phishing kit still up after notice").await;
+    act(&c, "escalate", "still spamming after the notice").await;
     text_when(&c, "#case-state", |t| t == "escalated").await;
     text_when(&c, "table.audit", |t| {
-        t.contains("phishing kit still up after notice")
+        t.contains("still spamming after the notice")
     })
     .await;
 
     // The customer follows the link from the notice and replies.
-    c.goto(&notice.link).await.unwrap();
+    c.goto(&link).await.unwrap();
     let evidence = text_when(&c, "pre.evidence", |t| !t.is_empty()).await;
     assert!(!evidence.trim().is_empty());
     c.find(Locator::Css("#reply-body"))
         .await
         .unwrap()
-        .send_keys("We removed the kit and reset the FTP password.")
+        .send_keys("We removed the infected host and reset the SMTP password.")
         .await
         .unwrap();
     b::click(&c, "#send-reply").await;
     wait_url(&c, |u| u.ends_with("?sent=reply")).await;
-    text_when(&c, "#replies", |t| t.contains("removed the kit")).await;
+    text_when(&c, "#replies", |t| t.contains("infected host")).await;
     text_when(&c, "#case-state", |t| t == "customer_replied").await;
 
     // The analyst sees the reply on the case page, resolves and closes with notes.
-    c.goto(&format!("{base}/ui/cases/{}", notice.case_id))
-        .await
-        .unwrap();
-    text_when(&c, "#customer-replies", |t| t.contains("removed the kit")).await;
+    c.goto(&format!("{base}/ui/cases/{case_id}")).await.unwrap();
+    text_when(&c, "#customer-replies", |t| t.contains("infected host")).await;
     assert_eq!(
         text_when(&c, "#case-state", |t| !t.is_empty()).await,
         "customer_replied"
     );
-    act(&c, "resolve", "checked: the URL returns 404").await;
+    act(&c, "resolve", "checked: no more reports").await;
     text_when(&c, "#case-state", |t| t == "resolved").await;
     act(&c, "close", "done").await;
     text_when(&c, "#case-state", |t| t == "closed").await;
     let audit = text_when(&c, "table.audit", |t| {
-        t.contains("checked: the URL returns 404")
+        t.contains("checked: no more reports")
     })
     .await;
-    for want in ["escalate", "customer_replied", "resolve", "close", "admin"] {
+    for want in [
+        "notify",
+        "escalate",
+        "customer_replied",
+        "resolve",
+        "close",
+        "admin",
+    ] {
         assert!(audit.contains(want), "audit lacks {want}: {audit}");
     }
 
