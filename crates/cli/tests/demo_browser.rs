@@ -24,6 +24,15 @@ use tokio::process::{Child, Command};
 
 const TOKEN: &str = "demo-browser-token-0123456789";
 
+/// Removes the test's temporary directory (the demo's data, the browser profile) when dropped.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
 /// The running demo: killed when dropped, so a failing assertion does not leave it behind.
 struct Demo {
     child: Child,
@@ -170,11 +179,25 @@ async fn a_case_is_worked_end_to_end_on_the_demo() {
         std::process::id()
     ));
     std::fs::create_dir_all(&tmp).unwrap();
+    // Declared first, so dropped last (after the server and the browser), even on a failure.
+    let _cleanup = RemoveOnDrop(tmp.clone());
     let (http, smtp) = (b::free_port(), b::free_port());
     let mut demo = start_demo(&tmp, http, smtp).await;
     let base = format!("http://127.0.0.1:{http}");
     let (c, mut driver) = b::start(&tmp).await;
+    // The steps run in their own task so that, when one fails, the browser session is still
+    // closed (killing chromedriver alone would leave Chromium running) before the panic goes on.
+    let steps = tokio::spawn(work_a_case(c.clone(), base, tmp.clone())).await;
+    c.close().await.ok();
+    driver.kill().await.ok();
+    demo.child.kill().await.ok();
+    if let Err(e) = steps {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
 
+/// The analyst's and the customer's steps on the demo at `base` (data under `tmp`).
+async fn work_a_case(c: fantoccini::Client, base: String, tmp: PathBuf) {
     // Log in with the demo token.
     b::login(&c, &base, TOKEN).await;
     let who = text_when(&c, ".who", |t| !t.is_empty()).await;
@@ -323,9 +346,4 @@ async fn a_case_is_worked_end_to_end_on_the_demo() {
         u.split('?').next().unwrap_or("").ends_with("/ui/login")
     })
     .await;
-
-    c.close().await.unwrap();
-    driver.kill().await.ok();
-    demo.child.kill().await.ok();
-    std::fs::remove_dir_all(&tmp).ok();
 }
