@@ -258,6 +258,7 @@ pub fn cgn_config(now: DateTime<Utc>) -> GenConfig {
         host: "cgn1".into(),
         first_outside: CGN_FIRST_OUTSIDE,
         first_inside: CGN_FIRST_INSIDE,
+        // Juniper, since `nat_store` imports the log with the Juniper parser.
         format: LineFormat::Juniper,
     }
 }

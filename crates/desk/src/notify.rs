@@ -144,8 +144,15 @@ impl Mailer for PickupDirMailer {
                 one_line(&mail.subject),
                 mail.body.replace('\n', "\r\n")
             );
-            let path = self.dir.join(format!("{}.eml", uuid::Uuid::now_v7()));
-            tokio::fs::write(&path, text)
+            // Written under a dot-name first and renamed, so whoever collects the directory
+            // (an MTA's pickup, a script) never reads half a message.
+            let id = uuid::Uuid::now_v7();
+            let tmp = self.dir.join(format!(".{id}.eml.tmp"));
+            let path = self.dir.join(format!("{id}.eml"));
+            tokio::fs::write(&tmp, text)
+                .await
+                .map_err(DeskError::io(&tmp))?;
+            tokio::fs::rename(&tmp, &path)
                 .await
                 .map_err(DeskError::io(&path))
         })
@@ -744,5 +751,40 @@ mod tests {
         assert!(s.contains("abc"), "{s}");
         assert!(b.contains("case 1"), "{b}");
         assert!(!b.contains("{cases}"));
+    }
+}
+
+#[cfg(test)]
+mod pickup_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn pickup_dir_holds_only_whole_messages() {
+        let dir = std::env::temp_dir().join(format!(
+            "warden-pickup-{}-{}",
+            std::process::id(),
+            uuid::Uuid::now_v7()
+        ));
+        let m = PickupDirMailer::new(&dir).unwrap();
+        let mail = OutgoingMail {
+            from: "abuse@isp.example".into(),
+            to: "abuse@customer.example".into(),
+            subject: "[Abuse] one case".into(),
+            body: "line one\nline two\n".into(),
+        };
+        m.send(&mail).await.unwrap();
+        m.send(&mail).await.unwrap();
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        for n in &names {
+            assert!(n.ends_with(".eml") && !n.starts_with('.'), "{n}");
+            let text = std::fs::read_to_string(dir.join(n)).unwrap();
+            assert!(text.starts_with("From: abuse@isp.example\r\n"), "{text}");
+            assert!(text.ends_with("line two\r\n"), "{text}");
+        }
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

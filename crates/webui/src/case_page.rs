@@ -17,14 +17,15 @@ use warden_desk::cases::{Case, CaseAction};
 pub const MAX_EVENTS_SHOWN: i64 = 200;
 
 /// The actions the page offers, with their form value and button label.
-pub const ACTIONS: [(CaseAction, &str, &str); 6] = [
-    (CaseAction::Notify, "notify", "Mark customer notified"),
+pub const ACTIONS: [(CaseAction, &str, &str); 7] = [
+    (CaseAction::Notify, "notify", "Notify customer now"),
     (
         CaseAction::CustomerReplied,
         "customer_replied",
         "Customer replied",
     ),
     (CaseAction::Escalate, "escalate", "Escalate"),
+    (CaseAction::Suspend, "suspend", "Suspend service"),
     (CaseAction::Resolve, "resolve", "Resolve"),
     (CaseAction::Close, "close", "Close"),
     (CaseAction::Reopen, "reopen", "Reopen"),
@@ -42,7 +43,7 @@ pub fn parse_action(s: &str) -> Result<CaseAction, UiError> {
         .ok_or_else(|| {
             UiError::bad(
                 format!("action {:?}", s.chars().take(40).collect::<String>()),
-                "use notify, customer_replied, escalate, resolve, close, reopen or note",
+                "use notify, customer_replied, escalate, suspend, resolve, close, reopen or note",
             )
         })
 }

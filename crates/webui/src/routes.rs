@@ -436,16 +436,30 @@ async fn case_action(
     s.require_analyst("act on cases")?;
     check_id(&id)?;
     let action = case_page::parse_action(&f.action)?;
-    cases::apply(
-        ui.desk.store(),
-        ui.desk.policy(),
-        &id,
-        action,
-        &s.user,
-        f.note.trim(),
-        Utc::now(),
-    )
-    .await?;
+    if action == cases::CaseAction::Notify {
+        // "Notify" sends the notice (through the outbox), as the bulk action does: a state
+        // change alone would claim a notice nobody queued.
+        cases::notify_now(
+            ui.desk.store(),
+            ui.desk.policy(),
+            &id,
+            &s.user,
+            f.note.trim(),
+            Utc::now(),
+        )
+        .await?;
+    } else {
+        cases::apply(
+            ui.desk.store(),
+            ui.desk.policy(),
+            &id,
+            action,
+            &s.user,
+            f.note.trim(),
+            Utc::now(),
+        )
+        .await?;
+    }
     Ok((
         StatusCode::SEE_OTHER,
         [(LOCATION, format!("/ui/cases/{id}"))],

@@ -155,4 +155,5 @@ pub async fn serve(desk: Desk) -> SocketAddr {
     addr
 }
 
+// webui-a: helpers for the dashboard and self-help tests.
 pub mod selfhelp;
