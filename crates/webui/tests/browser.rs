@@ -8,21 +8,13 @@
 mod common;
 
 use common::browser::{
-    CHROMEDRIVER, CHROMIUM, free_port, screenshots_dir, start_driver, text_when, wait_url,
+    browser_present, connect, free_port, screenshots_dir, start_driver, text_when, wait_url,
 };
-use fantoccini::{ClientBuilder, Locator};
-use std::path::Path;
+use fantoccini::Locator;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn analyst_logs_in_filters_opens_and_acts_and_no_script_runs() {
-    if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but {CHROMIUM} or {CHROMEDRIVER} is missing: run .ci/install-webui.sh"
-        );
-        eprintln!(
-            "SKIPPED browser test: {CHROMIUM} or {CHROMEDRIVER} missing (run .ci/install-webui.sh)"
-        );
+    if !browser_present() {
         return;
     }
     let dir = common::tempdir("browser");
@@ -32,25 +24,7 @@ async fn analyst_logs_in_filters_opens_and_acts_and_no_script_runs() {
 
     let port = free_port();
     let mut driver = start_driver(port).await;
-    let profile = dir.join("chromium-profile");
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1400,1000",
-                format!("--user-data-dir={}", profile.display()),
-            ],
-        }),
-    );
-    let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("WebDriver session");
+    let c = connect(&dir, port).await;
 
     // Not logged in: the queue sends us to the login form.
     c.goto(&format!("{base}/ui/cases")).await.unwrap();
