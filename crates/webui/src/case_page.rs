@@ -1,20 +1,32 @@
 //! The case page: facts and deadline (with an overdue mark), the events timeline with each
-//! report's evidence rendered inert, attribution candidates, the analyst's actions as POST forms,
-//! and the audit log.
+//! report's evidence rendered inert, attribution candidates (with, for an address in a shared CGN
+//! pool, what the NAT logs say: query, doubts, ambiguity and each candidate's log lines), the
+//! analyst's actions as POST forms, and the audit log.
 //!
 //! Evidence is whatever a reporter sent: it is shown only as escaped text inside `<pre>` (maud
-//! escapes every interpolation), never as live HTML, and no link in it is made clickable.
+//! escapes every interpolation), never as live HTML, and no link in it is made clickable. NAT log
+//! lines and subscriber ids are attacker-influenced too (a subscriber picks its RADIUS user name,
+//! a forged log line can be imported) and get the same treatment.
 
 use crate::error::UiError;
 use crate::layout::{self, Viewer};
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use warden_desk::audit::AuditEntry;
 use warden_desk::cases::{Case, CaseAction};
+use warden_desk::cgn::{NatAnswer, NatCandidate, NatEvidence};
 
 /// Events shown on one case page (the oldest ones; the count says how many exist).
 pub const MAX_EVENTS_SHOWN: i64 = 200;
+
+/// NAT candidates shown per event: the desk keeps up to 100 (and counts the rest), but a page
+/// with 200 events of 100 rows each is unreadable; the count says how many are left out.
+pub const MAX_NAT_CANDIDATES_SHOWN: usize = 20;
+
+/// Evidence lines shown per NAT candidate (log lines plus RADIUS records); normally two to four.
+pub const MAX_NAT_EVIDENCE_SHOWN: usize = 12;
 
 /// The actions the page offers, with their form value and button label.
 pub const ACTIONS: [(CaseAction, &str, &str); 7] = [
@@ -94,6 +106,142 @@ fn event_item(e: &Value) -> Markup {
                 @if ambiguous { strong.overdue { "ambiguous" } }
                 @if let Some(n) = text(att, &["note"]) { " — " span.muted { (n) } }
             }
+            @if let Some(nat) = att.get("nat").filter(|v| !v.is_null()) { (nat_section(nat)) }
+        }
+    }
+}
+
+/// A timestamp to the millisecond: NAT intervals differ by seconds, minutes are too coarse.
+fn instant(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string()
+}
+
+/// A duration in milliseconds in the largest whole unit.
+fn span(ms: i64) -> String {
+    match ms {
+        m if m != 0 && m % 3_600_000 == 0 => format!("{} h", m / 3_600_000),
+        m if m != 0 && m % 60_000 == 0 => format!("{} min", m / 60_000),
+        m if m % 1_000 == 0 => format!("{} s", m / 1_000),
+        m => format!("{m} ms"),
+    }
+}
+
+/// The serde name of a start or end kind (`logged`, `next_alloc`, ...), as the API shows it.
+fn kind_name<T: Serialize>(k: &T) -> String {
+    match serde_json::to_value(k) {
+        Ok(Value::String(s)) => s,
+        _ => "?".to_owned(),
+    }
+}
+
+/// One evidence line: `file:line [role] original line`.
+fn evidence_line(e: &NatEvidence) -> String {
+    let body = match (&e.text, &e.unreadable) {
+        (Some(t), _) => t.clone(),
+        (None, Some(why)) => format!("(line not readable: {why})"),
+        (None, None) => "(line not kept)".to_owned(),
+    };
+    format!(
+        "{}:{} [{}] {}",
+        e.path.as_deref().unwrap_or("?"),
+        e.line,
+        e.role,
+        body
+    )
+}
+
+fn nat_candidate_row(c: &NatCandidate) -> Markup {
+    let lines: Vec<&NatEvidence> = c
+        .evidence
+        .iter()
+        .chain(c.subscribers.iter().flat_map(|s| s.evidence.iter()))
+        .collect();
+    html! {
+        tr.nat-candidate {
+            td.mono {
+                (c.inside_ip)
+                @if let Some(b4) = c.b4_ipv6 { br; span.muted { "B4 " (b4) } }
+                br; span.muted { (c.outside_ip) ":" (c.port_lo) @if c.port_hi != c.port_lo { "-" (c.port_hi) } }
+            }
+            td {
+                @if let Some(id) = &c.subscriber_id { span.mono { (id) } br; }
+                @for s in &c.subscribers {
+                    span.mono {
+                        (s.user_name.as_deref().unwrap_or("?"))
+                        @if let Some(cs) = &s.calling_station_id { " / " (cs) }
+                    }
+                    span.muted {
+                        " RADIUS " (s.session_id.as_deref().unwrap_or("no session id")) ", "
+                        (instant(s.start)) @if s.start_uncertain { " (start not seen)" } " – "
+                        @match s.end { Some(e) => { (instant(e)) }, None => { "open" } }
+                    }
+                    br;
+                }
+                @if c.subscriber_id.is_none() && c.subscribers.is_empty() { span.muted { "none logged" } }
+            }
+            td {
+                @match &c.customer {
+                    Some(h) => { (h.customer_id) " (" (h.customer_name) ", via " span.mono { (h.matched) } ")" }
+                    None => { span.muted { "no customer in the inventory" } }
+                }
+            }
+            td { (instant(c.start)) " – " (instant(c.end)) br; span.muted { (c.overlap) } }
+            td.mono { (kind_name(&c.start_kind)) }
+            td.mono { (kind_name(&c.end_kind)) @if c.inferred { " " span.muted { "(inferred)" } } }
+            td {
+                pre.evidence.nat-evidence {
+                    @for e in lines.iter().take(MAX_NAT_EVIDENCE_SHOWN) { (evidence_line(e)) "\n" }
+                    @if lines.len() > MAX_NAT_EVIDENCE_SHOWN { "… and " (lines.len() - MAX_NAT_EVIDENCE_SHOWN) " more line(s)" }
+                }
+            }
+        }
+    }
+}
+
+/// What the NAT logs say about one event (the `nat` object of its attribution).
+fn nat_section(nat: &Value) -> Markup {
+    let a = match NatAnswer::deserialize(nat) {
+        Ok(a) => a,
+        Err(e) => {
+            return html! {
+                div.nat { "NAT logs: " span.overdue { "the stored answer cannot be read (" (e) "); look it up by hand" } }
+            };
+        }
+    };
+    let q = &a.query;
+    let shown = a.candidates.len().min(MAX_NAT_CANDIDATES_SHOWN);
+    let total = a.candidates_total.max(a.candidates.len());
+    html! {
+        div.nat data-nat-ambiguous=(a.ambiguous) {
+            div {
+                strong { "NAT logs" } " "
+                @if a.ambiguous { strong.overdue.nat-ambiguous { "AMBIGUOUS" } " " }
+                span.muted {
+                    "asked for " span.mono { (q.ip) @if let Some(p) = q.port { ":" (p) } @else { " (no port)" } }
+                    @if let Some(p) = q.proto { " proto " (p) }
+                    " at " (instant(q.time)) " ± " (span(q.window_ms))
+                }
+                @if let Some(w) = &q.widened { " " span.muted { "(window widened: " (w) ")" } }
+            }
+            @if let Some(err) = &a.error { p.overdue { "Lookup failed: " (err) } }
+            @if !a.doubts.is_empty() {
+                ul.nat-doubts {
+                    @for d in &a.doubts { li { span.mono { (d.kind) } ": " (d.explanation) } }
+                }
+            }
+            p.muted { (total) " candidate(s) in the logs" }
+            @if shown > 0 {
+                table.nat-candidates {
+                    caption.visually-hidden { "NAT candidates" }
+                    thead { tr {
+                        th scope="col" { "Inside address" } th scope="col" { "Subscriber" }
+                        th scope="col" { "Customer" } th scope="col" { "Interval" }
+                        th scope="col" { "Start" } th scope="col" { "End" } th scope="col" { "Evidence" }
+                    } }
+                    tbody { @for c in a.candidates.iter().take(shown) { (nat_candidate_row(c)) } }
+                }
+            }
+            @if total > shown { p.muted.nat-more { "… and " (total - shown) " more candidate(s) not shown." } }
         }
     }
 }
@@ -257,6 +405,177 @@ mod tests {
         assert!(!out.contains("value=\"reopen\""));
         let forms = out.matches("method=\"post\"").count();
         assert_eq!(out.matches("name=\"csrf\" value=\"c0ffee\"").count(), forms);
+    }
+
+    /// A NAT candidate built from the desk's real types, so the test breaks if the shape moves.
+    fn nat_candidate(i: u8, hostile: &str) -> warden_desk::cgn::NatCandidate {
+        use warden_desk::cgn::{NatCandidate, NatEvidence, NatSubscriber};
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap();
+        let ev = |role: &str, line: u64| NatEvidence {
+            role: role.into(),
+            path: Some(format!("/var/log/cgn/{hostile}.log")),
+            line,
+            text: Some(format!(
+                "NAT44 {role} 100.64.0.{i} -> 198.51.100.7:4000 {hostile}"
+            )),
+            unreadable: None,
+        };
+        NatCandidate {
+            source: "log".into(),
+            config: None,
+            inside_ip: format!("100.64.0.{i}").parse().unwrap(),
+            b4_ipv6: None,
+            subscriber_id: Some(format!("sub-{i}{hostile}")),
+            subscribers: vec![NatSubscriber {
+                user_name: Some(format!("user{i}{hostile}")),
+                calling_station_id: None,
+                session_id: Some("s1".into()),
+                start: t0,
+                end: None,
+                start_uncertain: true,
+                evidence: vec![ev("accounting", 9)],
+            }],
+            outside_ip: "198.51.100.7".parse().unwrap(),
+            port_lo: 4000,
+            port_hi: 4063,
+            proto: Some(6),
+            start: t0,
+            end: t0 + Duration::minutes(30),
+            start_kind: serde_json::from_value(serde_json::json!("logged")).unwrap(),
+            end_kind: serde_json::from_value(serde_json::json!("next_alloc")).unwrap(),
+            overlap: "contains".into(),
+            inferred: true,
+            evidence: vec![ev("open", u64::from(i) * 10), ev("close", 1_000)],
+            customer: Some(warden_desk::inventory::Holder {
+                customer_id: format!("cust-{i}"),
+                customer_name: format!("Customer {i}{hostile}"),
+                matched: format!("100.64.0.{i}/32"),
+                valid_from: t0 - Duration::days(100),
+                valid_to: None,
+                shared: false,
+            }),
+        }
+    }
+
+    /// An event JSON as the desk stores it: a real `Attribution` carrying a real `NatAnswer`.
+    fn nat_event(ambiguous: bool, candidates: usize, total: usize, hostile: &str) -> Value {
+        use warden_desk::cgn::{NatAnswer, NatDoubt, NatQuery};
+        let nat = NatAnswer {
+            query: NatQuery {
+                ip: "198.51.100.7".parse().unwrap(),
+                port: None,
+                proto: Some(6),
+                time: Utc.with_ymd_and_hms(2026, 11, 20, 10, 5, 0).unwrap(),
+                window_ms: 3_600_000,
+                widened: Some(format!("the report gives no time zone{hostile}")),
+            },
+            ambiguous,
+            doubts: vec![NatDoubt {
+                kind: "no_port".into(),
+                explanation: format!("the report names no source port{hostile}"),
+            }],
+            candidates_total: total,
+            candidates: (1..=candidates)
+                .map(|i| nat_candidate(u8::try_from(i).unwrap(), hostile))
+                .collect(),
+            error: None,
+        };
+        let att = warden_desk::Attribution {
+            candidates: vec![],
+            ambiguous,
+            needs: vec![],
+            note: "shared pool".into(),
+            nat: Some(nat),
+        };
+        serde_json::json!({
+            "report_id": "r-nat",
+            "event": { "source_format": "arf", "evidence": { "excerpt": "x", "sha256": "ab" } },
+            "attribution": serde_json::to_value(&att).unwrap(),
+        })
+    }
+
+    fn render_events(events: &[Value]) -> String {
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 6, 0, 0).unwrap();
+        let v = Viewer {
+            user: "alice",
+            role: "analyst",
+            csrf: "c0ffee",
+        };
+        render(&v, true, &case(now), events, &[], 0, now, &[]).into_string()
+    }
+
+    #[test]
+    fn nat_evidence_and_subscribers_render_inert() {
+        let out = render_events(&[nat_event(false, 1, 1, HOSTILE)]);
+        assert!(
+            !out.contains("<script>document"),
+            "live script tag in output"
+        );
+        assert!(!out.contains("<img"), "live img tag in output");
+        assert!(!out.contains("onerror=\""), "live attribute in output");
+        assert_eq!(out.matches("<script").count(), 1);
+        // The log line is there, escaped, inside the evidence <pre>, with file and line number.
+        assert!(out.contains(
+            "<pre class=\"evidence nat-evidence\">/var/log/cgn/&lt;script&gt;document.title='pwned'&lt;/script&gt;"
+        ));
+        assert!(
+            out.contains(":10 [open] NAT44 open 100.64.0.1 -&gt; 198.51.100.7:4000 &lt;script&gt;")
+        );
+        assert!(out.contains("[accounting]"));
+        assert!(out.contains("sub-1&lt;script&gt;"));
+        assert!(out.contains("user1&lt;script&gt;"));
+        assert!(out.contains("onerror=&quot;window.pwned=1&quot;"));
+        assert!(out.contains("the report names no source port&lt;script&gt;"));
+        // A clean answer carries no ambiguity mark.
+        assert!(!out.contains("AMBIGUOUS"));
+    }
+
+    #[test]
+    fn ambiguous_nat_answer_is_marked_and_lists_every_candidate() {
+        let out = render_events(&[nat_event(true, 3, 3, "")]);
+        assert!(out.contains("class=\"overdue nat-ambiguous\">AMBIGUOUS<"));
+        assert_eq!(out.matches("<tr class=\"nat-candidate\">").count(), 3);
+        for i in 1..=3 {
+            assert!(out.contains(&format!(">100.64.0.{i}<")), "candidate {i}");
+            assert!(out.contains(&format!("cust-{i} (Customer {i}, via")));
+        }
+        assert!(out.contains("198.51.100.7 (no port)"));
+        assert!(out.contains("± 1 h"));
+        assert!(out.contains("(window widened: the report gives no time zone)"));
+        assert!(out.contains("no_port</span>: the report names no source port"));
+        assert!(out.contains(">logged<"));
+        assert!(out.contains(">next_alloc "));
+        assert!(out.contains("3 candidate(s) in the logs"));
+        assert!(!out.contains("more candidate(s) not shown"));
+    }
+
+    #[test]
+    fn nat_candidates_are_capped_with_a_count() {
+        let out = render_events(&[nat_event(true, 30, 250, "")]);
+        assert_eq!(
+            out.matches("<tr class=\"nat-candidate\">").count(),
+            MAX_NAT_CANDIDATES_SHOWN
+        );
+        assert!(out.contains("250 candidate(s) in the logs"));
+        assert!(out.contains("… and 230 more candidate(s) not shown."));
+    }
+
+    #[test]
+    fn unreadable_nat_answer_says_so() {
+        let mut ev = nat_event(false, 1, 1, "");
+        ev["attribution"]["nat"]["query"] = serde_json::json!("<b>bad</b>");
+        let out = render_events(&[ev]);
+        assert!(out.contains("the stored answer cannot be read"));
+        assert!(!out.contains("<b>bad"));
+    }
+
+    #[test]
+    fn spans_use_the_largest_whole_unit() {
+        assert_eq!(span(3_600_000), "1 h");
+        assert_eq!(span(90_000), "90 s");
+        assert_eq!(span(120_000), "2 min");
+        assert_eq!(span(0), "0 s");
+        assert_eq!(span(1_500), "1500 ms");
     }
 
     #[test]

@@ -210,13 +210,16 @@ fn urlencode_path(s: &str) -> String {
     out
 }
 
-/// A holding (prefix or domain) with its validity period.
+/// A holding (prefix, domain or subscriber id) with its validity period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Holding {
-    /// The prefix or domain.
+    /// The prefix, domain or subscriber id.
     pub value: String,
     /// A shared (CGN) pool.
     pub shared: bool,
+    /// Subscriber-side space behind a CGN: matched only against the inside address the NAT
+    /// logs name, so the analyst must not read it as a public block.
+    pub inside: bool,
     /// Start.
     pub valid_from: DateTime<Utc>,
     /// End (exclusive), if it ended.
@@ -247,6 +250,9 @@ pub struct CustomerView {
     pub prefixes: Vec<Holding>,
     /// Domains, oldest holding first.
     pub domains: Vec<Holding>,
+    /// Subscriber ids (RADIUS user names, CGN subscriber ids) that NAT attribution maps to
+    /// this customer, oldest holding first.
+    pub subscribers: Vec<Holding>,
     /// Newest cases.
     pub cases: Vec<CustomerCase>,
     /// Cases opened in the last 90 days.
@@ -268,9 +274,10 @@ pub async fn load(store: &Store, id: &str, now: DateTime<Utc>) -> Result<Custome
                 Ok(Holding {
                     value: r.try_get(0).map_err(db(ctx))?,
                     shared: r.try_get::<i32, _>(1).map_err(db(ctx))? != 0,
-                    valid_from: from_ms(r.try_get(2).map_err(db(ctx))?),
+                    inside: r.try_get::<i32, _>(2).map_err(db(ctx))? != 0,
+                    valid_from: from_ms(r.try_get(3).map_err(db(ctx))?),
                     valid_to: r
-                        .try_get::<Option<i64>, _>(3)
+                        .try_get::<Option<i64>, _>(4)
                         .map_err(db(ctx))?
                         .map(from_ms),
                 })
@@ -278,13 +285,18 @@ pub async fn load(store: &Store, id: &str, now: DateTime<Utc>) -> Result<Custome
             .collect::<Result<Vec<_>, UiError>>()
     };
     let prefixes = holdings(
-        "SELECT prefix, shared, valid_from, valid_to FROM prefixes WHERE customer_id = $1 ORDER BY valid_from, prefix",
+        "SELECT prefix, shared, inside, valid_from, valid_to FROM prefixes WHERE customer_id = $1 ORDER BY valid_from, prefix",
         "customer prefixes",
     )
     .await?;
     let domains = holdings(
-        "SELECT domain, 0, valid_from, valid_to FROM domains WHERE customer_id = $1 ORDER BY valid_from, domain",
+        "SELECT domain, 0, 0, valid_from, valid_to FROM domains WHERE customer_id = $1 ORDER BY valid_from, domain",
         "customer domains",
+    )
+    .await?;
+    let subscribers = holdings(
+        "SELECT subscriber, 0, 0, valid_from, valid_to FROM subscribers WHERE customer_id = $1 ORDER BY valid_from, subscriber",
+        "customer subscribers",
     )
     .await?;
     let rows = sqlx::query(
@@ -312,6 +324,7 @@ pub async fn load(store: &Store, id: &str, now: DateTime<Utc>) -> Result<Custome
         customer,
         prefixes,
         domains,
+        subscribers,
         cases,
         repeat,
     })
@@ -368,10 +381,29 @@ pub fn render_customer(viewer: &Viewer<'_>, v: &CustomerView, now: DateTime<Utc>
         h2 { "Address blocks" }
         table {
             caption.visually-hidden { "Address blocks" }
-            thead { tr { th scope="col" { "Prefix" } th scope="col" { "Shared (CGN)" } th scope="col" { "Valid" } } }
+            thead { tr { th scope="col" { "Prefix" } th scope="col" { "Kind" } th scope="col" { "Valid" } } }
             tbody {
-                @for p in &v.prefixes { tr { td.mono { (p.value) } td { @if p.shared { "yes" } @else { "no" } } td { (period(p, now)) } } }
+                @for p in &v.prefixes {
+                    tr {
+                        td.mono { (p.value) }
+                        td {
+                            @if p.inside { "inside (behind CGN)" }
+                            @else if p.shared { "shared (CGN pool)" }
+                            @else { "public" }
+                        }
+                        td { (period(p, now)) }
+                    }
+                }
                 @if v.prefixes.is_empty() { tr { td colspan="3" .muted { "None." } } }
+            }
+        }
+        h2 { "Subscriber ids" }
+        table {
+            caption.visually-hidden { "Subscriber ids" }
+            thead { tr { th scope="col" { "Subscriber id (NAT logs, RADIUS)" } th scope="col" { "Valid" } } }
+            tbody {
+                @for s in &v.subscribers { tr.subscriber { td.mono { (s.value) } td { (period(s, now)) } } }
+                @if v.subscribers.is_empty() { tr { td colspan="2" .muted { "None." } } }
             }
         }
         h2 { "Domains" }
@@ -648,10 +680,12 @@ mod tests {
             prefixes: vec![Holding {
                 value: "192.0.2.0/24".into(),
                 shared: true,
+                inside: false,
                 valid_from: Utc::now() - chrono::Duration::days(10),
                 valid_to: Some(Utc::now() - chrono::Duration::days(1)),
             }],
             domains: vec![],
+            subscribers: vec![],
             cases: vec![],
             repeat: 4,
         };
@@ -660,5 +694,38 @@ mod tests {
         assert!(out.contains("REPEAT OFFENDER"));
         assert!(out.contains("(ended)"));
         assert!(out.contains("customer=c%3C1%3E"));
+    }
+
+    /// The page over a real (SQLite) store: an inventory imported with an inside prefix and
+    /// subscriber ids shows both, the inside block marked, the ids escaped.
+    #[tokio::test]
+    async fn customer_page_shows_inside_prefixes_and_subscribers() {
+        let dir = std::env::temp_dir().join(format!("warden-webui-inv-{}", uuid::Uuid::new_v4()));
+        let store = Store::open_sqlite_dir(&dir).await.unwrap();
+        let csv = "customer,kind,value\n\
+                   cgn1,abuse,abuse@cgn1.example\n\
+                   cgn1,shared_prefix,198.51.100.0/24\n\
+                   cgn1,inside_prefix,100.64.0.7/32\n\
+                   cgn1,subscriber,user7@isp<script>x</script>\n\
+                   cgn1,subscriber,00:11:22:33:44:55\n";
+        let doc = parse_upload(csv.as_bytes(), "inv.csv", "csv").unwrap();
+        inventory::import(&store, &doc, Utc::now()).await.unwrap();
+        let now = Utc::now();
+        let view = load(&store, "cgn1", now).await.unwrap();
+        assert_eq!(view.subscribers.len(), 2);
+        assert!(
+            view.prefixes
+                .iter()
+                .any(|p| p.inside && p.value == "100.64.0.7/32")
+        );
+        let out = render_customer(&v(), &view, now).into_string();
+        assert!(out.contains("100.64.0.7/32</td><td>inside (behind CGN)</td>"));
+        assert!(out.contains("198.51.100.0/24</td><td>shared (CGN pool)</td>"));
+        assert_eq!(out.matches("<tr class=\"subscriber\">").count(), 2);
+        assert!(out.contains("user7@isp&lt;script&gt;x&lt;/script&gt;"));
+        assert!(!out.contains("<script>x"));
+        assert!(out.contains("00:11:22:33:44:55"));
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
