@@ -3,12 +3,17 @@
 //! SQLite. The table is filled in one recursive-CTE statement (ids keep the UUID v7 shape and
 //! order), so the bench measures the page query, not the filling.
 //!
+//! Then the case page (all the handler reads, and the render) on a busy case over the same store
+//! with a million events and audit rows.
+//!
 //! Run: `cargo bench -p warden-webui --bench queue`
 
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::time::Duration;
-use warden_desk::Store;
+use warden_desk::{Store, audit, cases};
+use warden_webui::case_page;
+use warden_webui::layout::Viewer;
 use warden_webui::queue::{self, QueueFilter, Search};
 use warden_webui::queue_sort::Sort;
 
@@ -163,8 +168,112 @@ fn bench(c: &mut Criterion) {
         });
     }
     g.finish();
+
+    // The case page over the same million cases, with one event and one audit row per case
+    // (a million of each) and a busy case of 50 events and 12 audit entries: everything the
+    // handler reads (case, events, audit log, repeat count, customer replies) and the render.
+    rt.block_on(fill_case_detail(&store));
+    let busy = id(BUSY_CASE);
+    let viewer = Viewer {
+        user: "alice",
+        role: "analyst",
+        csrf: "c0ffee",
+    };
+    let page = || async {
+        let case = cases::get(&store, &busy).await.unwrap();
+        let events = cases::events(&store, &busy, case_page::MAX_EVENTS_SHOWN)
+            .await
+            .unwrap();
+        let log = audit::for_case(&store, &busy).await.unwrap();
+        let repeat = cases::repeat_count(&store, &case.customer_id, now, 90)
+            .await
+            .unwrap();
+        let replies = warden_desk::selfhelp::replies(&store, &busy).await.unwrap();
+        assert_eq!(events.len(), 50);
+        case_page::render(&viewer, true, &case, &events, &log, repeat, now, &replies)
+            .into_string()
+            .len()
+    };
+    let mut g = c.benchmark_group("case_page_1m_cases");
+    g.sample_size(20).measurement_time(Duration::from_secs(4));
+    g.bench_function("case with 50 events, 12 audit entries", |b| {
+        b.iter(|| rt.block_on(page()))
+    });
+    g.finish();
     rt.block_on(store.close());
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// The case the case-page bench opens.
+const BUSY_CASE: i64 = 500_000;
+
+/// One realistic event (a real ARF report through the real parser) and one audit row for every
+/// case, plus 49 more events and 11 more audit rows on [`BUSY_CASE`].
+async fn fill_case_detail(store: &Store) {
+    let arf = include_bytes!("../../reports/tests/data/arf/aol-scomp.eml");
+    let records = warden_reports::parse(arf).expect("ARF sample parses");
+    let event = records.iter().find_map(|r| r.as_event()).expect("an event");
+    let event_json = serde_json::to_string(event).unwrap();
+    let attribution = serde_json::json!({
+        "candidates": [{ "customer_id": "c0", "customer_name": "Customer 0", "matched": "10.0.0.0/8" }],
+        "ambiguous": false,
+    })
+    .to_string();
+    let now = warden_desk::store::to_ms(Utc::now());
+    let events = format!(
+        "INSERT INTO events (id, report_id, seq, case_id, customer_id, class, subject, at, event_json,
+            attribution_json, reporter, received_at)
+         WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last})
+         SELECT printf('r%064x:0', i), printf('r%064x', i), 0,
+            printf('%08x-0000-7000-8000-%012x', i, i), 'c' || (i % 5000), 'spam',
+            '10.' || ((i / 65536) % 256) || '.' || ((i / 256) % 256) || '.' || (i % 256),
+            {now} - (1000000 - i) * 1000, $1, $2, 'r' || (i % 1000) || '@reporter.example', {now}
+         FROM n",
+        last = CASES - 1
+    );
+    sqlx::query(&events)
+        .bind(&event_json)
+        .bind(&attribution)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let audit = format!(
+        "INSERT INTO audit_log (id, at, case_id, actor, action, detail)
+         WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last})
+         SELECT printf('a%012x', i), {now} - (1000000 - i) * 1000,
+            printf('%08x-0000-7000-8000-%012x', i, i), 'intake', 'opened', 'case opened by report'
+         FROM n",
+        last = CASES - 1
+    );
+    sqlx::query(&audit).execute(store.pool()).await.unwrap();
+    let busy = id(BUSY_CASE);
+    for k in 1..50 {
+        sqlx::query(
+            "INSERT INTO events (id, report_id, seq, case_id, customer_id, class, subject, at,
+                event_json, attribution_json, reporter, received_at)
+             VALUES ($1, $2, 0, $3, 'c0', 'spam', '10.7.161.32', $4, $5, $6, 'r1@reporter.example', $4)",
+        )
+        .bind(format!("busy{k}:0"))
+        .bind(format!("busy{k}"))
+        .bind(&busy)
+        .bind(now + k)
+        .bind(&event_json)
+        .bind(&attribution)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
+    for k in 1..12 {
+        sqlx::query(
+            "INSERT INTO audit_log (id, at, case_id, actor, action, detail) VALUES ($1, $2, $3, 'alice', 'note', 'looked at it')",
+        )
+        .bind(format!("busy-audit-{k}"))
+        .bind(now + k)
+        .bind(&busy)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
 }
 
 criterion_group!(benches, bench);
