@@ -224,13 +224,15 @@ fn severity_str(s: Severity) -> &'static str {
 
 /// Puts one event into its case, opening a new case when the group has none or the open one
 /// is outside the window. Runs inside the intake transaction. Returns the case id and whether
-/// it was opened now.
+/// it was opened now. A new case records `reporter` (the first event's reporter address, for the
+/// queue's reporter filter) in the same insert.
 pub(crate) async fn assign_event(
     conn: &mut AnyConnection,
     policy: &Policy,
     customer_id: &str,
     class: AbuseClass,
     subject: &str,
+    reporter: &str,
     now: DateTime<Utc>,
 ) -> Result<(String, bool)> {
     let group_key = format!("{customer_id}\u{1f}{class}\u{1f}{subject}");
@@ -283,8 +285,8 @@ pub(crate) async fn assign_event(
     let cp = policy.for_class(class);
     sqlx::query(
         "INSERT INTO cases (id, customer_id, class, subject, state, severity, opened_at, updated_at, deadline_at,
-            first_event_at, last_event_at, event_count)
-         VALUES ($1, $2, $3, $4, 'open', $5, $6, $6, $7, $6, $6, 1)",
+            first_event_at, last_event_at, event_count, reporter)
+         VALUES ($1, $2, $3, $4, 'open', $5, $6, $6, $7, $6, $6, 1, $8)",
     )
     .bind(&fresh)
     .bind(customer_id)
@@ -293,6 +295,7 @@ pub(crate) async fn assign_event(
     .bind(severity_str(cp.severity))
     .bind(nowms)
     .bind(to_ms(now + cp.deadline()))
+    .bind(reporter)
     .execute(&mut *conn)
     .await
     .map_err(DeskError::db("case open"))?;

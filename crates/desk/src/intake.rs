@@ -884,23 +884,20 @@ impl Desk {
     ) -> Result<String> {
         let customer = attribution.customer().unwrap_or("").to_owned();
         let subject = subject_key(event);
-        let (case_id, opened) =
-            cases::assign_event(conn, &self.policy, &customer, event.class, &subject, now).await?;
-        if opened && let Some(rep) = &event.reporter.email {
-            // The queue's reporter filter (migration 0005): the first reporter of the case.
-            sqlx::query("UPDATE cases SET reporter = $2 WHERE id = $1")
-                .bind(&case_id)
-                .bind(
-                    rep.trim()
-                        .to_lowercase()
-                        .chars()
-                        .take(320)
-                        .collect::<String>(),
-                )
-                .execute(&mut *conn)
-                .await
-                .map_err(DeskError::db("case reporter"))?;
-        }
+        // The queue's reporter filter (migration 0005): a new case keeps its first reporter.
+        let reporter = event.reporter.email.as_deref().map_or(String::new(), |r| {
+            r.trim().to_lowercase().chars().take(320).collect()
+        });
+        let (case_id, opened) = cases::assign_event(
+            conn,
+            &self.policy,
+            &customer,
+            event.class,
+            &subject,
+            &reporter,
+            now,
+        )
+        .await?;
         let seq = i64::try_from(seq).unwrap_or(i64::MAX);
         rows.events.push(EventRow {
             id: format!("{report}:{seq}"),
