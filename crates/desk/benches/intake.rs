@@ -108,7 +108,7 @@ async fn main() {
     let cases: i64 = {
         use sqlx::Row;
         sqlx::query("SELECT COUNT(*) FROM cases")
-            .fetch_one(store.pool())
+            .fetch_one(warden_desk::testing::pool(&store))
             .await
             .expect("count")
             .try_get(0)

@@ -65,13 +65,43 @@ impl CaseState {
         }
     }
 
-    /// States in which the customer still owes action (deadlines apply).
+    /// States in which the customer still owes action (deadlines apply). This is the one
+    /// definition of "active": [`CaseState::active_sql`] and [`overdue_sql`] are derived from it.
     pub fn is_active(self) -> bool {
         matches!(
             self,
             Self::Open | Self::Notified | Self::CustomerReplied | Self::Escalated
         )
     }
+
+    /// Whether a case in this state with this deadline is overdue at `now`: still active and
+    /// past its deadline. [`overdue_sql`] is the same rule in SQL.
+    pub fn is_overdue(self, deadline_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        self.is_active() && deadline_at < now
+    }
+
+    /// The active states as an SQL list, `('open', ...)`, for `state IN` terms, so that no
+    /// query spells the states out again.
+    pub fn active_sql() -> String {
+        sql_list(Self::ALL.into_iter().filter(|s| s.is_active()))
+    }
+}
+
+/// `('a', 'b')` from state names (constants of this crate, not input: safe to inline).
+fn sql_list(states: impl Iterator<Item = CaseState>) -> String {
+    let names: Vec<String> = states.map(|s| format!("'{}'", s.as_str())).collect();
+    format!("({})", names.join(", "))
+}
+
+/// The SQL term (with a leading ` AND`) that keeps only cases overdue at `now`: the rule of
+/// [`CaseState::is_overdue`] over the `cases` columns.
+pub(crate) fn overdue_sql(now: DateTime<Utc>) -> String {
+    // A number we computed, not input: safe to inline.
+    format!(
+        " AND deadline_at < {} AND state IN {}",
+        to_ms(now),
+        CaseState::active_sql()
+    )
 }
 
 impl FromStr for CaseState {
@@ -168,7 +198,7 @@ pub struct Case {
 impl Case {
     /// Active and past its deadline.
     pub fn overdue(&self, now: DateTime<Utc>) -> bool {
-        self.state.is_active() && self.deadline_at < now
+        self.state.is_overdue(self.deadline_at, now)
     }
 }
 
@@ -334,42 +364,46 @@ pub struct CaseFilter {
     pub offset: Option<i64>,
 }
 
-/// Cases matching `filter`, newest first.
+/// Cases matching `filter`, newest first. The filter terms are the queue's
+/// ([`crate::queue::QueueFilter`]), so the API and the queue page mean the same by a filter.
 pub async fn list(store: &Store, filter: &CaseFilter, now: DateTime<Utc>) -> Result<Vec<Case>> {
-    let mut sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE 1 = 1");
-    let mut binds: Vec<String> = Vec::new();
-    if let Some(s) = filter.state {
-        binds.push(s.as_str().into());
-        sql.push_str(&format!(" AND state = ${}", binds.len()));
+    let terms = crate::queue::QueueFilter {
+        state: filter.state,
+        class: filter.class,
+        customer: filter.customer.clone(),
+        overdue: filter.overdue,
+        ..Default::default()
     }
-    if let Some(c) = filter.class {
-        binds.push(c.as_str().into());
-        sql.push_str(&format!(" AND class = ${}", binds.len()));
-    }
-    if let Some(c) = &filter.customer {
-        binds.push(c.clone());
-        sql.push_str(&format!(" AND customer_id = ${}", binds.len()));
-    }
-    if filter.overdue {
-        sql.push_str(&format!(
-            " AND deadline_at < {} AND state IN ('open', 'notified', 'customer_replied', 'escalated')",
-            to_ms(now)
-        ));
-    }
+    .terms(false, false, now);
     let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
     let offset = filter.offset.unwrap_or(0).max(0);
-    sql.push_str(&format!(
-        " ORDER BY opened_at DESC, id DESC LIMIT {limit} OFFSET {offset}"
-    ));
-    let mut q = sqlx::query(&sql);
-    for b in &binds {
-        q = q.bind(b);
-    }
-    let rows = q
+    let sql = format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE 1 = 1{} ORDER BY opened_at DESC, id DESC LIMIT {limit} OFFSET {offset}",
+        terms.sql
+    );
+    let rows = terms
+        .bind(sqlx::query(&sql))
         .fetch_all(store.pool())
         .await
         .map_err(DeskError::db("case list"))?;
     rows.iter().map(case_from_row).collect()
+}
+
+/// How many cases there are in each state (states without cases are absent): the metrics'
+/// `warden_cases` gauge.
+pub async fn count_by_state(store: &Store) -> Result<Vec<(String, i64)>> {
+    let rows = sqlx::query("SELECT state, COUNT(*) FROM cases GROUP BY state")
+        .fetch_all(store.pool())
+        .await
+        .map_err(DeskError::db("case count by state"))?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get(0).map_err(DeskError::db("case count row"))?,
+                r.try_get(1).map_err(DeskError::db("case count row"))?,
+            ))
+        })
+        .collect()
 }
 
 /// One case.
@@ -714,10 +748,18 @@ pub async fn escalate_due(
     policy: &Policy,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>> {
-    let rows = sqlx::query(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE state IN ('open', 'notified', 'customer_replied') LIMIT 10000"))
-        .fetch_all(store.pool())
-        .await
-        .map_err(DeskError::db("escalation sweep"))?;
+    // The states an escalation may leave, as the lifecycle says (not `escalated` itself).
+    let escalatable = sql_list(
+        CaseState::ALL
+            .into_iter()
+            .filter(|s| CaseAction::Escalate.next(*s).is_ok()),
+    );
+    let rows = sqlx::query(&format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE state IN {escalatable} LIMIT 10000"
+    ))
+    .fetch_all(store.pool())
+    .await
+    .map_err(DeskError::db("escalation sweep"))?;
     let mut due = Vec::new();
     for r in &rows {
         let c = case_from_row(r)?;

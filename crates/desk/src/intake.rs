@@ -1060,22 +1060,12 @@ impl Desk {
         self.receipt(id).await
     }
 
-    /// Quarantined reports, newest first: (id, received, error).
-    pub async fn quarantined(&self, limit: i64) -> Result<Vec<(String, DateTime<Utc>, String)>> {
-        let rows = sqlx::query("SELECT id, received_at, error FROM reports WHERE status = 'quarantined' ORDER BY received_at DESC LIMIT $1")
-            .bind(limit)
-            .fetch_all(self.store.pool())
-            .await
-            .map_err(DeskError::db("quarantine list"))?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| {
-                Some((
-                    r.try_get(0).ok()?,
-                    from_ms(r.try_get(1).ok()?),
-                    r.try_get::<Option<String>, _>(2).ok()?.unwrap_or_default(),
-                ))
-            })
-            .collect())
+    /// Quarantined reports, newest first, at most `limit` (the API's list; the web page shows
+    /// the same rows through [`crate::quarantine::list`]).
+    pub async fn quarantined(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<crate::quarantine::QuarantinedReport>> {
+        Ok(crate::quarantine::list(&self.store, limit).await?.0)
     }
 }

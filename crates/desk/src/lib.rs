@@ -18,6 +18,8 @@ pub mod attribute;
 pub mod audit;
 pub mod cases;
 pub mod cgn;
+pub mod customers;
+pub mod dashboard;
 pub mod demo;
 pub mod error;
 pub mod groupcommit;
@@ -28,9 +30,13 @@ pub mod maildir;
 pub mod notify;
 pub mod outbox;
 pub mod policy;
+pub mod quarantine;
+pub mod queue;
 pub mod rawstore;
 pub mod selfhelp;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tokens;
 
 pub use attribute::{Attribution, Attributor, InventoryAttributor};

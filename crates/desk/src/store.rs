@@ -84,9 +84,19 @@ impl Store {
         })
     }
 
-    /// The pool, for the desk's modules.
-    pub fn pool(&self) -> &AnyPool {
+    /// The pool, for the desk's modules only: the schema is this crate's, so other crates call
+    /// its typed functions instead of writing SQL against it.
+    pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Checks that the database answers (a health probe): one trivial round trip.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(DeskError::db("health check"))?;
+        Ok(())
     }
 
     /// Which backend this is.

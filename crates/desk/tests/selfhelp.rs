@@ -27,12 +27,12 @@ async fn replies_move_the_case_and_are_kept() {
         // Unattributed in this fixture unless the inventory has the address: attribute it.
         sqlx::query("UPDATE cases SET customer_id = 'acme' WHERE id = $1")
             .bind(&case_id)
-            .execute(store.pool())
+            .execute(warden_desk::testing::pool(&store))
             .await
             .unwrap();
         let row = sqlx::query("SELECT reporter, received_at FROM events WHERE case_id = $1")
             .bind(&case_id)
-            .fetch_one(store.pool())
+            .fetch_one(warden_desk::testing::pool(&store))
             .await
             .unwrap();
         assert_eq!(

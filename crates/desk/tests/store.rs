@@ -413,7 +413,7 @@ async fn notify_now_assign_and_first_reporter() {
         // The first reporter is kept on the case, lower case (the queue filters on it).
         let rep: String = sqlx::query_scalar("SELECT reporter FROM cases WHERE id = $1")
             .bind(acme)
-            .fetch_one(store.pool())
+            .fetch_one(warden_desk::testing::pool(&store))
             .await
             .unwrap();
         assert_eq!(rep, "trap@spam.example", "{name}");
@@ -425,7 +425,7 @@ async fn notify_now_assign_and_first_reporter() {
                     "SELECT COUNT(*) FROM outbox WHERE kind = 'customer_notice' AND case_id = $1 AND recipient = 'abuse@acme.example'",
                 )
                 .bind(id)
-                .fetch_one(store.pool())
+                .fetch_one(warden_desk::testing::pool(&store))
                 .await
                 .unwrap()
             }
@@ -534,7 +534,7 @@ async fn concurrent_intake_shares_batches_and_files_each_report_once() {
             async move {
                 use sqlx::Row;
                 sqlx::query(sql)
-                    .fetch_one(store.pool())
+                    .fetch_one(warden_desk::testing::pool(&store))
                     .await
                     .unwrap()
                     .try_get::<i64, _>(0)

@@ -56,17 +56,10 @@ async fn main() {
     ));
     std::fs::create_dir_all(&dir).expect("dir");
     let store = if backend == "postgres" {
-        sqlx::any::install_default_drivers();
         let url = "postgres://postgres@127.0.0.1:5432/test";
-        let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
-        let admin = sqlx::AnyPool::connect(url).await.expect("postgres");
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&admin)
+        warden_desk::testing::pg_schema_store(url, "bench")
             .await
-            .expect("schema");
-        Store::connect(&format!("{url}?options=-c%20search_path%3D{schema}"))
-            .await
-            .expect("store")
+            .expect("postgres store in a fresh schema")
     } else {
         Store::open_sqlite_dir(&dir).await.expect("store")
     };

@@ -5,9 +5,10 @@
 //! `{"error": "..."}` with a status that says whose fault it was.
 
 use crate::AppState;
+use crate::caller::{Admin, Analyst, Caller, ReadOnly};
 use crate::metrics::inc;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -16,17 +17,21 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sqlx::Row;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use warden_desk::cases::{self, CaseAction, CaseFilter};
 use warden_desk::inventory::{self, InventoryDoc};
-use warden_desk::tokens::{self, Role};
 use warden_desk::{Channel, DeskError, audit};
 
 /// An API error: status plus a message for the caller.
 #[derive(Debug)]
 pub struct ApiError(StatusCode, String);
+
+impl ApiError {
+    /// An error with `status` and a message for the caller.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self(status, message.into())
+    }
+}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -91,66 +96,18 @@ async fn count_status(State(state): State<Arc<AppState>>, req: Request, next: Ne
     resp
 }
 
-/// Checks the bearer token, its role and the caller's rate; returns the token's name.
-async fn auth(
-    state: &AppState,
-    headers: &HeaderMap,
-    peer: SocketAddr,
-    need: Role,
-) -> ApiResult<String> {
-    if !state.limiter.allow(&peer.ip().to_string()) {
-        inc(&state.metrics.http_rate_limited);
-        return Err(ApiError(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate limit exceeded; slow down and retry".into(),
-        ));
-    }
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .ok_or_else(|| {
-            ApiError(
-                StatusCode::UNAUTHORIZED,
-                "missing `Authorization: Bearer <token>` header".into(),
-            )
-        })?;
-    let (name, role) = tokens::verify(state.desk.store(), token)
-        .await?
-        .ok_or_else(|| ApiError(StatusCode::UNAUTHORIZED, "unknown API token".into()))?;
-    if role < need {
-        return Err(ApiError(
-            StatusCode::FORBIDDEN,
-            format!(
-                "this token has role {}; this call needs {}",
-                role.as_str(),
-                need.as_str()
-            ),
-        ));
-    }
-    Ok(name)
-}
-
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    match sqlx::query("SELECT 1").fetch_one(state.desk.store().pool()).await {
+    match state.desk.store().ping().await {
         Ok(_) => Json(json!({"status": "ok", "backend": format!("{:?}", state.desk.store().backend()).to_lowercase()})).into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable", "error": e.to_string()}))).into_response(),
     }
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let rows = sqlx::query("SELECT state, COUNT(*) FROM cases GROUP BY state")
-        .fetch_all(state.desk.store().pool())
+    // A failed count leaves the gauge out rather than failing the whole scrape.
+    let cases = cases::count_by_state(state.desk.store())
         .await
         .unwrap_or_default();
-    let cases: Vec<(String, i64)> = rows
-        .iter()
-        .filter_map(|r| Some((r.try_get(0).ok()?, r.try_get(1).ok()?)))
-        .collect();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(&cases),
@@ -174,11 +131,10 @@ const REPORT_TYPES: [&str; 6] = [
 
 async fn post_report(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    _: Caller<Analyst>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    auth(&state, &headers, peer, Role::Analyst).await?;
     if let Some(ct) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -213,21 +169,17 @@ async fn post_report(
 
 async fn get_report(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    _: Caller<ReadOnly>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    auth(&state, &headers, peer, Role::ReadOnly).await?;
     Ok(Json(state.desk.receipt(&id.to_ascii_lowercase()).await?).into_response())
 }
 
 async fn rerun_report(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    _: Caller<Analyst>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    auth(&state, &headers, peer, Role::Analyst).await?;
     Ok(Json(
         state
             .desk
@@ -239,14 +191,12 @@ async fn rerun_report(
 
 async fn quarantine(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    _: Caller<ReadOnly>,
 ) -> ApiResult<Response> {
-    auth(&state, &headers, peer, Role::ReadOnly).await?;
     let list = state.desk.quarantined(500).await?;
     let items: Vec<Value> = list
         .into_iter()
-        .map(|(id, at, err)| json!({"report_id": id, "received_at": at, "error": err}))
+        .map(|r| json!({"report_id": r.id, "received_at": r.received_at, "error": r.error}))
         .collect();
     Ok(Json(json!({ "reports": items })).into_response())
 }
@@ -264,11 +214,9 @@ pub struct CaseQuery {
 
 async fn list_cases(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    _: Caller<ReadOnly>,
     Query(q): Query<CaseQuery>,
 ) -> ApiResult<Response> {
-    auth(&state, &headers, peer, Role::ReadOnly).await?;
     let filter = CaseFilter {
         state: q.state.as_deref().map(str::parse).transpose()?,
         class: q
@@ -299,11 +247,9 @@ async fn list_cases(
 
 async fn get_case(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    _: Caller<ReadOnly>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    auth(&state, &headers, peer, Role::ReadOnly).await?;
     let store = state.desk.store();
     let now = Utc::now();
     let case = cases::get(store, &id).await?;
@@ -330,12 +276,10 @@ pub struct ActionBody {
 
 async fn case_action(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    Caller { name: actor, .. }: Caller<Analyst>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let actor = auth(&state, &headers, peer, Role::Analyst).await?;
     let body: ActionBody = serde_json::from_slice(&body).map_err(|e| {
         ApiError(
             StatusCode::BAD_REQUEST,
@@ -359,11 +303,10 @@ async fn case_action(
 
 async fn inventory_import(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    _: Caller<Admin>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    auth(&state, &headers, peer, Role::Admin).await?;
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -387,11 +330,9 @@ pub struct LookupQuery {
 
 async fn inventory_lookup(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    _: Caller<ReadOnly>,
     Query(q): Query<LookupQuery>,
 ) -> ApiResult<Response> {
-    auth(&state, &headers, peer, Role::ReadOnly).await?;
     let at = q.at.unwrap_or_else(Utc::now);
     let holders = match (q.ip, q.domain) {
         (Some(ip), _) => {
@@ -416,11 +357,9 @@ async fn inventory_lookup(
 
 async fn customer(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    _: Caller<ReadOnly>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    auth(&state, &headers, peer, Role::ReadOnly).await?;
     let c = inventory::customer(state.desk.store(), &id).await?;
     let repeat = cases::repeat_count(state.desk.store(), &id, Utc::now(), 90).await?;
     Ok(Json(json!({ "customer": c, "repeat_count_90d": repeat })).into_response())

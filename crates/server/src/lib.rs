@@ -12,6 +12,7 @@
 //! binary can tell the operator.
 
 pub mod api;
+pub mod caller;
 pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;

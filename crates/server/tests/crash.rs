@@ -8,12 +8,11 @@
 mod common;
 
 use common::{ADMIN, SmtpClient, http, json, line_format, start_on, tempdir};
-use sqlx::Row;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use warden_desk::{Policy, Store};
+use warden_desk::{Policy, Store, testing};
 
 #[test]
 fn crash_child() {
@@ -158,53 +157,31 @@ async fn sigkill_during_intake_loses_nothing_and_duplicates_nothing() {
     // Restart on the same data directory: recovery processes what was stored but not processed.
     let (mut child, http_addr, _) = spawn_child(&dir);
     let store = Store::open_sqlite_dir(&dir).await.unwrap();
-    let q = |sql: &'static str| {
-        let store = store.clone();
-        async move {
-            sqlx::query(sql)
-                .fetch_one(store.pool())
-                .await
-                .unwrap()
-                .try_get::<i64, _>(0)
-                .unwrap()
-        }
-    };
     assert_eq!(
-        q("SELECT COUNT(*) FROM reports WHERE status = 'received'").await,
+        testing::report_counts(&store).await.unwrap().received,
         0,
         "recovery left work behind"
     );
     for id in &acked {
-        let row = sqlx::query("SELECT status, event_count FROM reports WHERE id = $1")
-            .bind(id)
-            .fetch_optional(store.pool())
-            .await
-            .unwrap();
-        let row = row.unwrap_or_else(|| panic!("acknowledged report {id} lost"));
-        assert_eq!(row.try_get::<String, _>(0).unwrap(), "processed", "{id}");
-        assert_eq!(row.try_get::<i64, _>(1).unwrap(), 1, "{id}");
+        let row = testing::report_row(&store, id).await.unwrap();
+        let (status, event_count) = row.unwrap_or_else(|| panic!("acknowledged report {id} lost"));
+        assert_eq!(status, "processed", "{id}");
+        assert_eq!(event_count, 1, "{id}");
     }
-    let events = q("SELECT COUNT(*) FROM events").await;
+    let (events, case_events) = testing::event_totals(&store).await.unwrap();
     assert_eq!(
         events,
-        q("SELECT COUNT(*) FROM reports WHERE status = 'processed'").await,
+        testing::report_counts(&store).await.unwrap().processed,
         "one event per report"
     );
-    assert_eq!(
-        events,
-        q("SELECT COALESCE(SUM(event_count), 0) FROM cases").await,
-        "case counts match stored events"
-    );
+    assert_eq!(events, case_events, "case counts match stored events");
     // Raw bytes are all there (content-addressed rows, committed before the acknowledgement),
     // and they are the bytes whose hash is the id.
     for id in &acked {
-        let row = sqlx::query("SELECT bytes FROM raw_reports WHERE id = $1")
-            .bind(id)
-            .fetch_optional(store.pool())
+        let bytes = testing::raw_report_row(&store, id)
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("raw report {id} missing"));
-        let bytes: Vec<u8> = row.try_get(0).unwrap();
         assert_eq!(
             &warden_model::sha256_hex(&bytes),
             id,
@@ -223,7 +200,7 @@ async fn sigkill_during_intake_loses_nothing_and_duplicates_nothing() {
     .await;
     assert_eq!(st, 202);
     assert_eq!(json(&body)["duplicate"], true, "{body}");
-    assert_eq!(q("SELECT COUNT(*) FROM events").await, events);
+    assert_eq!(testing::event_totals(&store).await.unwrap().0, events);
     child.kill().unwrap();
     child.wait().unwrap();
 }

@@ -11,40 +11,25 @@
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::time::Duration;
+use warden_desk::queue::Sort;
 use warden_desk::{Store, audit, cases};
 use warden_webui::case_page;
 use warden_webui::layout::Viewer;
-use warden_webui::queue::{self, QueueFilter, Search};
-use warden_webui::queue_sort::Sort;
+use warden_webui::queue::{QueueFilter, Search};
 
 const CASES: i64 = 1_000_000;
 
 fn id(i: i64) -> String {
-    format!("{i:08x}-0000-7000-8000-{i:012x}")
+    warden_desk::testing::seeded_case_id(i)
 }
 
 async fn fill() -> (Store, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("warden-webui-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let store = Store::open_sqlite_dir(&dir).await.unwrap();
-    let now = warden_desk::store::to_ms(Utc::now());
-    let sql = format!(
-        "INSERT INTO cases (id, customer_id, class, subject, state, severity, opened_at, updated_at, deadline_at,
-            first_event_at, last_event_at, event_count, reporter, assignee)
-         WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last})
-         SELECT printf('%08x-0000-7000-8000-%012x', i, i), 'c' || (i % 5000),
-            CASE i % 4 WHEN 0 THEN 'spam' WHEN 1 THEN 'phishing' WHEN 2 THEN 'port_scan' ELSE 'malware' END,
-            '10.' || ((i / 65536) % 256) || '.' || ((i / 256) % 256) || '.' || (i % 256),
-            CASE i % 7 WHEN 0 THEN 'open' WHEN 1 THEN 'notified' WHEN 2 THEN 'escalated' ELSE 'closed' END,
-            CASE i % 5 WHEN 0 THEN 'critical' WHEN 1 THEN 'high' WHEN 2 THEN 'medium' WHEN 3 THEN 'low' ELSE 'info' END,
-            {now} - (1000000 - i) * 1000, {now} - ((i * 7919) % 1000000) * 1000,
-            {now} - (1000000 - i) * 1000 + 86400000 * (1 + i % 3),
-            {now}, {now}, 1, 'r' || (i % 1000) || '@reporter.example',
-            CASE i % 10 WHEN 0 THEN 'alice' ELSE '' END
-         FROM n",
-        last = CASES - 1
-    );
-    sqlx::query(&sql).execute(store.pool()).await.unwrap();
+    warden_desk::testing::seed_queue_cases(&store, CASES, Utc::now())
+        .await
+        .unwrap();
     (store, dir)
 }
 
@@ -164,7 +149,10 @@ fn bench(c: &mut Criterion) {
     g.sample_size(20).measurement_time(Duration::from_secs(4));
     for (name, f) in &cases {
         g.bench_function(*name, |b| {
-            b.iter(|| rt.block_on(queue::fetch(&store, f, now)).unwrap())
+            b.iter(|| {
+                rt.block_on(warden_desk::queue::page(&store, f, now))
+                    .unwrap()
+            })
         });
     }
     g.finish();
@@ -219,61 +207,16 @@ async fn fill_case_detail(store: &Store) {
         "ambiguous": false,
     })
     .to_string();
-    let now = warden_desk::store::to_ms(Utc::now());
-    let events = format!(
-        "INSERT INTO events (id, report_id, seq, case_id, customer_id, class, subject, at, event_json,
-            attribution_json, reporter, received_at)
-         WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last})
-         SELECT printf('r%064x:0', i), printf('r%064x', i), 0,
-            printf('%08x-0000-7000-8000-%012x', i, i), 'c' || (i % 5000), 'spam',
-            '10.' || ((i / 65536) % 256) || '.' || ((i / 256) % 256) || '.' || (i % 256),
-            {now} - (1000000 - i) * 1000, $1, $2, 'r' || (i % 1000) || '@reporter.example', {now}
-         FROM n",
-        last = CASES - 1
-    );
-    sqlx::query(&events)
-        .bind(&event_json)
-        .bind(&attribution)
-        .execute(store.pool())
+    let detail = warden_desk::testing::CaseDetail {
+        event_json: &event_json,
+        attribution_json: &attribution,
+        busy: BUSY_CASE,
+        extra_events: 49,
+        extra_audit: 11,
+    };
+    warden_desk::testing::seed_case_detail(store, CASES, detail, Utc::now())
         .await
         .unwrap();
-    let audit = format!(
-        "INSERT INTO audit_log (id, at, case_id, actor, action, detail)
-         WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last})
-         SELECT printf('a%012x', i), {now} - (1000000 - i) * 1000,
-            printf('%08x-0000-7000-8000-%012x', i, i), 'intake', 'opened', 'case opened by report'
-         FROM n",
-        last = CASES - 1
-    );
-    sqlx::query(&audit).execute(store.pool()).await.unwrap();
-    let busy = id(BUSY_CASE);
-    for k in 1..50 {
-        sqlx::query(
-            "INSERT INTO events (id, report_id, seq, case_id, customer_id, class, subject, at,
-                event_json, attribution_json, reporter, received_at)
-             VALUES ($1, $2, 0, $3, 'c0', 'spam', '10.7.161.32', $4, $5, $6, 'r1@reporter.example', $4)",
-        )
-        .bind(format!("busy{k}:0"))
-        .bind(format!("busy{k}"))
-        .bind(&busy)
-        .bind(now + k)
-        .bind(&event_json)
-        .bind(&attribution)
-        .execute(store.pool())
-        .await
-        .unwrap();
-    }
-    for k in 1..12 {
-        sqlx::query(
-            "INSERT INTO audit_log (id, at, case_id, actor, action, detail) VALUES ($1, $2, $3, 'alice', 'note', 'looked at it')",
-        )
-        .bind(format!("busy-audit-{k}"))
-        .bind(now + k)
-        .bind(&busy)
-        .execute(store.pool())
-        .await
-        .unwrap();
-    }
 }
 
 criterion_group!(benches, bench);

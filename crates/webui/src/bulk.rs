@@ -7,12 +7,14 @@
 //! case, what happened and why not.
 
 use crate::error::UiError;
+use crate::extract::{LoggedIn, Need};
+use crate::layout::html_page;
 use crate::layout::{self, Viewer};
-use crate::queue::{self, QueueFilter, QueueParams};
-use crate::routes::{Shared, Ui, html_page, to_login, viewer};
+use crate::need;
+use crate::queue::{self, QueueParams};
+use crate::state::{Shared, Ui};
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::post;
 use chrono::Utc;
@@ -153,13 +155,14 @@ fn describe(op: &BulkOp) -> String {
     }
 }
 
-async fn bulk(State(ui): Shared, headers: HeaderMap, body: String) -> Result<Response, UiError> {
-    let Some(s) = ui.sessions.current(&headers).await else {
-        return Ok(to_login());
-    };
+need!(ActOnCases, Analyst, "act on cases");
+
+/// The bulk form repeats `ids`, which `serde_urlencoded` (under `Form`) cannot collect, so the
+/// body is parsed here and its CSRF token checked by hand.
+async fn bulk(State(ui): Shared, LoggedIn(s): LoggedIn, body: String) -> Result<Response, UiError> {
     let f = parse_form(&body)?;
     s.check_csrf(&f.csrf)?;
-    s.require_analyst("act on cases")?;
+    ActOnCases::check(&s)?;
     let store = ui.desk.store();
     if let BulkOp::Assign(a) = &f.op
         && !a.is_empty()
@@ -178,8 +181,8 @@ async fn bulk(State(ui): Shared, headers: HeaderMap, body: String) -> Result<Res
     )
     .map(|Query(p)| p)
     .unwrap_or_default();
-    let back_qs = QueueFilter::from_params(&back_params)
-        .map(|f| f.query_string())
+    let back_qs = queue::filter_from_params(&back_params)
+        .map(|f| queue::query_string(&f))
         .unwrap_or_default();
     let note = format!("bulk action from the queue by {}", s.user);
     let mut out = Vec::with_capacity(f.ids.len());
@@ -209,7 +212,7 @@ async fn bulk(State(ui): Shared, headers: HeaderMap, body: String) -> Result<Res
         });
     }
     tracing::info!(actor = %s.user, op = %describe(&f.op), cases = out.len(), "bulk action");
-    Ok(html_page(render(&viewer(&s), &f.op, &out, &back_qs)))
+    Ok(html_page(render(&s.viewer(), &f.op, &out, &back_qs)))
 }
 
 /// The outcome page: one line per case.

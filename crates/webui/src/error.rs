@@ -32,15 +32,6 @@ pub enum UiError {
     /// The CSRF token of a form did not match the session's.
     #[error("the form's CSRF token is missing or stale: reload the page and try again")]
     Csrf,
-    /// A query of this crate's own failed.
-    #[error("database ({context}): {source}")]
-    Db {
-        /// What was being read.
-        context: &'static str,
-        /// The driver's error.
-        #[source]
-        source: sqlx::Error,
-    },
     /// Too many sessions are open at once.
     #[error("too many open sessions: try again later")]
     SessionsFull,
@@ -55,11 +46,6 @@ impl UiError {
         }
     }
 
-    /// Wraps a driver error with what was being read (for `map_err`).
-    pub fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
-        move |source| Self::Db { context, source }
-    }
-
     /// The HTTP status that says whose fault it was.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -69,7 +55,7 @@ impl UiError {
             }
             Self::Desk(DeskError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Desk(DeskError::Transition { .. }) => StatusCode::CONFLICT,
-            Self::Desk(_) | Self::Db { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Desk(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Forbidden { .. } | Self::Csrf => StatusCode::FORBIDDEN,
             Self::SessionsFull => StatusCode::SERVICE_UNAVAILABLE,
         }

@@ -7,22 +7,21 @@
 //! every bad CSV line (`InventoryDoc::from_csv_lines`) and changes nothing.
 
 use crate::error::UiError;
+use crate::extract::{Allowed, LoggedIn, Need};
+use crate::layout::html_page;
 use crate::layout::{self, Viewer};
-use crate::routes::{Shared, Ui, html_page, to_login, viewer};
+use crate::need;
+use crate::state::{Shared, Ui};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
-use sqlx::Row;
 use std::sync::Arc;
-use warden_desk::Store;
-use warden_desk::cases;
+use warden_desk::customers::{self, CustomerRow, CustomerView, Holding};
 use warden_desk::inventory::{self, ImportSummary, InventoryDoc, LineError};
-use warden_desk::store::from_ms;
 use warden_desk::tokens::Role;
 
 /// Customers per list page.
@@ -59,65 +58,6 @@ pub struct ListParams {
     pub after: Option<String>,
 }
 
-/// One customer row of the list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CustomerRow {
-    /// Customer id.
-    pub id: String,
-    /// Name.
-    pub name: String,
-}
-
-/// `s` with LIKE wildcards escaped (`\` is the escape character), lower-cased.
-fn like_pattern(s: &str) -> String {
-    let mut out = String::from("%");
-    for ch in s.to_lowercase().chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out.push('%');
-    out
-}
-
-/// A page of customers whose id or name contains `q` (case-insensitive), ordered by id, after
-/// `after`; and the cursor of the next page.
-pub async fn search(
-    store: &Store,
-    q: &str,
-    after: &str,
-) -> Result<(Vec<CustomerRow>, Option<String>), UiError> {
-    let pat = like_pattern(q);
-    let rows = sqlx::query(
-        "SELECT id, name FROM customers
-         WHERE ($1 = '%%' OR LOWER(id) LIKE $1 ESCAPE '\\' OR LOWER(name) LIKE $1 ESCAPE '\\')
-           AND id > $2
-         ORDER BY id LIMIT $3",
-    )
-    .bind(&pat)
-    .bind(after)
-    .bind(PAGE_SIZE + 1)
-    .fetch_all(store.pool())
-    .await
-    .map_err(UiError::db("customer search"))?;
-    let db = UiError::db;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        out.push(CustomerRow {
-            id: r.try_get(0).map_err(db("customer row"))?,
-            name: r.try_get(1).map_err(db("customer row"))?,
-        });
-    }
-    let next = if out.len() as i64 > PAGE_SIZE {
-        out.truncate(PAGE_SIZE as usize);
-        out.last().map(|c| c.id.clone())
-    } else {
-        None
-    };
-    Ok((out, next))
-}
-
 fn bounded<'a>(what: &str, v: &'a Option<String>) -> Result<&'a str, UiError> {
     let v = v.as_deref().map(str::trim).unwrap_or("");
     if v.len() > MAX_SEARCH {
@@ -131,17 +71,14 @@ fn bounded<'a>(what: &str, v: &'a Option<String>) -> Result<&'a str, UiError> {
 
 async fn list_page(
     State(ui): Shared,
-    headers: HeaderMap,
     Query(p): Query<ListParams>,
+    LoggedIn(s): LoggedIn,
 ) -> Result<Response, UiError> {
-    let Some(s) = ui.sessions.current(&headers).await else {
-        return Ok(to_login());
-    };
     let q = bounded("search", &p.q)?;
     let after = bounded("page cursor", &p.after)?;
-    let (rows, next) = search(ui.desk.store(), q, after).await?;
+    let (rows, next) = customers::search(ui.desk.store(), q, after, PAGE_SIZE).await?;
     Ok(html_page(render_list(
-        &viewer(&s),
+        &s.viewer(),
         s.role >= Role::Admin,
         q,
         !after.is_empty(),
@@ -210,140 +147,17 @@ fn urlencode_path(s: &str) -> String {
     out
 }
 
-/// A holding (prefix, domain or subscriber id) with its validity period.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Holding {
-    /// The prefix, domain or subscriber id.
-    pub value: String,
-    /// A shared (CGN) pool.
-    pub shared: bool,
-    /// Subscriber-side space behind a CGN: matched only against the inside address the NAT
-    /// logs name, so the analyst must not read it as a public block.
-    pub inside: bool,
-    /// Start.
-    pub valid_from: DateTime<Utc>,
-    /// End (exclusive), if it ended.
-    pub valid_to: Option<DateTime<Utc>>,
-}
-
-/// One of a customer's cases.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CustomerCase {
-    /// Case id.
-    pub id: String,
-    /// Class.
-    pub class: String,
-    /// Subject.
-    pub subject: String,
-    /// State.
-    pub state: String,
-    /// Opened.
-    pub opened_at: DateTime<Utc>,
-}
-
-/// Everything the customer page shows.
-#[derive(Debug, Clone)]
-pub struct CustomerView {
-    /// The record with contacts.
-    pub customer: inventory::Customer,
-    /// Address blocks, oldest holding first.
-    pub prefixes: Vec<Holding>,
-    /// Domains, oldest holding first.
-    pub domains: Vec<Holding>,
-    /// Subscriber ids (RADIUS user names, CGN subscriber ids) that NAT attribution maps to
-    /// this customer, oldest holding first.
-    pub subscribers: Vec<Holding>,
-    /// Newest cases.
-    pub cases: Vec<CustomerCase>,
-    /// Cases opened in the last 90 days.
-    pub repeat: i64,
-}
-
-/// Loads the customer page's data.
-pub async fn load(store: &Store, id: &str, now: DateTime<Utc>) -> Result<CustomerView, UiError> {
-    let customer = inventory::customer(store, id).await?;
-    let db = UiError::db;
-    let holdings = |sql: &'static str, ctx: &'static str| async move {
-        let rows = sqlx::query(sql)
-            .bind(id)
-            .fetch_all(store.pool())
-            .await
-            .map_err(db(ctx))?;
-        rows.iter()
-            .map(|r| {
-                Ok(Holding {
-                    value: r.try_get(0).map_err(db(ctx))?,
-                    shared: r.try_get::<i32, _>(1).map_err(db(ctx))? != 0,
-                    inside: r.try_get::<i32, _>(2).map_err(db(ctx))? != 0,
-                    valid_from: from_ms(r.try_get(3).map_err(db(ctx))?),
-                    valid_to: r
-                        .try_get::<Option<i64>, _>(4)
-                        .map_err(db(ctx))?
-                        .map(from_ms),
-                })
-            })
-            .collect::<Result<Vec<_>, UiError>>()
-    };
-    let prefixes = holdings(
-        "SELECT prefix, shared, inside, valid_from, valid_to FROM prefixes WHERE customer_id = $1 ORDER BY valid_from, prefix",
-        "customer prefixes",
-    )
-    .await?;
-    let domains = holdings(
-        "SELECT domain, 0, 0, valid_from, valid_to FROM domains WHERE customer_id = $1 ORDER BY valid_from, domain",
-        "customer domains",
-    )
-    .await?;
-    let subscribers = holdings(
-        "SELECT subscriber, 0, 0, valid_from, valid_to FROM subscribers WHERE customer_id = $1 ORDER BY valid_from, subscriber",
-        "customer subscribers",
-    )
-    .await?;
-    let rows = sqlx::query(
-        "SELECT id, class, subject, state, opened_at FROM cases WHERE customer_id = $1 ORDER BY id DESC LIMIT $2",
-    )
-    .bind(id)
-    .bind(CASES_SHOWN)
-    .fetch_all(store.pool())
-    .await
-    .map_err(db("customer cases"))?;
-    let cases = rows
-        .iter()
-        .map(|r| {
-            Ok(CustomerCase {
-                id: r.try_get(0).map_err(db("customer case"))?,
-                class: r.try_get(1).map_err(db("customer case"))?,
-                subject: r.try_get(2).map_err(db("customer case"))?,
-                state: r.try_get(3).map_err(db("customer case"))?,
-                opened_at: from_ms(r.try_get(4).map_err(db("customer case"))?),
-            })
-        })
-        .collect::<Result<Vec<_>, UiError>>()?;
-    let repeat = cases::repeat_count(store, id, now, REPEAT_DAYS).await?;
-    Ok(CustomerView {
-        customer,
-        prefixes,
-        domains,
-        subscribers,
-        cases,
-        repeat,
-    })
-}
-
 async fn customer_page(
     State(ui): Shared,
-    headers: HeaderMap,
     Path(id): Path<String>,
+    LoggedIn(s): LoggedIn,
 ) -> Result<Response, UiError> {
-    let Some(s) = ui.sessions.current(&headers).await else {
-        return Ok(to_login());
-    };
     if id.is_empty() || id.len() > 200 {
         return Err(UiError::bad("customer id", "must be 1 to 200 characters"));
     }
     let now = Utc::now();
-    let v = load(ui.desk.store(), &id, now).await?;
-    Ok(html_page(render_customer(&viewer(&s), &v, now)))
+    let v = customers::view(ui.desk.store(), &id, CASES_SHOWN, REPEAT_DAYS, now).await?;
+    Ok(html_page(render_customer(&s.viewer(), &v, now)))
 }
 
 fn period(h: &Holding, now: DateTime<Utc>) -> Markup {
@@ -425,7 +239,7 @@ pub fn render_customer(viewer: &Viewer<'_>, v: &CustomerView, now: DateTime<Utc>
                     tr data-case=(k.id) {
                         td.mono { a href={ "/ui/cases/" (k.id) } { "…" (k.id.get(k.id.len().saturating_sub(12)..).unwrap_or(&k.id)) } }
                         td { (k.class) } td.subject { (k.subject) }
-                        td { span class={ "state state-" (k.state) } { (k.state) } }
+                        td { span class={ "state state-" (k.state.as_str()) } { (k.state.as_str()) } }
                         td { (layout::when(k.opened_at)) }
                     }
                 }
@@ -436,23 +250,10 @@ pub fn render_customer(viewer: &Viewer<'_>, v: &CustomerView, now: DateTime<Utc>
     layout::page(&format!("Customer {}", c.id), Some(viewer), body)
 }
 
-async fn import_page(State(ui): Shared, headers: HeaderMap) -> Result<Response, UiError> {
-    let Some(s) = ui.sessions.current(&headers).await else {
-        return Ok(to_login());
-    };
-    require_admin(&s)?;
-    Ok(html_page(render_import(&viewer(&s), None)))
-}
+need!(ImportInventory, Admin, "import the inventory");
 
-fn require_admin(s: &crate::session::Session) -> Result<(), UiError> {
-    if s.role >= Role::Admin {
-        Ok(())
-    } else {
-        Err(UiError::Forbidden {
-            role: s.role.as_str(),
-            action: "import the inventory",
-        })
-    }
+async fn import_page(Allowed(s, _): Allowed<ImportInventory>) -> Response {
+    html_page(render_import(&s.viewer(), None))
 }
 
 /// What an import attempt came to.
@@ -549,12 +350,9 @@ pub fn parse_upload(
 
 async fn import(
     State(ui): Shared,
-    headers: HeaderMap,
+    LoggedIn(s): LoggedIn,
     mut form: Multipart,
 ) -> Result<Response, UiError> {
-    let Some(s) = ui.sessions.current(&headers).await else {
-        return Ok(to_login());
-    };
     let (mut csrf, mut format, mut file_name) = (String::new(), String::new(), String::new());
     let mut bytes: Option<Vec<u8>> = None;
     let bad = |e: axum::extract::multipart::MultipartError| {
@@ -578,8 +376,10 @@ async fn import(
             _ => {}
         }
     }
+    // A multipart form: the token is read with the file, so it is checked here, not by
+    // `CsrfForm` (URL-encoded forms only).
     s.check_csrf(&csrf)?;
-    require_admin(&s)?;
+    ImportInventory::check(&s)?;
     let Some(bytes) = bytes else {
         return Err(UiError::bad("inventory file", "no file in the form"));
     };
@@ -603,7 +403,7 @@ async fn import(
         ImportOutcome::Done(_) => axum::http::StatusCode::OK,
         ImportOutcome::Refused(_) => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
     };
-    let mut resp = html_page(render_import(&viewer(&s), Some(&outcome)));
+    let mut resp = html_page(render_import(&s.viewer(), Some(&outcome)));
     *resp.status_mut() = status;
     Ok(resp)
 }
@@ -618,12 +418,6 @@ mod tests {
             role: "admin",
             csrf: "tok",
         }
-    }
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_pattern("Ac%_\\"), "%ac\\%\\_\\\\%");
-        assert_eq!(like_pattern(""), "%%");
     }
 
     #[test]
@@ -701,7 +495,7 @@ mod tests {
     #[tokio::test]
     async fn customer_page_shows_inside_prefixes_and_subscribers() {
         let dir = std::env::temp_dir().join(format!("warden-webui-inv-{}", uuid::Uuid::new_v4()));
-        let store = Store::open_sqlite_dir(&dir).await.unwrap();
+        let store = warden_desk::Store::open_sqlite_dir(&dir).await.unwrap();
         let csv = "customer,kind,value\n\
                    cgn1,abuse,abuse@cgn1.example\n\
                    cgn1,shared_prefix,198.51.100.0/24\n\
@@ -711,7 +505,9 @@ mod tests {
         let doc = parse_upload(csv.as_bytes(), "inv.csv", "csv").unwrap();
         inventory::import(&store, &doc, Utc::now()).await.unwrap();
         let now = Utc::now();
-        let view = load(&store, "cgn1", now).await.unwrap();
+        let view = customers::view(&store, "cgn1", CASES_SHOWN, REPEAT_DAYS, now)
+            .await
+            .unwrap();
         assert_eq!(view.subscribers.len(), 2);
         assert!(
             view.prefixes

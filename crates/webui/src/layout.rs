@@ -27,6 +27,12 @@ pub fn secure_headers() -> [(HeaderName, &'static str); 5] {
     ]
 }
 
+/// An HTML page answer with the [`secure_headers`].
+pub fn html_page(m: Markup) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (secure_headers(), m).into_response()
+}
+
 /// Who is logged in, as the frame shows it.
 #[derive(Debug, Clone)]
 pub struct Viewer<'a> {

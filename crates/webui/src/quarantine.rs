@@ -8,24 +8,25 @@
 //! so a browser never renders it inline.
 
 use crate::error::UiError;
+use crate::extract::{Allowed, CsrfForm, CsrfOnly};
+use crate::layout::html_page;
 use crate::layout::{self, Viewer};
-use crate::routes::{Shared, Ui, html_page, to_login, viewer};
+use crate::need;
+use crate::state::{Shared, Ui};
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION,
     X_CONTENT_TYPE_OPTIONS,
 };
-use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
-use sqlx::Row;
 use std::sync::Arc;
-use warden_desk::store::from_ms;
-use warden_desk::{DeskError, Store};
+use warden_desk::{DeskError, quarantine};
 
 /// Most quarantined reports listed on the page (newest first).
 pub const LIST_LIMIT: i64 = 200;
@@ -35,22 +36,7 @@ pub const RAW_VIEW_BYTES: usize = 64 * 1024;
 /// click cannot hold the desk's write lock for minutes.
 pub const RERUN_ALL_BATCH: i64 = 500;
 
-/// One quarantined report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QuarantinedReport {
-    /// SHA-256 of the raw report (its id).
-    pub id: String,
-    /// First arrival.
-    pub received_at: DateTime<Utc>,
-    /// Channel of the first arrival (`http`, `smtp`, `maildir`).
-    pub channel: String,
-    /// Size in bytes.
-    pub size: i64,
-    /// The parser's error kind (`unknown_format`, `malformed`, `empty`...).
-    pub error_kind: String,
-    /// The parser's reason.
-    pub error: String,
-}
+pub use warden_desk::quarantine::QuarantinedReport;
 
 /// Whether `s` has the shape of a report id (64 lower-case hex digits), checked before it
 /// reaches the raw store's file paths or SQL.
@@ -66,63 +52,6 @@ fn check_report_id(id: &str) -> Result<(), UiError> {
             format!("report id {:?}", id.chars().take(70).collect::<String>()),
             "not a report id (64 hex digits)",
         ))
-    }
-}
-
-const COLUMNS: &str = "id, received_at, channel, size, error_kind, error";
-
-fn row_to_report(r: &sqlx::any::AnyRow) -> Result<QuarantinedReport, UiError> {
-    let db = UiError::db;
-    Ok(QuarantinedReport {
-        id: r.try_get(0).map_err(db("quarantine row"))?,
-        received_at: from_ms(r.try_get(1).map_err(db("quarantine row"))?),
-        channel: r.try_get(2).map_err(db("quarantine row"))?,
-        size: r.try_get(3).map_err(db("quarantine row"))?,
-        error_kind: r
-            .try_get::<Option<String>, _>(4)
-            .map_err(db("quarantine row"))?
-            .unwrap_or_default(),
-        error: r
-            .try_get::<Option<String>, _>(5)
-            .map_err(db("quarantine row"))?
-            .unwrap_or_default(),
-    })
-}
-
-/// The newest quarantined reports (at most `limit`) and how many there are in all.
-pub async fn list(store: &Store, limit: i64) -> Result<(Vec<QuarantinedReport>, i64), UiError> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM reports WHERE status = 'quarantined' ORDER BY received_at DESC, id DESC LIMIT $1"
-    ))
-    .bind(limit)
-    .fetch_all(store.pool())
-    .await
-    .map_err(UiError::db("quarantine list"))?;
-    let total: i64 = sqlx::query("SELECT COUNT(*) FROM reports WHERE status = 'quarantined'")
-        .fetch_one(store.pool())
-        .await
-        .map_err(UiError::db("quarantine count"))?
-        .try_get(0)
-        .map_err(UiError::db("quarantine count"))?;
-    let out = rows.iter().map(row_to_report).collect::<Result<_, _>>()?;
-    Ok((out, total))
-}
-
-/// One report's row, whatever its status (`None` when unknown), with its status.
-async fn report(store: &Store, id: &str) -> Result<Option<(QuarantinedReport, String)>, UiError> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS}, status FROM reports WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(store.pool())
-    .await
-    .map_err(UiError::db("report read"))?;
-    match row {
-        None => Ok(None),
-        Some(r) => {
-            let status: String = r.try_get(6).map_err(UiError::db("report row"))?;
-            Ok(Some((row_to_report(&r)?, status)))
-        }
     }
 }
 
@@ -155,17 +84,17 @@ pub struct Outcome {
     pub failed: Option<u32>,
 }
 
+need!(SeeQuarantine, Analyst, "see the quarantine");
+need!(DownloadReports, Analyst, "download reports");
+need!(RerunReports, Analyst, "re-run reports");
+
 async fn list_page(
     State(ui): Shared,
-    headers: HeaderMap,
     Query(o): Query<Outcome>,
+    Allowed(s, _): Allowed<SeeQuarantine>,
 ) -> Result<Response, UiError> {
-    let Some(s) = ui.sessions.current(&headers).await else {
-        return Ok(to_login());
-    };
-    s.require_analyst("see the quarantine")?;
-    let (rows, total) = list(ui.desk.store(), LIST_LIMIT).await?;
-    Ok(html_page(render_list(&viewer(&s), &rows, total, &o)))
+    let (rows, total) = quarantine::list(ui.desk.store(), LIST_LIMIT).await?;
+    Ok(html_page(render_list(&s.viewer(), &rows, total, &o)))
 }
 
 /// The list page.
@@ -228,15 +157,11 @@ async fn load_raw(ui: &Ui, id: &str) -> Result<Vec<u8>, UiError> {
 
 async fn raw_page(
     State(ui): Shared,
-    headers: HeaderMap,
     Path(id): Path<String>,
+    Allowed(s, _): Allowed<SeeQuarantine>,
 ) -> Result<Response, UiError> {
-    let Some(s) = ui.sessions.current(&headers).await else {
-        return Ok(to_login());
-    };
-    s.require_analyst("see the quarantine")?;
     check_report_id(&id)?;
-    let Some((r, status)) = report(ui.desk.store(), &id).await? else {
+    let Some((r, status)) = quarantine::report(ui.desk.store(), &id).await? else {
         return Err(DeskError::NotFound {
             what: format!("report {id}"),
         }
@@ -244,7 +169,7 @@ async fn raw_page(
     };
     let bytes = load_raw(&ui, &id).await?;
     let (text, cut) = raw_excerpt(&bytes, RAW_VIEW_BYTES);
-    let v = viewer(&s);
+    let v = s.viewer();
     let body = html! {
         p { a href="/ui/quarantine" { "« Quarantine" } }
         h1 { "Report " span.mono { (r.id) } }
@@ -277,15 +202,11 @@ async fn raw_page(
 
 async fn download(
     State(ui): Shared,
-    headers: HeaderMap,
     Path(id): Path<String>,
+    _: Allowed<DownloadReports>,
 ) -> Result<Response, UiError> {
-    let Some(s) = ui.sessions.current(&headers).await else {
-        return Ok(to_login());
-    };
-    s.require_analyst("download reports")?;
     check_report_id(&id)?;
-    if report(ui.desk.store(), &id).await?.is_none() {
+    if quarantine::report(ui.desk.store(), &id).await?.is_none() {
         return Err(DeskError::NotFound {
             what: format!("report {id}"),
         }
@@ -312,11 +233,6 @@ async fn download(
         .into_response())
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
-
 /// Re-runs one report; `Ok(true)` when it is processed now, `Ok(false)` when still quarantined,
 /// `Err` with a refusal for reports that are not (or no longer) in quarantine.
 async fn rerun(ui: &Ui, id: &str) -> Result<bool, DeskError> {
@@ -337,15 +253,9 @@ fn back(processed: u32, still: u32, failed: u32) -> Response {
 
 async fn rerun_one(
     State(ui): Shared,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<CsrfForm>,
+    CsrfForm { session: s, .. }: CsrfForm<CsrfOnly, RerunReports>,
 ) -> Result<Response, UiError> {
-    let Some(s) = ui.sessions.current(&headers).await else {
-        return Ok(to_login());
-    };
-    s.check_csrf(&f.csrf)?;
-    s.require_analyst("re-run reports")?;
     check_report_id(&id)?;
     let ok = rerun(&ui, &id).await?;
     tracing::info!(report = %id, actor = %s.user, processed = ok, "quarantine re-run");
@@ -354,24 +264,9 @@ async fn rerun_one(
 
 async fn rerun_all(
     State(ui): Shared,
-    headers: HeaderMap,
-    Form(f): Form<CsrfForm>,
+    CsrfForm { session: s, .. }: CsrfForm<CsrfOnly, RerunReports>,
 ) -> Result<Response, UiError> {
-    let Some(s) = ui.sessions.current(&headers).await else {
-        return Ok(to_login());
-    };
-    s.check_csrf(&f.csrf)?;
-    s.require_analyst("re-run reports")?;
-    let ids: Vec<String> = sqlx::query(
-        "SELECT id FROM reports WHERE status = 'quarantined' ORDER BY received_at, id LIMIT $1",
-    )
-    .bind(RERUN_ALL_BATCH)
-    .fetch_all(ui.desk.store().pool())
-    .await
-    .map_err(UiError::db("quarantine list"))?
-    .iter()
-    .filter_map(|r| r.try_get(0).ok())
-    .collect();
+    let ids = quarantine::oldest_ids(ui.desk.store(), RERUN_ALL_BATCH).await?;
     let (mut processed, mut still, mut failed) = (0u32, 0u32, 0u32);
     for id in &ids {
         match rerun(&ui, id).await {

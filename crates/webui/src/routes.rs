@@ -1,13 +1,18 @@
-//! The HTTP routes of the UI, all under `/ui`, and the glue between sessions, the desk and the
-//! page renderers. Mount with `Router::merge(warden_webui::router(desk, config))`.
+//! The HTTP routes of the UI, all under `/ui` (and `/`, which redirects there), and the glue
+//! between sessions, the desk and the page renderers. Mount with
+//! `Router::merge(warden_webui::router(desk, config))`. This module is the root of the crate's
+//! module graph: it mounts the pages, and no page depends on it (shared state is in
+//! [`crate::state`], the request checks in [`crate::extract`]).
 
 use crate::case_page;
 use crate::error::UiError;
-use crate::layout::{self, Viewer};
-use crate::login_limit::{LoginLimiter, LoginLimits};
-use crate::overrides::Overrides;
-use crate::queue::{self, QueueFilter, QueueParams};
-use crate::session::{self, LOGIN_CSRF_COOKIE, SESSION_COOKIE, Session, Sessions};
+use crate::extract::{CsrfField, CsrfForm, CsrfOnly, LoggedIn, Need};
+use crate::layout::{self, html_page};
+use crate::login_limit::LoginLimiter;
+use crate::need;
+use crate::queue::{self, QueueParams};
+use crate::session::{self, LOGIN_CSRF_COOKIE, SESSION_COOKIE, Sessions};
+use crate::state::{Shared, Ui, WebUiConfig};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
 use axum::http::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
@@ -27,41 +32,6 @@ const MAX_FORM_BYTES: usize = 64 * 1024;
 /// Most cases one bulk-close form may name.
 const MAX_BULK: usize = 500;
 
-/// How the UI runs.
-#[derive(Debug, Clone)]
-pub struct WebUiConfig {
-    /// Mark cookies `Secure`. Keep on: browsers accept Secure cookies from `http://localhost`
-    /// and loopback addresses, and production runs behind TLS.
-    pub secure_cookies: bool,
-    /// How long a login lasts.
-    pub session_ttl: Duration,
-    /// Failed-login limits per client address and token prefix (`crate::login_limit`).
-    pub login_limits: LoginLimits,
-    /// Operator chrome: extra CSS, header and footer fragments (`crate::overrides`).
-    pub overrides: Arc<Overrides>,
-}
-
-impl Default for WebUiConfig {
-    fn default() -> Self {
-        Self {
-            secure_cookies: true,
-            session_ttl: Duration::from_secs(8 * 3600),
-            login_limits: LoginLimits::default(),
-            overrides: Arc::default(),
-        }
-    }
-}
-
-/// The UI's shared state (pages in other modules reach the desk and sessions through it).
-pub(crate) struct Ui {
-    pub(crate) desk: Desk,
-    pub(crate) sessions: Sessions,
-    pub(crate) config: WebUiConfig,
-    pub(crate) login_limiter: LoginLimiter,
-}
-
-pub(crate) type Shared = State<Arc<Ui>>;
-
 /// The UI's router (state already applied), to merge into the server's.
 pub fn router(desk: Desk, config: WebUiConfig) -> Router {
     let sessions = Sessions::new(config.session_ttl);
@@ -76,6 +46,8 @@ pub fn router(desk: Desk, config: WebUiConfig) -> Router {
     });
     let overrides = ui.config.overrides.clone();
     Router::new()
+        // The address `warden serve` prints is where a newcomer goes first.
+        .route("/", get(|| async { Redirect::to("/ui") }))
         .route("/ui", get(|| async { Redirect::to("/ui/cases") }))
         .route("/ui/", get(|| async { Redirect::to("/ui/cases") }))
         .route("/ui/login", get(login_page).post(login))
@@ -132,22 +104,6 @@ fn static_asset(ct: &'static str, body: &'static str) -> Response {
         body,
     )
         .into_response()
-}
-
-pub(crate) fn to_login() -> Response {
-    Redirect::to("/ui/login").into_response()
-}
-
-pub(crate) fn viewer(s: &Session) -> Viewer<'_> {
-    Viewer {
-        user: &s.user,
-        role: s.role.as_str(),
-        csrf: &s.csrf,
-    }
-}
-
-pub(crate) fn html_page(m: maud::Markup) -> Response {
-    (layout::secure_headers(), m).into_response()
 }
 
 async fn login_page(State(ui): Shared, headers: HeaderMap) -> Response {
@@ -262,20 +218,11 @@ fn too_many_attempts(wait: Duration) -> Response {
         .into_response()
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
-
 async fn logout(
     State(ui): Shared,
     headers: HeaderMap,
-    Form(f): Form<CsrfForm>,
+    _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, UiError> {
-    let Some(s) = ui.sessions.current(&headers).await else {
-        return Ok(to_login());
-    };
-    s.check_csrf(&f.csrf)?;
     ui.sessions.close(&headers).await;
     let cookie = session::set_cookie(SESSION_COOKIE, "", 0, ui.config.secure_cookies);
     Ok(([(SET_COOKIE, cookie)], Redirect::to("/ui/login")).into_response())
@@ -283,19 +230,16 @@ async fn logout(
 
 async fn queue_page(
     State(ui): Shared,
-    headers: HeaderMap,
     Query(p): Query<QueueParams>,
+    LoggedIn(s): LoggedIn,
 ) -> Result<Response, UiError> {
-    let Some(s) = ui.sessions.current(&headers).await else {
-        return Ok(to_login());
-    };
-    let f = QueueFilter::from_params(&p)?;
+    let f = queue::filter_from_params(&p)?;
     let now = Utc::now();
-    let (rows, next) = queue::fetch(ui.desk.store(), &f, now).await?;
-    let can_act = s.role >= Role::Analyst;
+    let (rows, next) = warden_desk::queue::page(ui.desk.store(), &f, now).await?;
+    let bulk = (s.role >= Role::Analyst).then(crate::bulk::controls);
     Ok(html_page(queue::render(
-        &viewer(&s),
-        can_act,
+        &s.viewer(),
+        bulk,
         &f,
         &p,
         &rows,
@@ -304,14 +248,13 @@ async fn queue_page(
     )))
 }
 
+need!(CloseCases, Analyst, "close cases");
+
 async fn bulk_close(
     State(ui): Shared,
-    headers: HeaderMap,
+    LoggedIn(s): LoggedIn,
     body: String,
 ) -> Result<Response, UiError> {
-    let Some(s) = ui.sessions.current(&headers).await else {
-        return Ok(to_login());
-    };
     let mut csrf = String::new();
     let mut back = String::new();
     let mut ids = Vec::new();
@@ -324,7 +267,7 @@ async fn bulk_close(
         }
     }
     s.check_csrf(&csrf)?;
-    s.require_analyst("close cases")?;
+    CloseCases::check(&s)?;
     if ids.len() > MAX_BULK {
         return Err(UiError::bad(
             "bulk close",
@@ -346,8 +289,8 @@ async fn bulk_close(
     )
     .map(|Query(p)| p)
     .unwrap_or_default();
-    let back_qs = QueueFilter::from_params(&back_params)
-        .map(|f| f.query_string())
+    let back_qs = queue::filter_from_params(&back_params)
+        .map(|f| queue::query_string(&f))
         .unwrap_or_default();
     let (mut closed, mut failed) = (0u32, 0u32);
     let now = Utc::now();
@@ -388,12 +331,9 @@ fn check_id(id: &str) -> Result<(), UiError> {
 
 async fn case_view(
     State(ui): Shared,
-    headers: HeaderMap,
     Path(id): Path<String>,
+    LoggedIn(s): LoggedIn,
 ) -> Result<Response, UiError> {
-    let Some(s) = ui.sessions.current(&headers).await else {
-        return Ok(to_login());
-    };
     check_id(&id)?;
     let store = ui.desk.store();
     let now = Utc::now();
@@ -404,7 +344,7 @@ async fn case_view(
     let replies = warden_desk::selfhelp::replies(store, &id).await?;
     let can_act = s.role >= Role::Analyst;
     Ok(html_page(case_page::render(
-        &viewer(&s),
+        &s.viewer(),
         can_act,
         &case,
         &events,
@@ -423,17 +363,23 @@ struct ActionForm {
     note: String,
 }
 
+impl CsrfField for ActionForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+need!(ActOnCases, Analyst, "act on cases");
+
 async fn case_action(
     State(ui): Shared,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<ActionForm>,
+    CsrfForm {
+        session: s,
+        form: f,
+        ..
+    }: CsrfForm<ActionForm, ActOnCases>,
 ) -> Result<Response, UiError> {
-    let Some(s) = ui.sessions.current(&headers).await else {
-        return Ok(to_login());
-    };
-    s.check_csrf(&f.csrf)?;
-    s.require_analyst("act on cases")?;
     check_id(&id)?;
     let action = case_page::parse_action(&f.action)?;
     if action == cases::CaseAction::Notify {

@@ -6,6 +6,7 @@
 //! and keeps session ids out of the database. The table is bounded ([`MAX_SESSIONS`]).
 
 use crate::error::UiError;
+use crate::layout::Viewer;
 use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
 use std::collections::HashMap;
@@ -155,13 +156,27 @@ impl Session {
 
     /// Refuses unless the role may act on cases (analyst or admin).
     pub fn require_analyst(&self, action: &'static str) -> Result<(), UiError> {
-        if self.role >= Role::Analyst {
+        self.require(Role::Analyst, action)
+    }
+
+    /// Refuses unless the role is at least `need`, naming the role and `action`.
+    pub fn require(&self, need: Role, action: &'static str) -> Result<(), UiError> {
+        if self.role >= need {
             Ok(())
         } else {
             Err(UiError::Forbidden {
                 role: self.role.as_str(),
                 action,
             })
+        }
+    }
+
+    /// Who is looking, as the page layout shows it.
+    pub fn viewer(&self) -> Viewer<'_> {
+        Viewer {
+            user: &self.user,
+            role: self.role.as_str(),
+            csrf: &self.csrf,
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The UI over HTTP without a browser: login and CSRF rules, roles, security headers, bulk
-//! close, and keyset pagination across pages.
+//! The UI over HTTP without a browser: `/` leads to the UI, login and CSRF rules, roles,
+//! security headers, bulk close, and keyset pagination across pages.
 
 mod common;
 
@@ -73,6 +73,20 @@ fn case_ids(html: &str) -> Vec<String> {
     html.match_indices("data-case=\"")
         .map(|(i, m)| html[i + m.len()..i + m.len() + 36].to_owned())
         .collect()
+}
+
+/// The address `warden serve` prints is where a newcomer goes first: it leads to the UI (and
+/// from there to the login page), not to a 404.
+#[tokio::test]
+async fn root_redirects_to_the_ui() {
+    let dir = common::tempdir("root");
+    let desk = common::desk(&dir).await;
+    let app = warden_webui::router(desk, warden_webui::WebUiConfig::default());
+    let (resp, _) = send(&app, Request::get("/").body(Body::empty()).unwrap()).await;
+    assert!(resp.status().is_redirection(), "{}", resp.status());
+    assert_eq!(resp.headers()[header::LOCATION], "/ui");
+    let (resp, _) = send(&app, Request::get("/ui").body(Body::empty()).unwrap()).await;
+    assert_eq!(resp.headers()[header::LOCATION], "/ui/cases");
 }
 
 #[tokio::test]

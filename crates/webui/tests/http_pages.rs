@@ -6,7 +6,6 @@ mod common;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
-use sqlx::Row;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -498,12 +497,8 @@ async fn bulk_assign_state_notify_and_filters_on(backend: &str) {
 }
 
 async fn outbox_notices(desk: &Desk, case: &str) -> i64 {
-    sqlx::query("SELECT COUNT(*) FROM outbox WHERE kind = 'customer_notice' AND case_id = $1")
-        .bind(case)
-        .fetch_one(desk.store().pool())
+    warden_desk::testing::customer_notices(desk.store(), case)
         .await
-        .unwrap()
-        .try_get(0)
         .unwrap()
 }
 
@@ -602,8 +597,8 @@ async fn every_sort_order_pages_through_each_case_once_in_order() {
 }
 
 async fn every_sort_order_on(backend: &str) {
+    use warden_desk::queue::{LEVELS, Sort};
     use warden_webui::queue::{self, QueueFilter};
-    use warden_webui::queue_sort::{LEVELS, Sort};
     let desk = desk("sorts", backend).await;
     let now = chrono::Utc::now();
     let mut report = String::from("TESTREPORT sorter@reporter.example\n");
@@ -620,7 +615,7 @@ async fn every_sort_order_on(backend: &str) {
         .await
         .unwrap();
     // Touch some cases so that "updated" differs from "received".
-    let (first, _) = queue::fetch(desk.store(), &QueueFilter::default(), now)
+    let (first, _) = warden_desk::queue::page(desk.store(), &QueueFilter::default(), now)
         .await
         .unwrap();
     for (n, r) in first.iter().take(7).enumerate() {
@@ -629,12 +624,12 @@ async fn every_sort_order_on(backend: &str) {
             .await
             .unwrap();
     }
-    let total: i64 = sqlx::query("SELECT COUNT(*) FROM cases")
-        .fetch_one(desk.store().pool())
+    let total: i64 = warden_desk::cases::count_by_state(desk.store())
         .await
         .unwrap()
-        .try_get(0)
-        .unwrap();
+        .iter()
+        .map(|(_, n)| n)
+        .sum();
     for sort in Sort::ALL {
         let mut f = QueueFilter {
             sort,
@@ -643,7 +638,9 @@ async fn every_sort_order_on(backend: &str) {
         let mut seen: Vec<queue::QueueRow> = Vec::new();
         let mut pages = 0;
         loop {
-            let (rows, next) = queue::fetch(desk.store(), &f, now).await.unwrap();
+            let (rows, next) = warden_desk::queue::page(desk.store(), &f, now)
+                .await
+                .unwrap();
             pages += 1;
             assert!(rows.len() <= queue::PAGE_SIZE as usize);
             seen.extend(rows);
@@ -655,7 +652,7 @@ async fn every_sort_order_on(backend: &str) {
                         after: Some(n),
                         ..Default::default()
                     };
-                    f = QueueFilter::from_params(&p).unwrap();
+                    f = queue::filter_from_params(&p).unwrap();
                 }
                 None => break,
             }

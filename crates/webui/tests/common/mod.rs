@@ -95,15 +95,7 @@ pub async fn store(backend: &str, dir: &std::path::Path) -> Store {
     if backend == "sqlite" {
         return Store::open_sqlite_dir(dir).await.unwrap();
     }
-    let schema = format!("webui_{}", uuid::Uuid::new_v4().simple());
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(PG_URL).await.unwrap();
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    Store::connect(&format!("{PG_URL}?options=-c%20search_path%3D{schema}"))
+    warden_desk::testing::pg_schema_store(PG_URL, "webui")
         .await
         .unwrap()
 }

@@ -65,15 +65,7 @@ pub const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// A migrated store in a fresh PostgreSQL schema.
 pub async fn pg_store() -> warden_desk::Store {
-    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(PG_URL).await.unwrap();
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    warden_desk::Store::connect(&format!("{PG_URL}?options=-c%20search_path%3D{schema}"))
+    warden_desk::testing::pg_schema_store(PG_URL, "t")
         .await
         .unwrap()
 }

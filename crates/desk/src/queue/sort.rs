@@ -15,8 +15,8 @@
 //! levels from the cursor's down, one `(severity, id)` range scan per level, until the page is
 //! full.
 
-use crate::error::UiError;
-use crate::queue::is_case_id;
+use super::is_case_id;
+use crate::error::{DeskError, Result};
 
 /// How the queue is ordered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -66,7 +66,7 @@ impl Sort {
     }
 
     /// Reads the form value (empty: the default).
-    pub fn parse(s: &str) -> Result<Self, UiError> {
+    pub fn parse(s: &str) -> Result<Self> {
         if s.is_empty() {
             return Ok(Self::default());
         }
@@ -74,7 +74,7 @@ impl Sort {
             .into_iter()
             .find(|x| x.as_str() == s)
             .ok_or_else(|| {
-                UiError::bad(
+                DeskError::invalid(
                     format!("sort {:?}", s.chars().take(40).collect::<String>()),
                     "use received, updated, deadline or severity",
                 )
@@ -95,9 +95,9 @@ pub enum Cursor {
 
 impl Cursor {
     /// Decodes `s` for `sort`, naming the input on refusal.
-    pub fn parse(sort: Sort, s: &str) -> Result<Self, UiError> {
+    pub fn parse(sort: Sort, s: &str) -> Result<Self> {
         let bad = || {
-            UiError::bad(
+            DeskError::invalid(
                 format!("page cursor {:?}", s.chars().take(80).collect::<String>()),
                 format!("not a cursor of the {} order", sort.as_str()),
             )
