@@ -19,7 +19,11 @@
 //! output; `import-stdin` imports standard input into the store DIR (as `warden nat import -`
 //! does) and prints the summary with CPU time and peak RSS.
 
-use warden_attribution::bench::{BenchArgs, run};
+// The benchmark itself is the `warden nat bench` command's module; both run the same code.
+#[path = "../../cli/src/cmd/nat/bench.rs"]
+mod bench;
+
+use bench::{BenchArgs, run};
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -40,7 +44,7 @@ fn main() {
             .get(i + 1)
             .and_then(|b| b.parse().ok())
             .unwrap_or(1 << 30);
-        if let Err(e) = warden_attribution::bench::gen_session_stdout(bytes) {
+        if let Err(e) = bench::gen_session_stdout(bytes) {
             eprintln!("gen-session: {e}");
             std::process::exit(1);
         }
@@ -51,7 +55,7 @@ fn main() {
             eprintln!("import-stdin needs a store directory");
             std::process::exit(2);
         };
-        match warden_attribution::bench::import_stdin(std::path::Path::new(dir)) {
+        match bench::import_stdin(std::path::Path::new(dir)) {
             Ok(v) => println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default()),
             Err(e) => {
                 eprintln!("import-stdin: {e}");

@@ -13,7 +13,7 @@
 
 use crate::natlog::pair::{EndKind, NatInterval, RecordKind, StartKind};
 use crate::store::writer::Merge;
-use crate::store::{Segment, Store, StoreError, day_name, day_of};
+use crate::store::{NatStore, Segment, StoreError, day_name, day_of};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::data_type::{ByteArray, ByteArrayType, Int32Type, Int64Type};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -54,7 +54,7 @@ const SCHEMA: &str = "message nat_interval {
 pub enum ExportError {
     /// Reading the store failed.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    NatStore(#[from] StoreError),
     /// Writing Parquet failed.
     #[error("writing {path}: {source}")]
     Parquet {
@@ -115,7 +115,7 @@ fn record_name(k: RecordKind) -> &'static str {
 }
 
 /// Exports every stored and pending interval of `store` to `out`.
-pub fn export_parquet(store: &Store, out: &Path) -> Result<ExportSummary, ExportError> {
+pub fn export_parquet(store: &NatStore, out: &Path) -> Result<ExportSummary, ExportError> {
     let io = |p: &Path, e| ExportError::Io {
         path: p.display().to_string(),
         source: e,

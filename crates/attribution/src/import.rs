@@ -135,7 +135,7 @@ pub struct FileSummary {
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ImportSummary {
-    /// Store generation the import became.
+    /// NatStore generation the import became.
     pub generation: u64,
     /// Per file.
     pub files: Vec<FileSummary>,
@@ -175,7 +175,7 @@ pub enum ImportError {
     },
     /// The store failed.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    NatStore(#[from] StoreError),
 }
 
 /// Counts bytes read from the underlying (compressed) stream, for progress. The counter is

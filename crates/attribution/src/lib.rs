@@ -6,8 +6,8 @@
 //! accounting. Every answer carries candidates with their evidence, never a guess (DESIGN.md
 //! rule 5).
 
-pub mod bench;
 pub mod detnat;
+pub mod duration;
 pub mod export;
 pub mod generator;
 pub mod import;

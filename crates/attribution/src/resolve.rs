@@ -11,7 +11,7 @@
 use crate::detnat::DetConfigSet;
 use crate::natlog::pair::{EndKind, LineRef, Millis, NatInterval, RecordKind, StartKind};
 use crate::radius::SubscriberIndex;
-use crate::store::{EvidenceLine, Store, StoreError, day_name, day_of};
+use crate::store::{EvidenceLine, NatStore, StoreError, day_name, day_of};
 use serde::Serialize;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -160,7 +160,7 @@ pub enum Doubt {
 
 /// The answer to a [`Query`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Attribution {
+pub struct NatAttribution {
     /// The question.
     pub query: Query,
     /// Every candidate, earliest first.
@@ -171,7 +171,7 @@ pub struct Attribution {
     pub doubts: Vec<Doubt>,
 }
 
-impl Attribution {
+impl NatAttribution {
     /// The one holder, when there is exactly one and nothing casts doubt on it.
     pub fn unique(&self) -> Option<&Candidate> {
         match self.candidates.as_slice() {
@@ -189,7 +189,7 @@ pub enum ResolveError {
     Window(Millis),
     /// The store failed.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    NatStore(#[from] StoreError),
 }
 
 /// Further sources of candidates besides the log store.
@@ -202,17 +202,21 @@ pub struct Sources<'a> {
 }
 
 /// Answers `q` from `store`. With `read_lines`, each evidence line is read back from its file.
-pub fn resolve(store: &Store, q: &Query, read_lines: bool) -> Result<Attribution, ResolveError> {
+pub fn resolve(
+    store: &NatStore,
+    q: &Query,
+    read_lines: bool,
+) -> Result<NatAttribution, ResolveError> {
     resolve_with(store, q, read_lines, Sources::default())
 }
 
 /// [`resolve`] with deterministic NAT candidates and the RADIUS subscriber join.
 pub fn resolve_with(
-    store: &Store,
+    store: &NatStore,
     q: &Query,
     read_lines: bool,
     sources: Sources<'_>,
-) -> Result<Attribution, ResolveError> {
+) -> Result<NatAttribution, ResolveError> {
     if !(0..=MAX_WINDOW_MS).contains(&q.window_ms) {
         return Err(ResolveError::Window(q.window_ms));
     }
@@ -368,7 +372,7 @@ pub fn resolve_with(
         doubts.push(Doubt::NoHolder);
     }
     let ambiguous = holders.len() > 1 || (q.port.is_none() && !candidates.is_empty());
-    Ok(Attribution {
+    Ok(NatAttribution {
         query: *q,
         candidates,
         ambiguous,
@@ -399,7 +403,7 @@ pub fn coverage(m: &crate::store::Manifest) -> Vec<(Millis, Millis)> {
     out
 }
 
-fn evidence_of(store: &Store, role: &'static str, file: u32, line: u64, read: bool) -> Evidence {
+fn evidence_of(store: &NatStore, role: &'static str, file: u32, line: u64, read: bool) -> Evidence {
     let path = store
         .manifest()
         .files
@@ -432,7 +436,7 @@ mod tests {
     fn deterministic_candidate_and_radius_join_without_logs() {
         let dir = std::env::temp_dir().join(format!("warden-resolve-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let store = Store::open(&dir).unwrap();
+        let store = NatStore::open(&dir).unwrap();
         let det = DetConfigSet::from_json(
             r#"[{"id": "cgn1 det v1", "algorithm": "vpp", "inside": "100.64.0.0/24",
                  "outside": "192.0.2.0/30", "valid_from": "2026-01-01T00:00:00Z"}]"#,

@@ -14,7 +14,7 @@ use std::time::Duration;
 use warden_attribution::generator::{GenConfig, generate};
 use warden_attribution::import::{ImportOptions, Input, VendorParser, import};
 use warden_attribution::natlog::{ParseContext, Vendor};
-use warden_attribution::store::Store;
+use warden_attribution::store::NatStore;
 
 const FILES: usize = 12;
 
@@ -50,7 +50,7 @@ fn crash_child() {
     let store = PathBuf::from(store);
     let data = PathBuf::from(std::env::var("WARDEN_CRASH_DATA").unwrap());
     loop {
-        let done = Store::open(&store)
+        let done = NatStore::open(&store)
             .map(|s| s.manifest().files.len())
             .unwrap_or(0);
         let Some(f) = files(&data).get(done).cloned() else {
@@ -88,7 +88,7 @@ fn sigkill_during_import_leaves_store_consistent() {
     let exe = std::env::current_exe().unwrap();
     let mut kills = 0;
     for delay_ms in [40u64, 120, 250, 400, 700, 1000, 1500] {
-        let before = Store::open(&store)
+        let before = NatStore::open(&store)
             .map(|s| s.manifest().files.len())
             .unwrap_or(0);
         if before == FILES {
@@ -108,7 +108,7 @@ fn sigkill_during_import_leaves_store_consistent() {
             kills += 1;
         }
         child.wait().unwrap();
-        let s = Store::open(&store).expect("store must open after a kill");
+        let s = NatStore::open(&store).expect("store must open after a kill");
         let committed = s.manifest().files.len();
         let expect: u64 = per_file.iter().take(committed).sum();
         assert_eq!(
@@ -131,12 +131,12 @@ fn sigkill_during_import_leaves_store_consistent() {
         "the child was killed mid-import only {kills} times"
     );
     // The store accepts the next import (the lock died with the child) and sweeps leftovers.
-    let s = Store::open(&store).unwrap();
+    let s = NatStore::open(&store).unwrap();
     let done = s.manifest().files.len();
     drop(s);
     if let Some(f) = files(&dir).get(done) {
         import_one(&store, f);
-        let s = Store::open(&store).unwrap();
+        let s = NatStore::open(&store).unwrap();
         assert_eq!(s.rows(), per_file.iter().take(done + 1).sum::<u64>());
         let leftovers: Vec<_> = std::fs::read_dir(&store)
             .unwrap()

@@ -14,7 +14,7 @@ use warden_attribution::generator::{GenConfig, Scheme, SplitMix, generate};
 use warden_attribution::import::{ImportOptions, Input, VendorParser, import};
 use warden_attribution::natlog::{ParseContext, Vendor};
 use warden_attribution::resolve::{Query, resolve};
-use warden_attribution::store::Store;
+use warden_attribution::store::NatStore;
 
 fn duckdb_available() -> bool {
     Command::new("python3")
@@ -84,7 +84,7 @@ fn duckdb_on_the_export_agrees_with_the_store() {
         &mut |_| {},
     )
     .unwrap();
-    let store = Store::open(&store_dir).unwrap();
+    let store = NatStore::open(&store_dir).unwrap();
     let pq = dir.join("parquet");
     let ex = export_parquet(&store, &pq).unwrap();
     assert!(

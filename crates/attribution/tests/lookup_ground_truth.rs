@@ -22,7 +22,7 @@ use warden_attribution::import::{ImportOptions, Input, VendorParser, import};
 use warden_attribution::natlog::pair::{EndKind, StartKind};
 use warden_attribution::natlog::{ParseContext, Vendor};
 use warden_attribution::resolve::{Doubt, Query, resolve};
-use warden_attribution::store::Store;
+use warden_attribution::store::NatStore;
 
 const WINDOW_MS: i64 = 5_000;
 
@@ -55,7 +55,7 @@ struct Outcome {
     unique: usize,
 }
 
-fn check(cfg: &GenConfig, truth: &[TruthInterval], store: &Store, lookups: usize) -> Outcome {
+fn check(cfg: &GenConfig, truth: &[TruthInterval], store: &NatStore, lookups: usize) -> Outcome {
     let skew = cfg.clock_skew_ms.abs();
     let margin = WINDOW_MS + skew + 1_000;
     let mut rng = SplitMix::new(99);
@@ -162,7 +162,7 @@ fn port_block_logs_with_loss_and_skew() {
     assert_eq!(s.lines, stats.lines);
     assert_eq!(s.events, stats.lines, "every generated line parses: {s:?}");
     assert_eq!(s.rejects, 0);
-    let store = Store::open(&store_dir).unwrap();
+    let store = NatStore::open(&store_dir).unwrap();
     let o = check(&cfg, &truth, &store, 2_000);
     assert!(o.recall_checked > 600, "{}", o.recall_checked);
     assert!(
@@ -228,7 +228,7 @@ fn per_session_logs_with_loss_and_skew() {
         s.pairing.orphan_closes > 0,
         "lost allocations show as orphan releases"
     );
-    let store = Store::open(&store_dir).unwrap();
+    let store = NatStore::open(&store_dir).unwrap();
     assert!(store.rows() as usize > truth.len() * 9 / 10);
     let o = check(&cfg, &truth, &store, 2_500);
     assert!(o.recall_checked > 600, "{}", o.recall_checked);
@@ -290,7 +290,7 @@ fn second_import_closes_pending_intervals_and_retention_drops_days() {
     assert!(s1.pending > 0);
     let s2 = import_file(&store_dir, &fb);
     assert_eq!(s2.pending, 0, "{s2:?}");
-    let store = Store::open(&store_dir).unwrap();
+    let store = NatStore::open(&store_dir).unwrap();
     assert_eq!(store.rows() as usize, truth.len());
     assert!(store.pending().is_empty());
     let o = check(&cfg, &truth, &store, 500);
@@ -305,7 +305,7 @@ fn second_import_closes_pending_intervals_and_retention_drops_days() {
     let out = warden_attribution::store::drop_partitions_before(&store_dir, "2099-01-01").unwrap();
     assert_eq!(out.rows as usize, truth.len());
     assert!(days.iter().all(|d| out.days.contains(d)));
-    let store = Store::open(&store_dir).unwrap();
+    let store = NatStore::open(&store_dir).unwrap();
     assert_eq!(store.rows(), 0);
     let x = &truth[0];
     let a = resolve(
@@ -364,7 +364,7 @@ fn nokia_sequence_gaps_mark_lost_records() {
     assert!(lost > 50, "the run should lose records: {lost}");
     let missing: u64 = s.gaps.iter().map(|g| g.next_seq - g.after_seq - 1).sum();
     assert_eq!(missing as usize, lost, "{} gaps", s.gaps.len());
-    let store = Store::open(&store_dir).unwrap();
+    let store = NatStore::open(&store_dir).unwrap();
     assert_eq!(store.manifest().gaps.len(), s.gaps.len());
     // A lookup at the moment a release was lost is told that logs were lost around then.
     let mut flagged = 0;

@@ -1,18 +1,25 @@
 //! `warden`: one binary, one subcommand per capability. Each subcommand lives in its own module
 //! under `cmd/` and only wires a library to the terminal: parsing arguments, reading files,
-//! printing, and choosing the exit code (0 all good, 1 findings or partial failure, 2 usage or
-//! input error).
+//! printing, and choosing the exit code; the conventions every command keeps (`--json`, exit
+//! codes 0 ok / 1 findings or partial failure / 2 usage or input error, progress bars) are in
+//! `conventions`.
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod cmd;
+mod conventions;
 mod input;
+
+use conventions::Console;
 
 /// Warden: an anti-abuse platform for abuse desks, network operators and senders.
 #[derive(Debug, Parser)]
 #[command(name = "warden", version, about, propagate_version = true)]
 struct Cli {
+    /// Machine-readable JSON on stdout (and JSON lines for messages on stderr).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -32,30 +39,49 @@ enum Command {
     Inventory(cmd::inventory::Args),
     /// Import reports from an existing abuse mailbox (Maildir or IMAP) into the desk.
     Import(cmd::import::Args),
+    /// The configuration file: validate it without starting.
+    Config(cmd::config::Args),
+    /// Every command and its arguments, for tests that hold each command to the conventions.
+    #[command(name = "__commands", hide = true)]
+    Commands,
 }
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+            let code = if e.use_stderr() {
+                conventions::USAGE
+            } else {
+                conventions::OK
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }
     };
+    let console = Console { json: cli.json };
     let result = match cli.command {
-        Command::Parse(args) => cmd::parse::run(args),
-        Command::Nat(args) => cmd::nat::run(args),
-        Command::Check(args) => cmd::check::run(args),
-        Command::Serve(args) => cmd::serve::run(args),
-        Command::Inventory(args) => cmd::inventory::run(args),
-        Command::Import(args) => cmd::import::run(args),
+        Command::Parse(args) => cmd::parse::run(args, console),
+        Command::Nat(args) => cmd::nat::run(args, console),
+        Command::Check(args) => cmd::check::run(args, console),
+        Command::Serve(args) => cmd::serve::run(args, console),
+        Command::Inventory(args) => cmd::inventory::run(args, console),
+        Command::Import(args) => cmd::import::run(args, console),
+        Command::Config(args) => cmd::config::run(args, console),
+        Command::Commands => cmd::commands::run::<Cli>(console),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("warden: {e:#}");
-            ExitCode::from(2)
+            if console.json {
+                eprintln!(
+                    "{}",
+                    serde_json::json!({"level": "error", "message": format!("warden: {e:#}")})
+                );
+            } else {
+                eprintln!("warden: {e:#}");
+            }
+            ExitCode::from(conventions::USAGE)
         }
     }
 }

@@ -91,28 +91,11 @@ impl NatConfig {
     }
 }
 
-/// Parses `5s`, `500ms`, `2m`, `1h` or a bare number of seconds into milliseconds.
+/// Parses `5s`, `500ms`, `2m`, `1h` or a bare number of seconds into milliseconds (the one
+/// duration syntax, [`warden_attribution::duration`]), within the resolver's widest window.
 pub fn parse_window(s: &str) -> Result<Millis> {
-    let t = s.trim();
-    let bad = || {
-        DeskError::invalid(
-            format!("NAT window {s:?}"),
-            "expected a duration such as 5s, 500ms, 2m or 1h",
-        )
-    };
-    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => t.split_at(i),
-        None => (t, "s"),
-    };
-    let n: i64 = num.parse().map_err(|_| bad())?;
-    let mul = match unit.trim() {
-        "ms" => 1,
-        "s" | "" => 1_000,
-        "m" | "min" => 60_000,
-        "h" => 3_600_000,
-        _ => return Err(bad()),
-    };
-    let ms = n.checked_mul(mul).ok_or_else(bad)?;
+    let ms = warden_attribution::duration::parse_millis(s)
+        .map_err(|e| DeskError::invalid(format!("NAT window {s:?}"), e.to_string()))?;
     if !(0..=MAX_WINDOW_MS).contains(&ms) {
         return Err(DeskError::invalid(
             format!("NAT window {s:?}"),
@@ -259,7 +242,7 @@ pub struct NatResolver {
     radius_paths: Vec<String>,
     /// The opened store and the manifest's modification time it was opened at: `warden nat
     /// import` may append while the desk runs, and a new manifest means a new view.
-    cache: Mutex<Option<(Option<SystemTime>, Arc<warden_attribution::store::Store>)>>,
+    cache: Mutex<Option<(Option<SystemTime>, Arc<warden_attribution::store::NatStore>)>>,
 }
 
 impl std::fmt::Debug for NatResolver {
@@ -345,7 +328,7 @@ impl NatResolver {
         self.window_ms
     }
 
-    fn store(&self) -> Result<Arc<warden_attribution::store::Store>> {
+    fn store(&self) -> Result<Arc<warden_attribution::store::NatStore>> {
         let stamp = std::fs::metadata(self.dir.join(warden_attribution::store::manifest::MANIFEST))
             .and_then(|m| m.modified())
             .ok();
@@ -359,7 +342,7 @@ impl NatResolver {
             return Ok(s.clone());
         }
         let s = Arc::new(
-            warden_attribution::store::Store::open(&self.dir).map_err(|e| {
+            warden_attribution::store::NatStore::open(&self.dir).map_err(|e| {
                 DeskError::invalid(format!("NAT store {}", self.dir.display()), e.to_string())
             })?,
         );

@@ -24,77 +24,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 /// message stays under a UDP datagram. Anything longer is garbage or a framing error.
 pub const MAX_LINE_LEN: usize = 64 * 1024;
 
-/// The log dialect of a line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum Vendor {
-    /// Detect per line (cheap substring probes, the last hit tried first).
-    Auto = 0,
-    /// Junos: `[ASP|JSERVICES]_NAT_PORT_BLOCK_{ALLOC,RELEASE,ACTIVE}`, `RT_FLOW_SESSION_*`.
-    Juniper = 1,
-    /// Cisco IOS-XR CGN (and the identical Huawei "type3"): `[UserbasedA ...][...]`.
-    Cisco = 2,
-    /// A10 Thunder CGN: CEF `CGN 100/101/106/107`, ASCII `NAT-TCP-C`, `FIXED-NAT-PORTS`.
-    A10 = 3,
-    /// F5 BIG-IP LSN: `LSN_ADD` / `LSN_DELETE` with `%route-domain`.
-    F5 = 4,
-    /// Nokia 7750 SR flow syslog: `LSN44 SADD <time> <TZ> ...`.
-    Nokia = 5,
-    /// FD.io VPP RFC 5424 `SADD`/`SDEL`/`APMADD`/`APMDEL`.
-    Vpp = 6,
-    /// Linux `conntrack -E -o timestamp` event lines.
-    Conntrack = 7,
-    /// 6WIND vSR `fp-cgnat`: `NEW CONN`, `NEW BLOCK`.
-    SixWind = 8,
-    /// Citrix ADC LSN `A&PDM` mappings, default and compact forms.
-    Citrix = 9,
-}
-
-impl Vendor {
-    /// Every concrete vendor, in the order Auto probes them.
-    pub const ALL: [Vendor; 9] = [
-        Vendor::Juniper,
-        Vendor::Cisco,
-        Vendor::A10,
-        Vendor::F5,
-        Vendor::Nokia,
-        Vendor::Vpp,
-        Vendor::Conntrack,
-        Vendor::SixWind,
-        Vendor::Citrix,
-    ];
-
-    /// The lower-case name used on the command line and in messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            Vendor::Auto => "auto",
-            Vendor::Juniper => "juniper",
-            Vendor::Cisco => "cisco",
-            Vendor::A10 => "a10",
-            Vendor::F5 => "f5",
-            Vendor::Nokia => "nokia",
-            Vendor::Vpp => "vpp",
-            Vendor::Conntrack => "conntrack",
-            Vendor::SixWind => "6wind",
-            Vendor::Citrix => "citrix",
-        }
-    }
-
-    fn from_u8(v: u8) -> Vendor {
-        match v {
-            1 => Vendor::Juniper,
-            2 => Vendor::Cisco,
-            3 => Vendor::A10,
-            4 => Vendor::F5,
-            5 => Vendor::Nokia,
-            6 => Vendor::Vpp,
-            7 => Vendor::Conntrack,
-            8 => Vendor::SixWind,
-            9 => Vendor::Citrix,
-            _ => Vendor::Auto,
-        }
-    }
-}
+pub use super::vendors::Vendor;
 
 impl fmt::Display for Vendor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -106,24 +36,13 @@ impl std::str::FromStr for Vendor {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let v = match s.to_ascii_lowercase().as_str() {
-            "auto" => Vendor::Auto,
-            "juniper" | "junos" => Vendor::Juniper,
-            "cisco" | "huawei" => Vendor::Cisco,
-            "a10" => Vendor::A10,
-            "f5" => Vendor::F5,
-            "nokia" | "alcatel" => Vendor::Nokia,
-            "vpp" => Vendor::Vpp,
-            "conntrack" | "linux" => Vendor::Conntrack,
-            "6wind" | "sixwind" => Vendor::SixWind,
-            "citrix" | "netscaler" => Vendor::Citrix,
-            _ => {
-                return Err(format!(
-                    "unknown NAT log vendor {s:?}: expected auto, juniper, cisco, a10, f5, nokia, vpp, conntrack, 6wind or citrix"
-                ));
-            }
-        };
-        Ok(v)
+        Vendor::from_name(&s.to_ascii_lowercase()).ok_or_else(|| {
+            let names: Vec<&str> = Vendor::ALL.iter().map(|v| v.name()).collect();
+            format!(
+                "unknown NAT log vendor {s:?}: expected auto or one of {}",
+                names.join(", ")
+            )
+        })
     }
 }
 

@@ -119,7 +119,7 @@ pub(crate) fn read_pending(path: &Path) -> Result<Vec<PendingInterval>, StoreErr
 
 /// A read-only view of the store as of one manifest.
 #[derive(Debug)]
-pub struct Store {
+pub struct NatStore {
     dir: PathBuf,
     manifest: Manifest,
     segments: Vec<(SegmentMeta, Segment)>,
@@ -130,7 +130,7 @@ pub struct Store {
 /// Default cap on rows returned for an address without a port.
 pub const MAX_IP_ROWS: usize = 1000;
 
-impl Store {
+impl NatStore {
     /// Opens the store in `dir` (an empty store if `dir` has no manifest yet).
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         let manifest = Manifest::load(dir)?;

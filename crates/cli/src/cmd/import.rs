@@ -8,8 +8,11 @@ use chrono::Utc;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+use warden_config::store::{StoreUse, open_desk_store};
 use warden_desk::imap::{ImapSecurity, ImapSource};
-use warden_desk::{Desk, RawStore, Store};
+use warden_desk::{Desk, RawStore};
+
+use crate::conventions::{self, Console};
 
 /// Arguments of `warden import`.
 #[derive(Debug, clap::Args)]
@@ -25,9 +28,6 @@ pub struct Args {
     /// Database URL (`postgres://...`); SQLite in the data directory when absent.
     #[arg(long, global = true, env = "WARDEN_DATABASE")]
     database: Option<String>,
-    /// Machine-readable JSON summary.
-    #[arg(long, global = true)]
-    json: bool,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -111,39 +111,37 @@ fn split_host_port(s: &str) -> anyhow::Result<(String, u16)> {
 }
 
 /// Runs `warden import`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, console: Console) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    rt.block_on(import(args))
+    rt.block_on(import(args, console))
 }
 
-async fn import(args: Args) -> anyhow::Result<ExitCode> {
-    let (section, policy, _self_help, nat_config) =
-        super::serve::load_config(args.config.as_ref())?;
-    let data = args
-        .data
-        .clone()
-        .or(section.data.clone())
-        .unwrap_or_else(|| PathBuf::from("warden-data"));
+async fn import(args: Args, console: Console) -> anyhow::Result<ExitCode> {
+    let config = super::serve::load_with_store_flags(
+        args.config.as_deref(),
+        args.data.clone(),
+        args.database.clone(),
+    )?;
+    let section = config.serve;
+    if let Sub::Maildir { dir } = &args.command {
+        // Checked before the store is created, so a typo leaves nothing behind.
+        conventions::existing_dir("Maildir", "the DIR argument", dir)?;
+    }
+    let data = section.data_dir();
     std::fs::create_dir_all(&data)
         .with_context(|| format!("cannot create data directory {}", data.display()))?;
-    let store = match args.database.clone().or(section.database.clone()) {
-        Some(url) => Store::connect(&url)
-            .await
-            .context("cannot open the database (check --database)")?,
-        None => Store::open_sqlite_dir(&data)
-            .await
-            .with_context(|| format!("cannot open the SQLite store in {}", data.display()))?,
-    };
+    let store = open_desk_store(&section, StoreUse::Create).await?;
     let raw = RawStore::open(data.join("raw"))?;
     let mut desk = Desk::new(
         store.clone(),
         raw,
-        policy,
-        super::serve::attributor_for(&store, nat_config, "warden import").await?,
+        config.desk,
+        super::serve::attributor_for(&store, config.attribution.nat, "warden import", console)
+            .await?,
         warden_reports::parse,
     );
     if let Some(m) = section.max_message_bytes {
@@ -152,7 +150,10 @@ async fn import(args: Args) -> anyhow::Result<ExitCode> {
     let now = Utc::now();
     let (summary, refused) = match args.command {
         Sub::Maildir { dir } => {
-            let s = warden_desk::maildir::import(&desk, &dir, now).await?;
+            let bar = conventions::spinner(&format!("importing {}", dir.display()));
+            let s = warden_desk::maildir::import(&desk, &dir, now).await;
+            conventions::finish(bar);
+            let s = s?;
             (serde_json::to_value(s)?, s.refused)
         }
         Sub::Imap(a) => {
@@ -175,12 +176,16 @@ async fn import(args: Args) -> anyhow::Result<ExitCode> {
                 move_to: a.move_to,
                 timeout: Duration::from_secs(a.timeout_seconds.max(1)),
             };
-            let s = warden_desk::imap::import(&desk, &src, now).await?;
+            let bar =
+                conventions::spinner(&format!("importing imap://{}/{}", a.server, src.mailbox));
+            let s = warden_desk::imap::import(&desk, &src, now).await;
+            conventions::finish(bar);
+            let s = s?;
             (serde_json::to_value(s)?, s.refused)
         }
     };
     store.close().await;
-    if args.json {
+    if console.json {
         println!("{summary}");
     } else {
         let g = |k: &str| summary.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
@@ -193,9 +198,5 @@ async fn import(args: Args) -> anyhow::Result<ExitCode> {
             g("refused")
         );
     }
-    Ok(if refused > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(conventions::exit_for(refused > 0))
 }

@@ -5,23 +5,25 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use warden_desk::Store;
+use warden_config::store::{StoreUse, open_desk_store};
 use warden_desk::inventory::{self, InventoryDoc};
+
+use crate::conventions::{self, Console};
 
 /// Arguments of `warden inventory`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]
     command: Sub,
+    /// Configuration file: its `[serve] data` and `database` name the store, as for `serve`.
+    #[arg(long, global = true, env = "WARDEN_CONFIG")]
+    config: Option<PathBuf>,
     /// Data directory holding the SQLite store [default: ./warden-data].
     #[arg(long, global = true, env = "WARDEN_DATA")]
     data: Option<PathBuf>,
     /// Database URL (`postgres://...`); SQLite in the data directory when absent.
     #[arg(long, global = true, env = "WARDEN_DATABASE")]
     database: Option<String>,
-    /// Machine-readable JSON output.
-    #[arg(long, global = true)]
-    json: bool,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -45,26 +47,20 @@ enum Sub {
 }
 
 /// Runs `warden inventory`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, console: Console) -> anyhow::Result<ExitCode> {
+    let config =
+        super::serve::load_with_store_flags(args.config.as_deref(), args.data, args.database)?;
+    // An import may start a store; a lookup in a store that is not there is a typo.
+    let how = match &args.command {
+        Sub::Import { .. } => StoreUse::Create,
+        Sub::Lookup { .. } => StoreUse::Existing,
+    };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(async move {
-        let store = match &args.database {
-            Some(url) => Store::connect(url)
-                .await
-                .context("cannot open the database (check --database)")?,
-            None => {
-                let dir = args
-                    .data
-                    .clone()
-                    .unwrap_or_else(|| PathBuf::from("warden-data"));
-                Store::open_sqlite_dir(&dir)
-                    .await
-                    .with_context(|| format!("cannot open the SQLite store in {}", dir.display()))?
-            }
-        };
+        let store = open_desk_store(&config.serve, how).await?;
         let code = match args.command {
             Sub::Import { file, format } => {
                 let bytes = std::fs::read(&file)
@@ -81,8 +77,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     InventoryDoc::from_json(&bytes)
                 }
                 .with_context(|| format!("{}", file.display()))?;
-                let sum = inventory::import(&store, &doc, Utc::now()).await?;
-                if args.json {
+                let bar = conventions::spinner(&format!("importing {}", file.display()));
+                let sum = inventory::import(&store, &doc, Utc::now()).await;
+                conventions::finish(bar);
+                let sum = sum?;
+                if console.json {
                     println!("{}", serde_json::to_string(&sum)?);
                 } else {
                     println!(
@@ -103,7 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     Ok(ip) => inventory::holders_of_ip(&store, ip, at).await?,
                     Err(_) => inventory::holders_of_domain(&store, &query, at).await?,
                 };
-                if args.json {
+                if console.json {
                     println!(
                         "{}",
                         serde_json::to_string(
@@ -130,11 +129,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     }
                 }
                 // Like grep: 1 when nothing matched, so scripts can branch on it.
-                if holders.is_empty() {
-                    ExitCode::from(1)
-                } else {
-                    ExitCode::SUCCESS
-                }
+                conventions::exit_for(holders.is_empty())
             }
         };
         store.close().await;

@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
 pub mod check;
+pub mod commands;
+pub mod config;
 pub mod import;
 pub mod inventory;
 pub mod nat;

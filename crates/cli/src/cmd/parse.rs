@@ -23,9 +23,6 @@ pub struct Args {
     /// Files, directories, mbox files, Maildirs, or `-` for stdin.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
-    /// Print JSON lines (the default when stdout is not a terminal).
-    #[arg(long)]
-    json: bool,
     /// Print counts by format, class and missing field instead of the records (as one JSON
     /// object with `--json` or when stdout is not a terminal).
     #[arg(long)]
@@ -50,7 +47,7 @@ struct Summary {
 }
 
 /// Runs `warden parse`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, console: crate::conventions::Console) -> anyhow::Result<ExitCode> {
     let limits = Limits {
         max_input: args.max_size,
         ..Limits::default()
@@ -65,13 +62,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         })?),
         None => None,
     };
+    // A path named on the command line that is not there is a usage error (exit 2), unlike a
+    // file inside a named directory that cannot be read (reported, the rest parsed, exit 1).
+    for p in &args.paths {
+        if p.as_os_str() != "-" && std::fs::symlink_metadata(p).is_err() {
+            anyhow::bail!("{}: no such file or directory", p.display());
+        }
+    }
     let stdout = std::io::stdout();
-    let as_json = args.json || !stdout.is_terminal();
+    let as_json = console.json || !stdout.is_terminal();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut summary = Summary::default();
     let mut table: Vec<[String; 7]> = Vec::new();
 
-    for input in input::collect(&args.paths, limits.max_input) {
+    let inputs = input::collect(&args.paths, limits.max_input);
+    let bar = crate::conventions::progress(inputs.len() as u64, crate::conventions::ITEMS);
+    for input in inputs {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
         summary.inputs += 1;
         let (origin, bytes) = match input {
             Input::Report(o, b, warning) => {
@@ -122,6 +131,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
 
+    crate::conventions::finish(bar);
     if args.summary {
         print_summary(&mut out, &summary, as_json)?;
     } else if !as_json {

@@ -5,18 +5,21 @@
 
 use anyhow::{Context, bail};
 use chrono::Utc;
-use serde::Deserialize;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use warden_config::store::{StoreUse, open_desk_store};
+use warden_config::{Config, ImapPoll};
 use warden_desk::notify::{HttpWebhook, Mailer, PickupDirMailer, SmtpMailer, Templates};
 use warden_desk::tokens::{self, Role};
 use warden_desk::{
     Attributor, CgnAttributor, Channel, Desk, InventoryAttributor, NatConfig, NatResolver, Policy,
     RawStore, Store, demo, inventory,
 };
+
+use crate::conventions::Console;
 use warden_server::ServerConfig;
 use warden_server::smtp::SmtpConfig;
 
@@ -62,160 +65,38 @@ pub struct Args {
     demo_reports: usize,
 }
 
-/// The `[serve]` table of `warden.toml`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub(crate) struct ServeSection {
-    listen: Option<SocketAddr>,
-    smtp_listen: Option<SocketAddr>,
-    smtp_hostname: Option<String>,
-    smtp_domains: Vec<String>,
-    smtp_mailboxes: Vec<String>,
-    pub(crate) max_message_bytes: Option<usize>,
-    /// PEM certificate chain for STARTTLS on the SMTP listener (with `smtp_tls_key`).
-    smtp_tls_cert: Option<PathBuf>,
-    /// PEM private key for STARTTLS.
-    smtp_tls_key: Option<PathBuf>,
-    pub(crate) data: Option<PathBuf>,
-    pub(crate) database: Option<String>,
-    relay: Option<String>,
-    relay_starttls: bool,
-    /// Extra PEM CA certificates trusted for https webhooks (besides the public roots).
-    webhook_ca_file: Option<PathBuf>,
-    /// `[intake.imap]`, filled in by `load_config` (it is its own table in the file).
-    #[serde(skip)]
-    imap: Option<ImapPoll>,
-    templates: Option<PathBuf>,
-    /// Web UI chrome overrides: a directory with style.css, header.html, footer.html.
-    webui_overrides: Option<PathBuf>,
-    tick_seconds: Option<f64>,
-    rate_per_sec: Option<u32>,
-    rate_burst: Option<u32>,
+/// Builds the IMAP source of `[intake.imap]`: the password file is read here, at start, so a
+/// missing one stops the desk instead of failing every poll.
+fn imap_source(poll: &ImapPoll) -> anyhow::Result<warden_desk::imap::ImapSource> {
+    let (host, port) = split_host_port(&poll.server)?;
+    Ok(warden_desk::imap::ImapSource {
+        host,
+        port,
+        user: poll.user.clone(),
+        password: super::import::read_password(&poll.password_file)?,
+        mailbox: poll.mailbox.clone(),
+        security: poll.security,
+        ca_file: poll.ca_file.clone(),
+        move_to: poll.move_to.clone(),
+        timeout: Duration::from_secs(60),
+    })
 }
 
-/// The `[self_help]` table: links in customer notices to the self-help page.
-#[derive(Debug, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub(crate) struct SelfHelpSection {
-    /// Turn the links on (default) or off.
-    enabled: bool,
-    /// Base URL customers reach the web UI at; default `http://LISTEN`.
-    public_url: Option<String>,
-    /// Days a link stays valid after the notice.
-    link_days: u32,
-    /// Hide who reported.
-    hide_reporter: bool,
-    /// Hide the local part of mail addresses in evidence.
-    mask_email_local_parts: bool,
-    /// Hide IP addresses in evidence other than the case's subject.
-    hide_other_addresses: bool,
-}
-
-impl Default for SelfHelpSection {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            public_url: None,
-            link_days: 30,
-            hide_reporter: true,
-            mask_email_local_parts: true,
-            hide_other_addresses: true,
-        }
+/// Loads the configuration (file, then `WARDEN_*`) and lays the store flags shared by `serve`
+/// and `import` over it.
+pub(crate) fn load_with_store_flags(
+    path: Option<&Path>,
+    data: Option<PathBuf>,
+    database: Option<String>,
+) -> anyhow::Result<Config> {
+    let mut config = Config::load(path)?;
+    if data.is_some() {
+        config.serve.data = data;
     }
-}
-
-/// The `[attribution]` table: `[attribution.nat]` turns on CGN attribution through NAT logs.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub(crate) struct AttributionSection {
-    nat: Option<NatConfig>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct ConfigFile {
-    serve: ServeSection,
-    desk: Option<toml::Value>,
-    self_help: SelfHelpSection,
-    attribution: AttributionSection,
-    intake: IntakeSection,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct IntakeSection {
-    imap: Option<ImapPoll>,
-}
-
-/// `[intake.imap]`: a mailbox `warden serve` polls, as `warden import imap` would.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ImapPoll {
-    server: String,
-    user: String,
-    password_file: PathBuf,
-    #[serde(default = "inbox")]
-    mailbox: String,
-    #[serde(default = "tls")]
-    security: warden_desk::imap::ImapSecurity,
-    ca_file: Option<PathBuf>,
-    move_to: Option<String>,
-    #[serde(default = "five_minutes")]
-    poll_seconds: u64,
-}
-
-fn inbox() -> String {
-    "INBOX".into()
-}
-fn tls() -> warden_desk::imap::ImapSecurity {
-    warden_desk::imap::ImapSecurity::Tls
-}
-fn five_minutes() -> u64 {
-    300
-}
-
-impl ImapPoll {
-    fn source(&self) -> anyhow::Result<warden_desk::imap::ImapSource> {
-        let (host, port) = split_host_port(&self.server)?;
-        Ok(warden_desk::imap::ImapSource {
-            host,
-            port,
-            user: self.user.clone(),
-            password: super::import::read_password(&self.password_file)?,
-            mailbox: self.mailbox.clone(),
-            security: self.security,
-            ca_file: self.ca_file.clone(),
-            move_to: self.move_to.clone(),
-            timeout: Duration::from_secs(60),
-        })
+    if database.is_some() {
+        config.serve.database = database;
     }
-}
-
-/// What `warden.toml` configures: the `[serve]` table (with `[intake.imap]` folded in), the case
-/// policy, self-help links and CGN attribution.
-pub(crate) type Loaded = (ServeSection, Policy, SelfHelpSection, Option<NatConfig>);
-
-pub(crate) fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Loaded> {
-    let Some(path) = path else {
-        return Ok((
-            ServeSection::default(),
-            Policy::default(),
-            SelfHelpSection::default(),
-            None,
-        ));
-    };
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let file: ConfigFile = toml::from_str(&text)
-        .with_context(|| format!("{}: invalid configuration", path.display()))?;
-    let policy = match file.desk {
-        Some(v) => Policy::from_toml(&toml::to_string(&v)?)
-            .with_context(|| format!("{}: [desk]", path.display()))?,
-        None => Policy::default(),
-    };
-    let mut serve = file.serve;
-    serve.imap = file.intake.imap;
-    Ok((serve, policy, file.self_help, file.attribution.nat))
+    Ok(config)
 }
 
 fn split_host_port(s: &str) -> anyhow::Result<(String, u16)> {
@@ -236,6 +117,7 @@ pub(crate) async fn attributor_for(
     store: &Store,
     nat_config: Option<NatConfig>,
     who: &str,
+    console: Console,
 ) -> anyhow::Result<Arc<dyn Attributor>> {
     Ok(match nat_config {
         Some(cfg) => {
@@ -244,7 +126,9 @@ pub(crate) async fn attributor_for(
                 .await
                 .context("NAT store task")?
                 .with_context(|| format!("[attribution.nat]: cannot use the NAT store {dir}"))?;
-            eprintln!("{who}: CGN attribution through the NAT log store {dir}");
+            console.note(&format!(
+                "{who}: CGN attribution through the NAT log store {dir}"
+            ));
             Arc::new(CgnAttributor::new(store.clone(), Arc::new(resolver)))
         }
         None => Arc::new(InventoryAttributor::new(store.clone())),
@@ -252,38 +136,59 @@ pub(crate) async fn attributor_for(
 }
 
 /// Runs `warden serve`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, console: Console) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    rt.block_on(serve(args))
+    rt.block_on(serve(args, console))
 }
 
-async fn serve(args: Args) -> anyhow::Result<ExitCode> {
-    let _ = tracing_subscriber::fmt()
+async fn serve(args: Args, console: Console) -> anyhow::Result<ExitCode> {
+    let logs = tracing_subscriber::fmt()
         .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
-        .with_writer(std::io::stderr)
-        .try_init();
-    let (section, mut policy, self_help, mut nat_config) = load_config(args.config.as_ref())?;
-    let demo = args.demo;
-    let data = if demo {
-        std::env::temp_dir().join(format!("warden-demo-{}", uuid_like()))
+        .with_writer(std::io::stderr);
+    let _ = if console.json {
+        logs.event_format(crate::conventions::JsonLines).try_init()
     } else {
-        args.data
-            .or(section.data.clone())
-            .unwrap_or_else(|| PathBuf::from("warden-data"))
+        logs.try_init()
     };
+    let demo = args.demo;
+    let mut config = load_with_store_flags(args.config.as_deref(), args.data, args.database)?;
+    // Flags over the file and the environment.
+    if args.listen.is_some() {
+        config.serve.listen = args.listen;
+    }
+    if args.smtp_listen.is_some() {
+        config.serve.smtp_listen = args.smtp_listen;
+    }
+    if !args.smtp_domains.is_empty() {
+        config.serve.smtp_domains = args.smtp_domains;
+    }
+    if args.relay.is_some() {
+        config.serve.relay = args.relay;
+    }
+    if args.tick_seconds.is_some() {
+        config.serve.tick_seconds = args.tick_seconds;
+    }
+    if demo {
+        // A try-out never touches a real store.
+        config.serve.data = Some(std::env::temp_dir().join(format!("warden-demo-{}", uuid_like())));
+        config.serve.database = None;
+    }
+    let Config {
+        serve: section,
+        desk: mut policy,
+        self_help,
+        attribution,
+        intake,
+        reports: _,
+    } = config;
+    let mut nat_config = attribution.nat;
+    let data = section.data_dir();
     std::fs::create_dir_all(&data)
         .with_context(|| format!("cannot create data directory {}", data.display()))?;
-    let store = match (demo, args.database.or(section.database.clone())) {
-        (false, Some(url)) => Store::connect(&url)
-            .await
-            .with_context(|| "cannot open the database (check --database)".to_string())?,
-        _ => Store::open_sqlite_dir(&data)
-            .await
-            .with_context(|| format!("cannot open the SQLite store in {}", data.display()))?,
-    };
+    let store = open_desk_store(&section, StoreUse::Create).await?;
     if demo && policy.from_address == Policy::default().from_address {
         policy.from_address = "abuse@isp.example".into();
     }
@@ -299,7 +204,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         nat_config = Some(NatConfig::for_store(store_dir));
         nat_truth = truth;
     }
-    let attributor = attributor_for(&store, nat_config, "warden serve").await?;
+    let attributor = attributor_for(&store, nat_config, "warden serve", console).await?;
     let desk = Desk::new(
         store.clone(),
         raw,
@@ -324,12 +229,8 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         None => None,
     };
 
-    let mut smtp_domains = if args.smtp_domains.is_empty() {
-        section.smtp_domains.clone()
-    } else {
-        args.smtp_domains.clone()
-    };
-    let mut smtp_listen = args.smtp_listen.or(section.smtp_listen);
+    let mut smtp_domains = section.smtp_domains.clone();
+    let mut smtp_listen = section.smtp_listen;
     if demo {
         let inv = demo::inventory(50);
         inventory::import(&store, &inv, now).await?;
@@ -348,14 +249,14 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
                 processed += 1;
             }
         }
-        eprintln!(
+        console.note(&format!(
             "demo: data in {} ; {} customers and {} CGN subscribers; {} sample reports processed, {} quarantined",
             data.display(),
             50,
             demo::CGN_SUBSCRIBERS,
             processed,
             quarantined
-        );
+        ));
     }
 
     let mut smtp = SmtpConfig::default();
@@ -379,11 +280,12 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         smtp.max_message_bytes = m;
     }
     let mut desk = desk.with_max_report_bytes(smtp.max_message_bytes);
+    // Both or neither: `Config::validate` refused one without the other.
     match (&section.smtp_tls_cert, &section.smtp_tls_key) {
         (Some(cert), Some(key)) => {
             smtp.tls = Some(warden_server::tls::server_config_from_files(cert, key)?);
         }
-        (None, None) if demo => {
+        _ if demo => {
             // A try-out shows STARTTLS working: a certificate made now, valid for nobody else.
             let (cert, key) = warden_server::tls::self_signed(&[smtp.hostname.clone()])?;
             let path = data.join("smtp-demo-cert.pem");
@@ -393,21 +295,20 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
                 cert.as_bytes(),
                 key.as_bytes(),
             )?);
-            eprintln!(
+            console.note(&format!(
                 "demo: SMTP STARTTLS uses a self-signed certificate generated at start for {:?} ({}); clients must trust it explicitly",
                 smtp.hostname,
                 path.display()
-            );
+            ));
         }
-        (None, None) => {}
-        _ => bail!("[serve] smtp_tls_cert and smtp_tls_key go together: give both or neither"),
+        _ => {}
     }
     if smtp_listen.is_some() && smtp_domains.is_empty() {
         bail!(
             "--smtp-listen needs at least one --smtp-domain (the domains whose abuse@ this desk receives)"
         );
     }
-    let mailer: Arc<dyn Mailer> = match args.relay.or(section.relay.clone()) {
+    let mailer: Arc<dyn Mailer> = match section.relay.clone() {
         Some(relay) => {
             let (host, port) = split_host_port(&relay)?;
             Arc::new(SmtpMailer::new(&host, port, section.relay_starttls)?)
@@ -418,13 +319,11 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         Some(dir) => Templates::load(dir)?,
         None => Templates::default(),
     };
-    let tick = args
+    let tick = section
         .tick_seconds
-        .or(section.tick_seconds)
         .unwrap_or(if demo { 2.0 } else { 10.0 });
-    let http_listen = args
+    let http_listen = section
         .listen
-        .or(section.listen)
         .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)));
     if self_help.enabled {
         // The link secret lives beside the database; a new one would void the links sent.
@@ -433,9 +332,6 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{http_listen}"));
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            bail!("[self_help] public_url {url:?}: expected an http:// or https:// URL");
-        }
         let mut sh = warden_desk::selfhelp::SelfHelp::new(
             key,
             &url,
@@ -470,56 +366,72 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         None => HttpWebhook::default(),
     };
     let running = warden_server::start(desk, cfg, templates, mailer, Arc::new(webhooks)).await?;
-    eprintln!(
-        "warden serve: API on http://{} (OpenAPI at /api/openapi.json)",
-        running.http_addr
-    );
-    if let Some(a) = running.smtp_addr {
-        eprintln!(
-            "warden serve: SMTP intake on {a} for abuse@ {}{}",
-            smtp_domains.join(", "),
-            if running.state.smtp.tls.is_some() {
-                " (STARTTLS offered)"
-            } else {
-                ""
-            }
+    let api = format!("http://{}", running.http_addr);
+    let ui = format!("{api}/ui");
+    let starttls = running.state.smtp.tls.is_some();
+    if console.json {
+        // One start-up line on stdout for scripts: where to go, and the token when one was made.
+        println!(
+            "{}",
+            serde_json::json!({
+                "event": "started",
+                "api": api,
+                "ui": ui,
+                "openapi": format!("{api}/api/openapi.json"),
+                "smtp": running.smtp_addr.map(|a| a.to_string()),
+                "smtp_domains": smtp_domains,
+                "starttls": starttls,
+                "data": data,
+                "demo": demo,
+                "recovered": running.recovered,
+                "admin_token": token,
+            })
         );
-    }
-    if running.recovered > 0 {
-        eprintln!(
-            "warden serve: recovered {} report(s) stored before a crash",
-            running.recovered
-        );
-    }
-    if let Some(t) = token {
-        eprintln!("warden serve: admin API token (shown once, store it): {t}");
-        // The token also goes to stdout alone, so scripts can capture it.
-        println!("{t}");
+    } else {
+        eprintln!("warden serve: API on {api} (OpenAPI at /api/openapi.json); web UI at {ui}");
+        if let Some(a) = running.smtp_addr {
+            eprintln!(
+                "warden serve: SMTP intake on {a} for abuse@ {}{}",
+                smtp_domains.join(", "),
+                if starttls { " (STARTTLS offered)" } else { "" }
+            );
+        }
+        if running.recovered > 0 {
+            eprintln!(
+                "warden serve: recovered {} report(s) stored before a crash",
+                running.recovered
+            );
+        }
+        if let Some(t) = token {
+            eprintln!("warden serve: admin API token (shown once, store it): {t}");
+            // The token also goes to stdout alone, so scripts can capture it.
+            println!("{t}");
+        }
     }
     // [intake.imap]: poll the mailbox until shutdown. Errors are logged and retried at the next
     // round; nothing is marked on the server unless it was stored here first.
-    if let Some(poll) = &section.imap {
-        let src = poll.source()?;
+    if let Some(poll) = &intake.imap {
+        let src = imap_source(poll)?;
         let every = Duration::from_secs(poll.poll_seconds.max(10));
         let desk = running.state.desk.clone();
-        eprintln!(
+        console.note(&format!(
             "warden serve: polling imap://{}@{}:{}/{} every {:?}",
             src.user, src.host, src.port, src.mailbox, every
-        );
+        ));
         tokio::spawn(async move {
             let mut timer = tokio::time::interval(every);
             timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 timer.tick().await;
                 match warden_desk::imap::import(&desk, &src, Utc::now()).await {
-                    Ok(s) if s.messages > 0 => eprintln!(
+                    Ok(s) if s.messages > 0 => console.note(&format!(
                         "warden serve: IMAP import: {} message(s), {} processed, {} quarantined, {} already received, {} refused",
                         s.messages, s.processed, s.quarantined, s.duplicates, s.refused
-                    ),
+                    )),
                     Ok(_) => {}
-                    Err(e) => {
-                        eprintln!("warden serve: IMAP import failed, retrying next round: {e}")
-                    }
+                    Err(e) => console.note(&format!(
+                        "warden serve: IMAP import failed, retrying next round: {e}"
+                    )),
                 }
             }
         });
@@ -538,55 +450,4 @@ fn uuid_like() -> String {
         std::process::id(),
         Utc::now().timestamp_nanos_opt().unwrap_or_default()
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn self_help_table_is_read_and_checked() {
-        let dir = std::env::temp_dir().join(format!("warden-serve-cfg-{}", uuid_like()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("warden.toml");
-        std::fs::write(
-            &path,
-            "[self_help]\npublic_url = \"https://abuse.isp.example\"\nlink_days = 7\nhide_reporter = false\n",
-        )
-        .unwrap();
-        let (_, _, sh, _) = load_config(Some(&path)).unwrap();
-        assert_eq!(sh.public_url.as_deref(), Some("https://abuse.isp.example"));
-        assert_eq!(sh.link_days, 7);
-        assert!(sh.enabled && !sh.hide_reporter && sh.mask_email_local_parts);
-        // No table: on, with every redaction.
-        let (_, _, sh, _) = load_config(None).unwrap();
-        assert!(sh.enabled && sh.hide_reporter && sh.hide_other_addresses);
-        // A misspelt key is an error that names it.
-        std::fs::write(&path, "[self_help]\nhide_reporters = true\n").unwrap();
-        let e = format!("{:#}", load_config(Some(&path)).unwrap_err());
-        assert!(e.contains("hide_reporters"), "{e}");
-        std::fs::remove_dir_all(&dir).ok();
-    }
-
-    #[test]
-    fn attribution_nat_table_is_read_and_checked() {
-        let dir = std::env::temp_dir().join(format!("warden-serve-cfg-nat-{}", uuid_like()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("warden.toml");
-        std::fs::write(
-            &path,
-            "[serve]\nlisten = \"127.0.0.1:9\"\n[attribution.nat]\nstore = \"/var/lib/warden/nat\"\nwindow = \"3s\"\nradius = [\"acct.csv\"]\n",
-        )
-        .unwrap();
-        let (_, _, _, nat) = load_config(Some(&path)).unwrap();
-        let nat = nat.unwrap();
-        assert_eq!(nat.store, PathBuf::from("/var/lib/warden/nat"));
-        assert_eq!(nat.window, "3s");
-        assert_eq!(nat.radius, [PathBuf::from("acct.csv")]);
-        assert_eq!(nat.max_candidates, warden_desk::cgn::DEFAULT_MAX_CANDIDATES);
-        std::fs::write(&path, "[attribution.nat]\nstore = \"x\"\nwindw = \"3s\"\n").unwrap();
-        let err = format!("{:#}", load_config(Some(&path)).unwrap_err());
-        assert!(err.contains("windw"), "{err}");
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
 }

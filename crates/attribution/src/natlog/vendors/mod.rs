@@ -1,23 +1,105 @@
-//! One module per vendor dialect. Each has the same two verbs: `sniff` (a cheap "is this mine?"
-//! probe used by [`Vendor::Auto`]) and `parse` (append the line's events). Registering a new
-//! dialect is one module here plus one arm in [`sniff`] and [`parse`].
+//! One module per vendor dialect, registered in one place: the `dialects!` list below. Each
+//! module has the same two verbs: `sniff` (a cheap "is this mine?" probe used by
+//! [`Vendor::Auto`]) and `parse` (append the line's events). A new dialect is one module plus one
+//! line in that list; the [`Vendor`] enum, its names, the `--vendor` parser, auto-detection and
+//! dispatch are all generated from it.
 
 use super::event::{EventKind, Label, NatEvent, RawRef, TsOrigin};
-use super::parse::{LineErrorReason, ParseContext, Vendor};
+use super::parse::{LineErrorReason, ParseContext};
 use super::syslog::{self, LocalTime, Stamp};
 use std::net::{IpAddr, Ipv4Addr};
 
-mod a10;
-mod cisco;
-mod citrix;
-mod conntrack;
-mod f5;
 pub(crate) mod framing;
-mod juniper;
-mod nokia;
 pub mod scan;
-mod sixwind;
-mod vpp;
+
+/// Generates the vendor registry from one line per dialect:
+/// `Variant = stable number => module, "name" | "alias"...;` (the number is kept in the parse
+/// context's last-hit hint, so it never changes for a vendor).
+macro_rules! dialects {
+    ($( $(#[$doc:meta])* $variant:ident = $n:literal => $module:ident, $name:literal $(| $alias:literal)* ;)*) => {
+        $( mod $module; )*
+
+        /// The log dialect of a line.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        pub enum Vendor {
+            /// Detect per line (cheap substring probes, the last hit tried first).
+            Auto = 0,
+            $( $(#[$doc])* $variant = $n, )*
+        }
+
+        impl Vendor {
+            /// Every concrete vendor, in the order Auto probes them.
+            pub const ALL: [Vendor; [$($n),*].len()] = [$(Vendor::$variant),*];
+
+            /// The lower-case name used on the command line and in messages.
+            pub fn name(self) -> &'static str {
+                match self {
+                    Vendor::Auto => "auto",
+                    $( Vendor::$variant => $name, )*
+                }
+            }
+
+            /// The vendor of a last-hit hint; anything unknown is [`Vendor::Auto`].
+            pub(crate) fn from_u8(v: u8) -> Vendor {
+                match v {
+                    $( $n => Vendor::$variant, )*
+                    _ => Vendor::Auto,
+                }
+            }
+
+            /// The vendor a lower-case name or alias stands for.
+            pub(crate) fn from_name(s: &str) -> Option<Vendor> {
+                match s {
+                    "auto" => Some(Vendor::Auto),
+                    $( $name $(| $alias)* => Some(Vendor::$variant), )*
+                    _ => None,
+                }
+            }
+        }
+
+        /// Is `line` plausibly `vendor`'s NAT record?
+        pub(crate) fn sniff(vendor: Vendor, line: &[u8]) -> bool {
+            match vendor {
+                Vendor::Auto => false,
+                $( Vendor::$variant => $module::sniff(line), )*
+            }
+        }
+
+        /// Parses `input` as `vendor`, appending events to `out`.
+        pub(crate) fn parse(
+            vendor: Vendor,
+            input: &Input<'_>,
+            out: &mut Vec<NatEvent>,
+        ) -> Result<(), LineErrorReason> {
+            match vendor {
+                Vendor::Auto => Err(LineErrorReason::NotNat),
+                $( Vendor::$variant => $module::parse(input, out), )*
+            }
+        }
+    };
+}
+
+dialects! {
+    /// Junos: `[ASP|JSERVICES]_NAT_PORT_BLOCK_{ALLOC,RELEASE,ACTIVE}`, `RT_FLOW_SESSION_*`.
+    Juniper = 1 => juniper, "juniper" | "junos";
+    /// Cisco IOS-XR CGN (and the identical Huawei "type3"): `[UserbasedA ...][...]`.
+    Cisco = 2 => cisco, "cisco" | "huawei";
+    /// A10 Thunder CGN: CEF `CGN 100/101/106/107`, ASCII `NAT-TCP-C`, `FIXED-NAT-PORTS`.
+    A10 = 3 => a10, "a10";
+    /// F5 BIG-IP LSN: `LSN_ADD` / `LSN_DELETE` with `%route-domain`.
+    F5 = 4 => f5, "f5";
+    /// Nokia 7750 SR flow syslog: `LSN44 SADD <time> <TZ> ...`.
+    Nokia = 5 => nokia, "nokia" | "alcatel";
+    /// FD.io VPP RFC 5424 `SADD`/`SDEL`/`APMADD`/`APMDEL`.
+    Vpp = 6 => vpp, "vpp";
+    /// Linux `conntrack -E -o timestamp` event lines.
+    Conntrack = 7 => conntrack, "conntrack" | "linux";
+    /// 6WIND vSR `fp-cgnat`: `NEW CONN`, `NEW BLOCK`.
+    SixWind = 8 => sixwind, "6wind" | "sixwind";
+    /// Citrix ADC LSN `A&PDM` mappings, default and compact forms.
+    Citrix = 9 => citrix, "citrix" | "netscaler";
+}
 
 /// One line being parsed, with its evidence reference and the parse settings.
 pub(crate) struct Input<'a> {
@@ -108,42 +190,6 @@ pub(crate) fn port_range(lo: u16, hi: u16) -> Result<(u16, u16), LineErrorReason
         return Err(bad("port range", "first port is above last port"));
     }
     Ok((lo, hi))
-}
-
-/// Is `line` plausibly `vendor`'s NAT record?
-pub(crate) fn sniff(vendor: Vendor, line: &[u8]) -> bool {
-    match vendor {
-        Vendor::Auto => false,
-        Vendor::Juniper => juniper::sniff(line),
-        Vendor::Cisco => cisco::sniff(line),
-        Vendor::A10 => a10::sniff(line),
-        Vendor::F5 => f5::sniff(line),
-        Vendor::Nokia => nokia::sniff(line),
-        Vendor::Vpp => vpp::sniff(line),
-        Vendor::Conntrack => conntrack::sniff(line),
-        Vendor::SixWind => sixwind::sniff(line),
-        Vendor::Citrix => citrix::sniff(line),
-    }
-}
-
-/// Parses `input` as `vendor`, appending events to `out`.
-pub(crate) fn parse(
-    vendor: Vendor,
-    input: &Input<'_>,
-    out: &mut Vec<NatEvent>,
-) -> Result<(), LineErrorReason> {
-    match vendor {
-        Vendor::Auto => Err(LineErrorReason::NotNat),
-        Vendor::Juniper => juniper::parse(input, out),
-        Vendor::Cisco => cisco::parse(input, out),
-        Vendor::A10 => a10::parse(input, out),
-        Vendor::F5 => f5::parse(input, out),
-        Vendor::Nokia => nokia::parse(input, out),
-        Vendor::Vpp => vpp::parse(input, out),
-        Vendor::Conntrack => conntrack::parse(input, out),
-        Vendor::SixWind => sixwind::parse(input, out),
-        Vendor::Citrix => citrix::parse(input, out),
-    }
 }
 
 /// The header time and host of a BSD-style line: optional `<PRI>`, `Mmm dd HH:MM:SS`, host.

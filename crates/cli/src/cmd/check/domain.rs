@@ -4,7 +4,7 @@
 //! Only wiring lives here: arguments, files, output and the exit code (0 all pass, 1 any
 //! warn or fail, 2 usage or input error). The checks are in `warden_mailcheck::audit`.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,9 +43,6 @@ pub struct Args {
     /// Sending IP whose reverse DNS to check (repeatable).
     #[arg(long = "ip", value_name = "IP")]
     ips: Vec<IpAddr>,
-    /// Print JSON instead of the readable report.
-    #[arg(long)]
-    json: bool,
     /// Also write a self-contained HTML report to FILE.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
@@ -135,7 +132,7 @@ fn read_list(path: &PathBuf) -> anyhow::Result<Vec<String>> {
 }
 
 /// Runs `warden check domain`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, console: crate::conventions::Console) -> anyhow::Result<ExitCode> {
     let upstreams = args
         .resolvers
         .iter()
@@ -185,7 +182,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if args.file.is_some() {
             run_batch(&auditor, domains, args.concurrency, args.html.as_ref()).await
         } else {
-            run_interactive(&auditor, domains, args.json, args.html.as_ref()).await
+            run_interactive(&auditor, domains, console.json, args.html.as_ref()).await
         }
     })
 }
@@ -227,17 +224,10 @@ async fn run_batch(
     concurrency: u64,
     html: Option<&PathBuf>,
 ) -> anyhow::Result<ExitCode> {
-    let bar = if std::io::stderr().is_terminal() {
-        let b = indicatif::ProgressBar::new(domains.len() as u64);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} domains  {per_sec}  eta {eta}",
-        ) {
-            b.set_style(style);
-        }
-        Some(b)
-    } else {
-        None
-    };
+    let bar = crate::conventions::progress(
+        domains.len() as u64,
+        "{bar:40} {pos}/{len} domains  {per_sec}  eta {eta}",
+    );
     let limit = usize::try_from(concurrency).unwrap_or(64);
     let mut stream = futures_util::stream::iter(domains.iter())
         .map(|d| a.audit(d))
@@ -256,9 +246,7 @@ async fn run_batch(
         }
     }
     stdout.flush()?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    crate::conventions::finish(bar);
     if let Some(path) = html {
         std::fs::write(path, render_html(&kept))
             .with_context(|| format!("cannot write the HTML report to {}", path.display()))?;
@@ -267,9 +255,5 @@ async fn run_batch(
 }
 
 fn exit_code(problems: bool) -> ExitCode {
-    if problems {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    crate::conventions::exit_for(problems)
 }

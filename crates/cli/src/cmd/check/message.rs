@@ -16,9 +16,6 @@ use warden_mailcheck::message::{self, LintOptions, MAX_MESSAGE};
 pub struct Args {
     /// The message file (RFC 5322, as saved by a mail client or taken from a queue).
     file: PathBuf,
-    /// Print the report as JSON.
-    #[arg(long)]
-    json: bool,
     /// Also write the report as a self-contained HTML page to FILE.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
@@ -34,7 +31,7 @@ pub struct Args {
 }
 
 /// Runs `warden check message`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, console: crate::conventions::Console) -> anyhow::Result<ExitCode> {
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("{}: cannot open", args.file.display()))?;
     let mut raw = Vec::new();
@@ -74,7 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         )
         .with_context(|| format!("--html {}: cannot write", path.display()))?;
     }
-    if args.json {
+    if console.json {
         println!("{}", serde_json::to_string_pretty(&report.to_json())?);
     } else {
         print!("{}", report.render_text());

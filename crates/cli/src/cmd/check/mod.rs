@@ -24,10 +24,10 @@ enum What {
 }
 
 /// Runs `warden check`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, console: crate::conventions::Console) -> anyhow::Result<ExitCode> {
     match args.what {
-        What::Domain(a) => domain::run(a),
-        What::Smtp(a) => smtp::run(a),
-        What::Message(a) => message::run(a),
+        What::Domain(a) => domain::run(a, console),
+        What::Smtp(a) => smtp::run(a, console),
+        What::Message(a) => message::run(a, console),
     }
 }

@@ -19,9 +19,6 @@ pub struct Args {
     /// Server to probe: `host`, `host:port`, `[2001:db8::1]:587`. Port 25 by default (465 with
     /// --implicit-tls). Ports 465, 993 and 995 always use implicit TLS (RFC 8314).
     target: String,
-    /// Print the report as JSON (with the raw probe record under "probe").
-    #[arg(long)]
-    json: bool,
     /// Also write the report as a self-contained HTML page to FILE.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
@@ -73,7 +70,7 @@ fn split_target(target: &str) -> anyhow::Result<(String, Option<u16>)> {
 }
 
 /// Runs `warden check smtp`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, console: crate::conventions::Console) -> anyhow::Result<ExitCode> {
     let (host, port) = split_target(&args.target)?;
     if host.is_empty() {
         bail!("{:?}: no host name", args.target);
@@ -130,7 +127,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         )
         .with_context(|| format!("--html {}: cannot write", path.display()))?;
     }
-    if args.json {
+    if console.json {
         let mut value = report.to_json();
         if let serde_json::Value::Object(map) = &mut value {
             map.insert("probe".into(), serde_json::to_value(&probe)?);

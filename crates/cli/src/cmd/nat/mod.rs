@@ -5,7 +5,6 @@
 use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use std::io::IsTerminal;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,18 +13,32 @@ use warden_attribution::import::{ImportOptions, ImportSummary, Input, VendorPars
 use warden_attribution::natlog::pair::{Millis, PairConfig};
 use warden_attribution::natlog::{ParseContext, Vendor};
 use warden_attribution::resolve::{
-    Attribution, CandidateSource, Doubt, Query, Sources, coverage, resolve_with,
+    CandidateSource, Doubt, NatAttribution, Query, Sources, coverage, resolve_with,
 };
+
+#[allow(
+    dead_code,
+    reason = "shared with crates/attribution/benches/nat_store.rs, which also uses its gen-session and import-stdin helpers"
+)]
+mod bench;
 
 /// Largest RADIUS accounting file read for a lookup (it is read whole).
 const MAX_RADIUS_BYTES: u64 = 1 << 30;
-use warden_attribution::store::{Store, drop_partitions_before};
+use warden_attribution::store::manifest::MANIFEST;
+use warden_attribution::store::{NatStore, drop_partitions_before};
+use warden_config::Config;
+use warden_desk::NatConfig;
+
+use crate::conventions::{self, Console};
 
 /// Arguments of `warden nat`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]
     command: Command,
+    /// Configuration file: `[attribution.nat]` names the store and the lookup window.
+    #[arg(long, global = true, env = "WARDEN_CONFIG")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -71,20 +84,18 @@ struct BenchArgs {
 
 #[derive(Debug, clap::Args)]
 struct StoreArg {
-    /// Store directory.
+    /// Store directory [default: `[attribution.nat] store` of the configuration].
     #[arg(long)]
-    store: PathBuf,
-    /// Print JSON.
-    #[arg(long)]
-    json: bool,
+    store: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
 struct ImportArgs {
-    /// Store directory (created if missing).
+    /// Store directory, created if missing [default: `[attribution.nat] store` of the
+    /// configuration].
     #[arg(long)]
-    store: PathBuf,
-    /// Log dialect: auto, juniper, cisco, a10, f5, nokia, vpp, conntrack.
+    store: Option<PathBuf>,
+    /// Log dialect: auto, juniper, cisco, a10, f5, nokia, vpp, conntrack, 6wind, citrix.
     #[arg(long, default_value = "auto")]
     vendor: String,
     /// Zone of times written without an offset (IANA name, e.g. Europe/Berlin).
@@ -99,9 +110,6 @@ struct ImportArgs {
     /// The devices' interim (PBA active) logging period, when configured.
     #[arg(long)]
     interim: Option<String>,
-    /// Print the summary as JSON.
-    #[arg(long)]
-    json: bool,
     /// Log files, in the order written; `-` reads standard input.
     #[arg(required = true)]
     files: Vec<String>,
@@ -109,12 +117,13 @@ struct ImportArgs {
 
 #[derive(Debug, clap::Args)]
 struct LookupArgs {
-    /// Store directory.
+    /// Store directory [default: `[attribution.nat] store` of the configuration].
     #[arg(long)]
-    store: PathBuf,
-    /// Half-width of the time window around TIME (reporter clock skew).
-    #[arg(long, default_value = "5s")]
-    window: String,
+    store: Option<PathBuf>,
+    /// Half-width of the time window around TIME (reporter clock skew) [default:
+    /// `[attribution.nat] window`, else 5s].
+    #[arg(long)]
+    window: Option<String>,
     /// Protocol, when the report says.
     #[arg(long, value_parser = ["tcp", "udp"])]
     proto: Option<String>,
@@ -131,9 +140,6 @@ struct LookupArgs {
     /// subscriber behind each inside address.
     #[arg(long)]
     radius: Vec<PathBuf>,
-    /// Print JSON.
-    #[arg(long)]
-    json: bool,
     /// Outside (public) IPv4 address.
     ip: String,
     /// Source port from the report, or `-` when the report has none.
@@ -145,22 +151,19 @@ struct LookupArgs {
 
 #[derive(Debug, clap::Args)]
 struct ExportArgs {
-    /// Store directory.
+    /// Store directory [default: `[attribution.nat] store` of the configuration].
     #[arg(long)]
-    store: PathBuf,
+    store: Option<PathBuf>,
     /// Output directory for the Parquet data set.
     #[arg(long)]
     parquet: PathBuf,
-    /// Print JSON.
-    #[arg(long)]
-    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
 struct PruneArgs {
-    /// Store directory.
+    /// Store directory [default: `[attribution.nat] store` of the configuration].
     #[arg(long)]
-    store: PathBuf,
+    store: Option<PathBuf>,
     /// Keep this many days back from today (UTC), e.g. 180d.
     #[arg(long, conflicts_with = "before")]
     keep: Option<String>,
@@ -170,35 +173,54 @@ struct PruneArgs {
 }
 
 /// Runs `warden nat`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, console: Console) -> anyhow::Result<ExitCode> {
+    let nat = Config::load(args.config.as_deref())?.attribution.nat;
+    let cx = Cx { console, nat };
     match args.command {
-        Command::Import(a) => run_import(a),
-        Command::Lookup(a) => run_lookup(a),
-        Command::Stats(a) => run_stats(a),
-        Command::Export(a) => run_export(a),
-        Command::Prune(a) => run_prune(a),
-        Command::Bench(a) => run_bench(a),
+        Command::Import(a) => run_import(a, &cx),
+        Command::Lookup(a) => run_lookup(a, &cx),
+        Command::Stats(a) => run_stats(a, &cx),
+        Command::Export(a) => run_export(a, &cx),
+        Command::Prune(a) => run_prune(a, &cx),
+        Command::Bench(a) => run_bench(a, &cx),
     }
 }
 
-/// Parses `500ms`, `5s`, `2m`, `1h`, `7d` into milliseconds.
+/// What every `nat` subcommand gets besides its own arguments.
+struct Cx {
+    console: Console,
+    /// `[attribution.nat]`, when configured.
+    nat: Option<NatConfig>,
+}
+
+impl Cx {
+    /// The store directory: `--store`, else the configured one.
+    fn store_dir(&self, flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+        flag.or_else(|| self.nat.as_ref().map(|n| n.store.clone()))
+            .context("give --store DIR, or configure [attribution.nat] store (--config, WARDEN_ATTRIBUTION__NAT__STORE)")
+    }
+
+    /// Opens a store that must already hold imported logs: a missing or empty directory is a
+    /// typo, not a store without coverage.
+    fn existing_store(&self, flag: Option<PathBuf>) -> anyhow::Result<(PathBuf, NatStore)> {
+        let dir = self.store_dir(flag)?;
+        conventions::existing_dir("NAT store", "--store", &dir)?;
+        if !dir.join(MANIFEST).is_file() {
+            bail!(
+                "NAT store {}: not a store (no {MANIFEST}); import logs with `warden nat import --store {}`",
+                dir.display(),
+                dir.display()
+            );
+        }
+        let store =
+            NatStore::open(&dir).with_context(|| format!("opening store {}", dir.display()))?;
+        Ok((dir, store))
+    }
+}
+
+/// Parses a duration flag in the one duration syntax (`500ms`, `5s`, `2m`, `1h`, `7d`).
 pub(crate) fn parse_duration(s: &str) -> anyhow::Result<Millis> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: i64 = num
-        .parse()
-        .with_context(|| format!("duration {s:?}: expected a number and a unit, e.g. 5s"))?;
-    let mul = match unit {
-        "ms" => 1,
-        "s" | "" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        _ => bail!("duration {s:?}: unit must be ms, s, m, h or d"),
-    };
-    n.checked_mul(mul)
-        .with_context(|| format!("duration {s:?} is too large"))
+    Ok(warden_attribution::duration::parse_millis(s)?)
 }
 
 fn parse_tz(s: &str) -> anyhow::Result<Tz> {
@@ -253,7 +275,8 @@ fn fmt_ms(ms: Millis) -> String {
     )
 }
 
-fn run_import(a: ImportArgs) -> anyhow::Result<ExitCode> {
+fn run_import(a: ImportArgs, cx: &Cx) -> anyhow::Result<ExitCode> {
+    let store_dir = cx.store_dir(a.store.clone())?;
     let vendor: Vendor = a
         .vendor
         .parse()
@@ -273,6 +296,15 @@ fn run_import(a: ImportArgs) -> anyhow::Result<ExitCode> {
     if inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
         bail!("`-` (standard input) can be given only once");
     }
+    // A named log that is not there is an input error (exit 2) before anything is imported; a
+    // file that fails half-way is a partial import (exit 1).
+    for i in &inputs {
+        if let Input::Path(p) = i
+            && std::fs::metadata(p).is_err()
+        {
+            bail!("{}: no such file", p.display());
+        }
+    }
     let total: u64 = inputs
         .iter()
         .filter_map(|i| match i {
@@ -280,16 +312,7 @@ fn run_import(a: ImportArgs) -> anyhow::Result<ExitCode> {
             Input::Stdin => None,
         })
         .sum();
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let b = indicatif::ProgressBar::new(total);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    });
+    let bar = conventions::progress(total, conventions::BYTES);
     let now = Utc::now().timestamp();
     let mut parser = VendorParser {
         ctx: ParseContext::new(vendor, tz, now),
@@ -298,26 +321,20 @@ fn run_import(a: ImportArgs) -> anyhow::Result<ExitCode> {
         pair,
         ..ImportOptions::default()
     };
-    let summary = import(&a.store, &inputs, &mut parser, &opts, &mut |n| {
+    let summary = import(&store_dir, &inputs, &mut parser, &opts, &mut |n| {
         if let Some(b) = &bar {
             b.inc(n);
         }
     })
-    .with_context(|| format!("importing into {}", a.store.display()))?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+    .with_context(|| format!("importing into {}", store_dir.display()))?;
+    conventions::finish(bar);
+    if cx.console.json {
+        cx.console.print_json(&summary)?;
     } else {
         print_summary(&summary);
     }
     let partial = summary.rejects > 0 || summary.files.iter().any(|f| f.read_error.is_some());
-    Ok(if partial {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(conventions::exit_for(partial))
 }
 
 fn print_summary(s: &ImportSummary) {
@@ -367,7 +384,7 @@ fn print_summary(s: &ImportSummary) {
     }
 }
 
-fn run_lookup(a: LookupArgs) -> anyhow::Result<ExitCode> {
+fn run_lookup(a: LookupArgs, cx: &Cx) -> anyhow::Result<ExitCode> {
     let ip: Ipv4Addr = a.ip.parse().with_context(|| {
         format!(
             "IP {:?}: expected an IPv4 address such as 198.51.100.7",
@@ -381,10 +398,14 @@ fn run_lookup(a: LookupArgs) -> anyhow::Result<ExitCode> {
         })?),
     };
     let time_ms = parse_time(&a.time, a.tz.as_deref())?;
-    let window_ms = parse_duration(&a.window).context("--window")?;
+    let window = a
+        .window
+        .clone()
+        .or_else(|| cx.nat.as_ref().map(|n| n.window.clone()))
+        .unwrap_or_else(|| "5s".into());
+    let window_ms = parse_duration(&window).context("--window")?;
     let proto = a.proto.as_deref().map(|p| if p == "udp" { 17 } else { 6 });
-    let store =
-        Store::open(&a.store).with_context(|| format!("opening store {}", a.store.display()))?;
+    let (_, store) = cx.existing_store(a.store.clone())?;
     let q = Query {
         vrf: a.vrf,
         ip,
@@ -426,7 +447,7 @@ fn run_lookup(a: LookupArgs) -> anyhow::Result<ExitCode> {
                 warden_attribution::radius::read_detail(&data, file, zone)
             };
             for e in res.errors.iter().take(5) {
-                eprintln!("warden: {}: {e}", p.display());
+                cx.console.note(&format!("warden: {}: {e}", p.display()));
             }
             records.extend(res.records);
         }
@@ -437,19 +458,15 @@ fn run_lookup(a: LookupArgs) -> anyhow::Result<ExitCode> {
         radius: radius.as_ref(),
     };
     let ans = resolve_with(&store, &q, true, sources)?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&ans)?);
+    if cx.console.json {
+        cx.console.print_json(&ans)?;
     } else {
         print_attribution(&ans);
     }
-    Ok(if ans.unique().is_some() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(conventions::exit_for(ans.unique().is_none()))
 }
 
-fn print_attribution(a: &Attribution) {
+fn print_attribution(a: &NatAttribution) {
     let q = &a.query;
     println!(
         "{}:{} at {} ± {} ms{}",
@@ -539,9 +556,8 @@ fn print_attribution(a: &Attribution) {
     }
 }
 
-fn run_stats(a: StoreArg) -> anyhow::Result<ExitCode> {
-    let store =
-        Store::open(&a.store).with_context(|| format!("opening store {}", a.store.display()))?;
+fn run_stats(a: StoreArg, cx: &Cx) -> anyhow::Result<ExitCode> {
+    let (_, store) = cx.existing_store(a.store)?;
     let m = store.manifest();
     let mut days: Vec<&str> = m.segments.iter().map(|s| s.day.as_str()).collect();
     days.sort_unstable();
@@ -563,8 +579,8 @@ fn run_stats(a: StoreArg) -> anyhow::Result<ExitCode> {
         "coverage": cov.iter().map(|&(a, b)| [fmt_ms(a), fmt_ms(b)]).collect::<Vec<_>>(),
         "retained_from_day": m.retained_from_day,
     });
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&stats)?);
+    if cx.console.json {
+        cx.console.print_json(&stats)?;
     } else {
         println!("generation     {}", m.generation);
         println!(
@@ -595,12 +611,14 @@ fn run_stats(a: StoreArg) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_export(a: ExportArgs) -> anyhow::Result<ExitCode> {
-    let store =
-        Store::open(&a.store).with_context(|| format!("opening store {}", a.store.display()))?;
-    let s = export_parquet(&store, &a.parquet)?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&s)?);
+fn run_export(a: ExportArgs, cx: &Cx) -> anyhow::Result<ExitCode> {
+    let (_, store) = cx.existing_store(a.store)?;
+    let bar = conventions::spinner(&format!("exporting to {}", a.parquet.display()));
+    let s = export_parquet(&store, &a.parquet);
+    conventions::finish(bar);
+    let s = s?;
+    if cx.console.json {
+        cx.console.print_json(&s)?;
     } else {
         println!(
             "{} rows, {} bytes, {} files under {}",
@@ -616,8 +634,8 @@ fn run_export(a: ExportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_bench(a: BenchArgs) -> anyhow::Result<ExitCode> {
-    let args = warden_attribution::bench::BenchArgs {
+fn run_bench(a: BenchArgs, cx: &Cx) -> anyhow::Result<ExitCode> {
+    let args = bench::BenchArgs {
         dir: a.dir,
         pba_intervals: a.pba_intervals,
         session_intervals: a.session_intervals,
@@ -626,13 +644,15 @@ fn run_bench(a: BenchArgs) -> anyhow::Result<ExitCode> {
         duckdb_lookups: a.duckdb_lookups,
         zgrep_lookups: a.zgrep_lookups,
     };
-    let report = warden_attribution::bench::run(&args, &mut |v| eprintln!("{v}"))
+    let report = bench::run(&args, &mut |v| cx.console.note(&v.to_string()))
         .map_err(|e| anyhow::anyhow!("benchmark: {e}"))?;
-    println!("{}", serde_json::to_string_pretty(&report)?);
+    // The report is JSON whether or not --json is given: it is read by scripts and notes.
+    cx.console.print_json(&report)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_prune(a: PruneArgs) -> anyhow::Result<ExitCode> {
+fn run_prune(a: PruneArgs, cx: &Cx) -> anyhow::Result<ExitCode> {
+    let (dir, _) = cx.existing_store(a.store)?;
     let day = match (a.keep, a.before) {
         (_, Some(d)) => d,
         (Some(k), None) => {
@@ -642,7 +662,16 @@ fn run_prune(a: PruneArgs) -> anyhow::Result<ExitCode> {
         }
         (None, None) => bail!("give --keep (e.g. 180d) or --before YYYY-MM-DD"),
     };
-    let out = drop_partitions_before(&a.store, &day)?;
+    let out = drop_partitions_before(&dir, &day)?;
+    if cx.console.json {
+        cx.console.print_json(&serde_json::json!({
+            "before": day,
+            "days": out.days,
+            "segments": out.segments,
+            "intervals": out.rows,
+        }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "dropped {} day(s), {} segment(s), {} interval(s) before {day}",
         out.days.len(),

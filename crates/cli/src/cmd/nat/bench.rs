@@ -1,5 +1,7 @@
 //! The CGN attribution benchmark (docs/benchmarks.md, "CGN attribution"), run by
-//! `cargo bench -p warden-attribution --bench nat_store` and by `warden nat bench`.
+//! `warden nat bench` and by `cargo bench -p warden-attribution --bench nat_store` (which
+//! includes this file). It lives beside the command, not in the library: it shells out, reads
+//! `/proc` and measures the machine, none of which belongs in `warden-attribution`'s API.
 //!
 //! Phases, each on generated data so it runs anywhere:
 //! 1. import of Juniper port-block logs (text file) — lines/s on one core;
@@ -12,17 +14,17 @@
 //! Peak memory is the process's `VmHWM` after each import phase. Build with `--release`.
 //! It shells out to `python3` (DuckDB) and `zgrep` for the comparison phases and skips a phase
 //! whose tool is missing, saying so in the report.
-use crate::generator::{GenConfig, Kind, Scheme, SplitMix, generate, simulate};
-use crate::import::{ImportOptions, Input, VendorParser, import};
-use crate::natlog::pair::{EndKind, LineRef, NatInterval, RecordKind, StartKind};
-use crate::natlog::{ParseContext, Vendor};
-use crate::resolve::{Query, resolve};
-use crate::store::{ImportTxn, Store};
 use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use warden_attribution::generator::{GenConfig, Kind, Scheme, SplitMix, generate, simulate};
+use warden_attribution::import::{ImportOptions, Input, VendorParser, import};
+use warden_attribution::natlog::pair::{EndKind, LineRef, NatInterval, RecordKind, StartKind};
+use warden_attribution::natlog::{ParseContext, Vendor};
+use warden_attribution::resolve::{Query, resolve};
+use warden_attribution::store::{ImportTxn, NatStore};
 
 /// Any error of the benchmark (it is a measuring tool, not a library API).
 pub type BenchError = Box<dyn std::error::Error + Send + Sync>;
@@ -102,7 +104,7 @@ fn import_timed(
     )?;
     let secs = t.elapsed().as_secs_f64();
     let cpu = cpu_seconds().zip(cpu0).map(|(b, a)| b - a);
-    let st = Store::open(store)?;
+    let st = NatStore::open(store)?;
     let out = serde_json::json!({
         "phase": label,
         "lines": s.lines,
@@ -169,7 +171,7 @@ pub fn import_stdin(dir: &Path) -> Result<serde_json::Value, BenchError> {
     )?;
     let secs = t.elapsed().as_secs_f64();
     let cpu = cpu_seconds().zip(cpu0).map(|(b, a)| b - a);
-    let st = Store::open(dir)?;
+    let st = NatStore::open(dir)?;
     let raw_bytes: u64 = std::fs::read_dir(dir.join("raw"))
         .map(|rd| {
             rd.filter_map(|e| e.ok()?.metadata().ok())
@@ -355,7 +357,7 @@ pub fn run(
     txn.add(&mut batch)?;
     txn.commit()?;
     let build_s = t.elapsed().as_secs_f64();
-    let store = Store::open(&store_dir)?;
+    let store = NatStore::open(&store_dir)?;
     let rows = store.rows();
     // Warm-up pass, then the timed pass.
     let queries: Vec<Query> = samples
@@ -414,7 +416,7 @@ pub fn run(
     if a.duckdb_lookups > 0 {
         let pq = a.dir.join("parquet");
         let t = Instant::now();
-        let ex = crate::export::export_parquet(&store, &pq)?;
+        let ex = warden_attribution::export::export_parquet(&store, &pq)?;
         let export_s = t.elapsed().as_secs_f64();
         let qfile = a.dir.join("queries.tsv");
         let mut f = BufWriter::new(std::fs::File::create(&qfile)?);
@@ -496,7 +498,7 @@ print(lat[len(lat)//2], lat[min(len(lat)-1, int(len(lat)*0.99))], duckdb.__versi
             ))
             .status()?;
         if st.success() {
-            let sess_store = Store::open(&a.dir.join("store-sess"))?;
+            let sess_store = NatStore::open(&a.dir.join("store-sess"))?;
             let mut lat = Vec::new();
             let mut rng = SplitMix::new(9);
             let seg_rows: Vec<NatInterval> = sess_store
