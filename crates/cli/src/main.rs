@@ -32,6 +32,8 @@ enum Command {
     Inventory(cmd::inventory::Args),
     /// Import reports from an existing abuse mailbox (Maildir or IMAP) into the desk.
     Import(cmd::import::Args),
+    /// Shadowserver schema: compare a newer schema file with the shipped one.
+    Shadowserver(cmd::shadowserver::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args),
         Command::Inventory(args) => cmd::inventory::run(args),
         Command::Import(args) => cmd::import::run(args),
+        Command::Shadowserver(args) => cmd::shadowserver::run(args),
     };
     match result {
         Ok(code) => code,
