@@ -39,6 +39,8 @@ enum Command {
     Inventory(cmd::inventory::Args),
     /// Import reports from an existing abuse mailbox (Maildir or IMAP) into the desk.
     Import(cmd::import::Args),
+    /// Shadowserver schema: compare a newer schema file with the shipped one.
+    Shadowserver(cmd::shadowserver::Args),
     /// The configuration file: validate it without starting.
     Config(cmd::config::Args),
     /// Every command and its arguments, for tests that hold each command to the conventions.
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args, console),
         Command::Inventory(args) => cmd::inventory::run(args, console),
         Command::Import(args) => cmd::import::run(args, console),
+        Command::Shadowserver(args) => cmd::shadowserver::run(args, console),
         Command::Config(args) => cmd::config::run(args, console),
         Command::Commands => cmd::commands::run::<Cli>(console),
     };

@@ -311,6 +311,11 @@ fn case(path: &str) -> Option<Case> {
                 &missing,
             ])),
         },
+        "shadowserver schema" => Case {
+            // The shipped schema compared with itself: the same types, exit 0.
+            good: vec![(args(&[&repo("reports/data/shadowserver-schema.json")]), 0)],
+            missing: Some(args(&[&missing])),
+        },
         "config check" => Case {
             good: vec![
                 (args(&[&"--config", &fx.good_config]), 0),

@@ -11,12 +11,16 @@
 
 pub mod container;
 pub mod error;
+pub mod failed_part;
 pub mod formats;
 pub mod limits;
 pub mod record;
 pub mod registry;
 
 pub use error::{ParseError, ParseErrorKind};
+pub use failed_part::FailedPart;
 pub use limits::Limits;
 pub use record::Record;
-pub use registry::{Format, detect, parse, parse_with};
+pub use registry::{
+    Format, ParseOptions, detect, parse, parse_named, parse_with, parse_with_options,
+};

@@ -6,6 +6,7 @@
 //! last).
 
 use crate::formats;
+use crate::formats::shadowserver::{self, Mapping};
 use crate::{Limits, ParseError, ParseErrorKind, Record};
 
 /// A registered report format.
@@ -54,8 +55,74 @@ pub fn parse(input: &[u8]) -> Result<Vec<Record>, ParseError> {
     parse_with(input, &Limits::default())
 }
 
-/// Parses one input: checks the size limit, detects the format and runs its parser.
-pub fn parse_with(input: &[u8], limits: &Limits) -> Result<Vec<Record>, ParseError> {
+/// What a caller may know about an input beyond its bytes, and the Shadowserver mapping to use.
+///
+/// The file name matters for Shadowserver feeds: `2026-03-24-scan_imap-….csv` and
+/// `…-scan_pop3-….csv` have identical columns, and only the name tells them apart. Zip members
+/// and mail attachments carry their own names, which [`parse_with_options`] passes on.
+#[derive(Debug, Clone, Copy)]
+pub struct ParseOptions<'a> {
+    /// Size and depth limits.
+    pub limits: &'a Limits,
+    /// The input's file name (a path is fine), when known.
+    pub file_name: Option<&'a str>,
+    /// The Shadowserver mapping: [`Mapping::builtin`], or one built over a newer schema file
+    /// with [`Mapping::with_schema`] (`[reports] shadowserver_schema = FILE`).
+    pub shadowserver: &'a Mapping,
+}
+
+impl<'a> ParseOptions<'a> {
+    /// Options with the built-in Shadowserver mapping and no file name.
+    pub fn new(limits: &'a Limits) -> Self {
+        Self {
+            limits,
+            file_name: None,
+            shadowserver: Mapping::builtin(),
+        }
+    }
+
+    /// The same options for an input named `name`.
+    pub fn named(self, name: Option<&'a str>) -> Self {
+        Self {
+            file_name: name,
+            ..self
+        }
+    }
+}
+
+/// Parses one input named `file_name` with default [`Limits`] and the built-in mapping.
+pub fn parse_named(input: &[u8], file_name: Option<&str>) -> Result<Vec<Record>, ParseError> {
+    let limits = Limits::default();
+    parse_with_options(input, &ParseOptions::new(&limits).named(file_name))
+}
+
+/// Parses one input with what the caller knows about it: a Shadowserver file name decides the
+/// format and the report type before any sniffing, containers hand their members' names on,
+/// and Shadowserver inputs use `options.shadowserver`.
+pub fn parse_with_options(
+    input: &[u8],
+    options: &ParseOptions<'_>,
+) -> Result<Vec<Record>, ParseError> {
+    let limits = options.limits;
+    check_size(input, limits)?;
+    let named_feed = options
+        .file_name
+        .and_then(shadowserver::type_from_file_name)
+        .is_some();
+    if named_feed && formats::compressed::Container::detect(input).is_none() {
+        return shadowserver::parse_in(input, options.file_name, options.shadowserver, limits);
+    }
+    let format = detect(input).ok_or_else(unknown_format)?;
+    match format.name {
+        "compressed" => formats::compressed::parse_with_options(input, options),
+        "shadowserver" => {
+            shadowserver::parse_in(input, options.file_name, options.shadowserver, limits)
+        }
+        _ => (format.parse)(input, limits),
+    }
+}
+
+fn check_size(input: &[u8], limits: &Limits) -> Result<(), ParseError> {
     if input.len() > limits.max_input {
         return Err(ParseError::limit(
             "detect",
@@ -66,13 +133,21 @@ pub fn parse_with(input: &[u8], limits: &Limits) -> Result<Vec<Record>, ParseErr
             ),
         ));
     }
-    let format = detect(input).ok_or_else(|| {
-        ParseError::new(
-            ParseErrorKind::UnknownFormat,
-            "detect",
-            "no known report format recognised this input (not a mail, CSV feed, X-ARF JSON, \
-             DMARC or TLS-RPT report)",
-        )
-    })?;
+    Ok(())
+}
+
+fn unknown_format() -> ParseError {
+    ParseError::new(
+        ParseErrorKind::UnknownFormat,
+        "detect",
+        "no known report format recognised this input (not a mail, CSV feed, X-ARF JSON, \
+         DMARC or TLS-RPT report)",
+    )
+}
+
+/// Parses one input: checks the size limit, detects the format and runs its parser.
+pub fn parse_with(input: &[u8], limits: &Limits) -> Result<Vec<Record>, ParseError> {
+    check_size(input, limits)?;
+    let format = detect(input).ok_or_else(unknown_format)?;
     (format.parse)(input, limits)
 }

@@ -261,3 +261,86 @@ fn json_shape_is_stable() {
     assert_eq!(v["records"][0]["spf"], "fail");
     assert_eq!(v["begin"], "2025-11-20T00:00:00Z");
 }
+
+/// `mixed_case.xml`: enumerated values written `Quarantine`, `FAIL`, `Pass`, `REJECT`, `S`
+/// (Microsoft and smaller reporters); before, they were dropped or read as `none`.
+#[test]
+fn enumerated_values_without_case() {
+    let r = one("mixed_case.xml", "dmarc");
+    let pp = &r.policy_published;
+    assert_eq!(pp.p, Some(Policy::Quarantine));
+    assert_eq!(pp.sp, Some(Policy::Reject));
+    assert_eq!(pp.adkim, Some(Alignment::Strict));
+    assert_eq!(pp.pct, Some(50));
+    let rec = &r.records[0];
+    assert_eq!(rec.disposition, Some(Disposition::Quarantine));
+    assert_eq!(rec.dkim, Some(Verdict::Fail));
+    assert_eq!(rec.spf, Some(Verdict::Pass));
+    // `<result>Fail</result>` in auth_results: mail-auth alone reads it as "none".
+    assert_eq!(rec.dkim_results[0].result, "fail");
+    assert_eq!(rec.spf_results[0].result, "fail");
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+}
+
+/// `pct` is output where the reporter gives it (Google and Outlook samples publish it), and
+/// absent where it does not (Yahoo sample).
+#[test]
+fn pct_is_output() {
+    assert_eq!(one("outlook.xml", "dmarc").policy_published.pct, Some(100));
+    assert_eq!(one("yahoo.xml", "dmarc").policy_published.pct, None);
+    let json = serde_json::to_value(one("outlook.xml", "dmarc")).unwrap();
+    assert_eq!(json["policy_published"]["pct"], 100);
+}
+
+/// DMARCbis fields: `np`, `testing`, `discovery_method`, `generator`.
+#[test]
+fn dmarcbis_fields_are_output() {
+    let r = one("dmarcbis.xml", "dmarc");
+    let json = serde_json::to_value(&r).unwrap();
+    let pp = &json["policy_published"];
+    assert!(pp.get("np").is_some(), "{pp}");
+    assert!(pp.get("testing").is_some(), "{pp}");
+    assert!(pp.get("discovery_method").is_some(), "{pp}");
+}
+
+/// `latin1_org_name.xml`: one Latin-1 byte (`é`) in `org_name`; before, the whole report was
+/// refused with "unexpected EOF". Now it is read, with a warning.
+#[test]
+fn invalid_utf8_is_tolerated_with_a_warning() {
+    let r = one("latin1_org_name.xml", "dmarc");
+    assert!(r.org_name.starts_with("Messagerie Soci"), "{}", r.org_name);
+    assert_eq!(r.records.len(), one("outlook.xml", "dmarc").records.len());
+    assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+    assert!(r.warnings[0].contains("UTF-8"), "{:?}", r.warnings);
+}
+
+/// `trailing_crlf.xml.gz`: a complete gzip member followed by a CRLF a mail gateway added;
+/// before, "corrupt". Now the report is read and the stray bytes noted.
+#[test]
+fn trailing_bytes_after_gzip_are_ignored_with_a_note() {
+    let r = one("trailing_crlf.xml.gz", "compressed");
+    assert_eq!(r.org_name, "Enterprise Outlook");
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("2 byte(s) after the end of the gzip data")),
+        "{:?}",
+        r.warnings
+    );
+}
+
+/// `mailed_one_corrupt.eml`: two gzip attachments, the second damaged in transit. The first
+/// report is still read; the second is a failed part naming the attachment and the reason.
+#[test]
+fn one_corrupt_attachment_does_not_sink_the_other() {
+    let input = sample("mailed_one_corrupt.eml");
+    let recs = warden_reports::parse(&input).unwrap();
+    assert_eq!(recs.len(), 2, "{recs:?}");
+    let Record::Dmarc(d) = &recs[0] else {
+        panic!("{:?}", recs[0]);
+    };
+    assert_eq!(d.policy_published.domain, "example.org");
+    let (part, reason) = warden_reports::FailedPart::from_record(&recs[1]).unwrap();
+    assert!(part.contains("example.net"), "{part}");
+    assert!(!reason.is_empty());
+}

@@ -183,3 +183,30 @@ fn truncated_is_a_clear_error() {
     assert_eq!((e.format, e.kind), ("tlsrpt", ParseErrorKind::Malformed));
     assert!(e.message.contains("RFC 8460"), "{e}");
 }
+
+/// `mx_host_string.json`: `mx-host` as a string, `policy-type` `STS` and a capitalised
+/// `result-type` (seen from several senders); before, the report was refused.
+#[test]
+fn mx_host_string_and_enumerated_case() {
+    let r = one("mx_host_string.json", "tlsrpt");
+    let p = &r.policies[0];
+    assert_eq!(p.mx_hosts, ["*.example.org"]);
+    assert_eq!(p.policy_type, PolicyType::Sts);
+    assert_eq!(p.failures[0].result_type, "certificate-host-mismatch");
+    assert_eq!(r.warnings.len(), 2, "{:?}", r.warnings);
+    // The regular sample needs no repair and says nothing.
+    assert!(one("microsoft.json", "tlsrpt").warnings.is_empty());
+}
+
+/// `latin1_org_name.json`: a Latin-1 byte in `organization-name`: read, with a warning.
+#[test]
+fn invalid_utf8_is_tolerated_with_a_warning() {
+    let r = one("latin1_org_name.json", "tlsrpt");
+    assert!(
+        r.organization_name.as_deref().unwrap().starts_with("Soci"),
+        "{:?}",
+        r.organization_name
+    );
+    assert_eq!(r.policies.len(), 1);
+    assert!(r.warnings[0].contains("UTF-8"), "{:?}", r.warnings);
+}

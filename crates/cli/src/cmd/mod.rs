@@ -8,3 +8,4 @@ pub mod inventory;
 pub mod nat;
 pub mod parse;
 pub mod serve;
+pub mod shadowserver;

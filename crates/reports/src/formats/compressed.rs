@@ -69,6 +69,9 @@ pub struct Member {
     pub name: Option<String>,
     /// The uncompressed bytes.
     pub data: Vec<u8>,
+    /// Something tolerated while unpacking it (bytes after the gzip data), for the records'
+    /// warnings.
+    pub note: Option<String>,
 }
 
 fn sniff(input: &[u8]) -> u8 {
@@ -82,27 +85,79 @@ fn sniff(input: &[u8]) -> u8 {
 
 /// Unpacks `input` and parses every member through the registry, within `limits`.
 fn parse(input: &[u8], limits: &Limits) -> Result<Vec<Record>, ParseError> {
+    parse_with_options(input, &crate::ParseOptions::new(limits))
+}
+
+/// Unpacks `input` and parses every member through the registry, passing the member's name on
+/// (a Shadowserver zip's CSVs are named `2026-03-24-<type>-….csv`). A member that fails does
+/// not sink the others: it becomes a [`crate::FailedPart`] record in its place. Only when every
+/// member fails is the container an error (the first member's).
+pub fn parse_with_options(
+    input: &[u8],
+    options: &crate::ParseOptions<'_>,
+) -> Result<Vec<Record>, ParseError> {
+    let limits = options.limits;
     let members = unpack(input, limits)?;
     let used: usize = members.iter().map(|m| m.data.len()).sum();
     let inner = inner_limits(limits, used)?;
+    // A gzip member without FNAME is the outer file minus `.gz`.
+    let outer = options
+        .file_name
+        .map(|n| n.strip_suffix(".gz").unwrap_or(n));
     let mut out = Vec::new();
+    let mut failed = Vec::new();
+    let mut good = 0usize;
     for m in &members {
-        let mut records = crate::registry::parse_with(&m.data, &inner).map_err(|e| {
-            let what = m.name.as_deref().unwrap_or("the compressed content");
-            ParseError::new(e.kind, e.format, format!("in {what}: {}", e.message))
-        })?;
-        if out.len() + records.len() > limits.max_records {
-            return Err(ParseError::limit(
-                NAME,
-                format!(
-                    "more than {} records from one container",
-                    limits.max_records
-                ),
-            ));
+        let name = m.name.as_deref().or(outer);
+        let member_options = crate::ParseOptions {
+            limits: &inner,
+            file_name: name,
+            shadowserver: options.shadowserver,
+        };
+        match crate::registry::parse_with_options(&m.data, &member_options) {
+            Ok(mut records) => {
+                good += 1;
+                if let Some(note) = &m.note {
+                    for r in &mut records {
+                        add_warning(r, note);
+                    }
+                }
+                if out.len() + records.len() > limits.max_records {
+                    return Err(ParseError::limit(
+                        NAME,
+                        format!(
+                            "more than {} records from one container",
+                            limits.max_records
+                        ),
+                    ));
+                }
+                out.append(&mut records);
+            }
+            Err(e) => {
+                let what = name.unwrap_or("the compressed content");
+                failed.push(crate::FailedPart {
+                    part: what.to_owned(),
+                    error: ParseError::new(e.kind, e.format, format!("in {what}: {}", e.message)),
+                });
+            }
         }
-        out.append(&mut records);
     }
-    Ok(out)
+    debug_assert!(good > 0 || out.is_empty());
+    finish_parts(input, out, failed, || {
+        ParseError::missing(NAME, "the container holds no report")
+    })
+}
+
+/// Puts a container note on a record: DMARC and TLS reports carry `warnings`, events
+/// `extra.container_note`.
+fn add_warning(record: &mut Record, note: &str) {
+    match record {
+        Record::Dmarc(d) => d.warnings.push(note.to_owned()),
+        Record::TlsRpt(t) => t.warnings.push(note.to_owned()),
+        Record::Event(e) => {
+            e.extra.insert("container_note".to_owned(), note.to_owned());
+        }
+    }
 }
 
 /// The limits for content found inside a container: one level less of depth, the decompression
@@ -141,10 +196,7 @@ pub fn unpack(input: &[u8], limits: &Limits) -> Result<Vec<Member>, ParseError> 
         ));
     }
     match Container::detect(input) {
-        Some(Container::Gzip) => {
-            let (name, data) = gunzip(input, limits.max_decompressed)?;
-            Ok(vec![Member { name, data }])
-        }
+        Some(Container::Gzip) => Ok(vec![gunzip_noted(input, limits.max_decompressed)?]),
         Some(Container::Zip) => unzip(input, limits.max_decompressed),
         None => Err(ParseError::malformed(
             NAME,
@@ -156,13 +208,53 @@ pub fn unpack(input: &[u8], limits: &Limits) -> Result<Vec<Member>, ParseError> 
 /// Decompresses a gzip stream (all concatenated members, as RFC 1952 §2.2 allows) into at most
 /// `max_out` bytes. Returns the first member's original file name (FNAME) when present.
 pub fn gunzip(input: &[u8], max_out: usize) -> Result<(Option<String>, Vec<u8>), ParseError> {
-    let mut dec = flate2::read::MultiGzDecoder::new(input);
-    let data = read_bounded(&mut dec, max_out, "gzip")?;
-    let name = dec
-        .header()
-        .and_then(|h| h.filename())
-        .map(|n| String::from_utf8_lossy(n).into_owned());
-    Ok((name, data))
+    gunzip_noted(input, max_out).map(|m| (m.name, m.data))
+}
+
+/// [`gunzip`], tolerating bytes after the last complete member: mail gateways and web forms
+/// append a CRLF or padding to `.gz` attachments, and the report inside is whole. Such bytes are
+/// ignored and [`Member::note`] says so. Bytes that start like another member but are broken
+/// are still an error.
+pub fn gunzip_noted(input: &[u8], max_out: usize) -> Result<Member, ParseError> {
+    let mut rest = input;
+    let mut data = Vec::new();
+    let mut name = None;
+    let mut first = true;
+    loop {
+        let mut dec = flate2::bufread::GzDecoder::new(rest);
+        let piece = read_bounded(&mut dec, max_out.saturating_sub(data.len()), "gzip")?;
+        if first {
+            name = dec
+                .header()
+                .and_then(|h| h.filename())
+                .map(|n| String::from_utf8_lossy(n).into_owned());
+            first = false;
+        }
+        if data.is_empty() {
+            data = piece;
+        } else {
+            data.extend_from_slice(&piece);
+        }
+        rest = dec.into_inner();
+        if rest.is_empty() {
+            return Ok(Member {
+                name,
+                data,
+                note: None,
+            });
+        }
+        if !rest.starts_with(GZIP_MAGIC) {
+            let note = format!(
+                "{} byte(s) after the end of the gzip data were ignored",
+                rest.len()
+            );
+            return Ok(Member {
+                name,
+                data,
+                note: Some(note),
+            });
+        }
+    }
 }
 
 /// Unpacks every file of a zip archive; directories and macOS resource forks (`__MACOSX/`) are
@@ -204,6 +296,7 @@ pub fn unzip(input: &[u8], max_total: usize) -> Result<Vec<Member>, ParseError> 
         members.push(Member {
             name: Some(name),
             data,
+            note: None,
         });
     }
     if members.is_empty() {
@@ -249,8 +342,10 @@ pub fn read_bounded(reader: &mut impl Read, max: usize, what: &str) -> Result<Ve
 }
 /// Parses every attachment of a report mail that starts with `opening` (`<` for DMARC XML, `{`
 /// for TLS-RPT JSON) with `parse_one`. Reporters batch several reports in one mail, so each
-/// becomes a record; when none parses, the last attachment's error (named) is returned, or
-/// `none_attached` when there was nothing of that kind.
+/// becomes a record, and an attachment that fails (corrupt gzip, broken XML) does not sink the
+/// others: it becomes a [`crate::FailedPart`] record naming it and the reason. When none parses,
+/// the first failure (named) is returned, or `none_attached` when there was nothing of that
+/// kind.
 pub(crate) fn parse_attached_reports(
     input: &[u8],
     limits: &Limits,
@@ -260,8 +355,9 @@ pub(crate) fn parse_attached_reports(
     none_attached: &str,
 ) -> Result<Vec<Record>, ParseError> {
     let mut out = Vec::new();
-    let mut last_err = None;
-    for m in mail_attachments(input, limits)? {
+    let attached = mail_attachments(input, limits)?;
+    let mut failed = attached.failed;
+    for m in attached.members {
         if super::dmarc::skip_bom_ws(&m.data).first() != Some(&opening) {
             continue;
         }
@@ -269,26 +365,54 @@ pub(crate) fn parse_attached_reports(
             Ok(r) => out.push(r),
             Err(e) => {
                 let what = m.name.unwrap_or_else(|| "the attachment".into());
-                last_err = Some(ParseError::new(
-                    e.kind,
-                    format,
-                    format!("{what}: {}", e.message),
-                ));
+                failed.push(crate::FailedPart {
+                    error: ParseError::new(e.kind, format, format!("{what}: {}", e.message)),
+                    part: what,
+                });
             }
         }
     }
-    match (out.is_empty(), last_err) {
-        (false, _) => Ok(out),
-        (true, Some(e)) => Err(e),
-        (true, None) => Err(ParseError::missing(format, none_attached)),
+    finish_parts(input, out, failed, || {
+        ParseError::missing(format, none_attached)
+    })
+}
+
+/// The records of a multi-part input: the good parts' records followed by one
+/// [`crate::FailedPart`] record per bad part; when no part was good, the first failure, or
+/// `nothing` when there was no part at all.
+pub(crate) fn finish_parts(
+    input: &[u8],
+    mut out: Vec<Record>,
+    failed: Vec<crate::FailedPart>,
+    nothing: impl FnOnce() -> ParseError,
+) -> Result<Vec<Record>, ParseError> {
+    if out.is_empty() {
+        return Err(failed.into_iter().next().map_or_else(nothing, |f| f.error));
     }
+    if !failed.is_empty() {
+        let sha = warden_model::sha256_hex(input);
+        out.extend(failed.into_iter().map(|f| f.into_record(&sha)));
+    }
+    Ok(out)
+}
+
+/// A mail's report attachments: the ones unpacked, and the ones that could not be.
+#[derive(Debug, Default)]
+pub struct Attachments {
+    /// Attachments (and members of packed attachments) that were read.
+    pub members: Vec<Member>,
+    /// Packed attachments that could not be unpacked, with the reason.
+    pub failed: Vec<crate::FailedPart>,
 }
 
 /// The attachments of a mail that look like a packed or plain report (`.xml`, `.json`, `.csv`,
 /// `.gz`, `.zip`, or the matching media types), unpacked, within `limits`. This is how DMARC and
 /// TLS-RPT reports usually travel (RFC 7489 §7.2.1.1, RFC 8460 §5.3): a mail is the third
 /// container. Costs one level of depth for the mail and one per compressed attachment.
-pub fn mail_attachments(input: &[u8], limits: &Limits) -> Result<Vec<Member>, ParseError> {
+/// A packed attachment that cannot be unpacked (a corrupt zip beside a good one) is listed in
+/// [`Attachments::failed`] rather than failing the mail; a mail that is not readable at all, or
+/// over a limit, is an error.
+pub fn mail_attachments(input: &[u8], limits: &Limits) -> Result<Attachments, ParseError> {
     use mail_parser::{MimeHeaders, PartType};
 
     if input.len() > limits.max_input {
@@ -305,6 +429,7 @@ pub fn mail_attachments(input: &[u8], limits: &Limits) -> Result<Vec<Member>, Pa
     let msg = super::mail::parse_mime(input)
         .ok_or_else(|| ParseError::malformed(NAME, "not a readable mail message"))?;
     let mut out = Vec::new();
+    let mut failed = Vec::new();
     let mut used = 0usize;
     for part in msg.parts.iter().take(MAX_ZIP_ENTRIES) {
         let body: &[u8] = match &part.body {
@@ -337,21 +462,41 @@ pub fn mail_attachments(input: &[u8], limits: &Limits) -> Result<Vec<Member>, Pa
             ..inner
         };
         if packed {
-            for m in unpack(body, &budget)? {
+            let members = match unpack(body, &budget) {
+                Ok(members) => members,
+                // Over the shared budget: the mail as a whole is too big, not one bad part.
+                Err(e) if e.kind == ParseErrorKind::LimitExceeded => return Err(e),
+                Err(e) => {
+                    let what = name
+                        .clone()
+                        .unwrap_or_else(|| format!("attachment {ctype}"));
+                    failed.push(crate::FailedPart {
+                        error: ParseError::new(e.kind, e.format, format!("{what}: {}", e.message)),
+                        part: what,
+                    });
+                    continue;
+                }
+            };
+            for m in members {
                 used += m.data.len();
                 out.push(Member {
                     name: m.name.or_else(|| name.clone()),
                     data: m.data,
+                    note: m.note,
                 });
             }
         } else {
             out.push(Member {
                 name: name.clone(),
                 data: body.to_vec(),
+                note: None,
             });
         }
     }
-    Ok(out)
+    Ok(Attachments {
+        members: out,
+        failed,
+    })
 }
 
 #[cfg(test)]

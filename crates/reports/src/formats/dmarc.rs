@@ -52,6 +52,13 @@ pub struct DmarcReport {
     /// Errors the reporter says it had while producing the report.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// `report_metadata/generator` (DMARCbis): the software that wrote the report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generator: Option<String>,
+    /// What Warden had to tolerate to read the report (invalid UTF-8 replaced, trailing bytes
+    /// after the gzip data), so a reader knows the report was not clean.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// The DMARC record the reporter found for the domain.
     pub policy_published: PolicyPublished,
     /// One row per (source IP, identifiers, results) group.
@@ -82,6 +89,13 @@ pub struct PolicyPublished {
     pub np: Option<Policy>,
     /// `t=y` (DMARCbis testing mode), replacing `pct` below 100.
     pub testing: bool,
+    /// `pct` (RFC 7489): the share of failing mail the policy applies to. Gone in DMARCbis but
+    /// still published by most domains, and `pct=0` is how many of them "test".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pct: Option<u8>,
+    /// `discovery_method` (DMARCbis): how the receiver found the policy, `psl` or `treewalk`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discovery_method: Option<&'static str>,
     /// `fo`: failure reporting options.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fo: Option<String>,
@@ -189,6 +203,9 @@ pub struct DkimResult {
     pub selector: Option<String>,
     /// RFC 8601 result word: `pass`, `fail`, `none`, `neutral`, `policy`, `temperror`, `permerror`.
     pub result: &'static str,
+    /// `human_result`: the receiver's own words for the result, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub human_result: Option<String>,
 }
 
 /// One SPF check's result.
@@ -201,6 +218,9 @@ pub struct SpfResult {
     pub scope: Option<&'static str>,
     /// RFC 7208 result word: `pass`, `fail`, `softfail`, `neutral`, `none`, `temperror`, `permerror`.
     pub result: &'static str,
+    /// `human_result`: the receiver's own words for the result, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub human_result: Option<String>,
 }
 
 /// Scores `input` as a DMARC report: XML with a `<feedback>` root (95), or a mail whose subject
@@ -272,7 +292,8 @@ pub fn parse_xml(xml: &[u8], limits: &Limits) -> Result<DmarcReport, ParseError>
             format!("report XML is {} bytes, over the limit", xml.len()),
         ));
     }
-    let r = ma::Report::parse_xml(skip_bom_ws(xml))
+    let prepared = super::dmarc_prepare::prepare(xml);
+    let r = ma::Report::parse_xml(skip_bom_ws(&prepared.xml))
         .map_err(|e| ParseError::malformed(NAME, format!("not a DMARC aggregate report: {e}")))?;
     if r.record.len() > limits.max_records {
         return Err(ParseError::limit(
@@ -284,7 +305,10 @@ pub fn parse_xml(xml: &[u8], limits: &Limits) -> Result<DmarcReport, ParseError>
             ),
         ));
     }
-    Ok(convert(r))
+    let mut report = convert(r);
+    report.policy_published.pct = prepared.pct;
+    report.warnings = prepared.warnings;
+    Ok(report)
 }
 
 /// Maps mail-auth's report onto ours, moving strings rather than copying them.
@@ -300,6 +324,8 @@ fn convert(r: ma::Report) -> DmarcReport {
         begin: epoch(md.date_range.begin),
         end: epoch(md.date_range.end),
         errors: md.error,
+        generator: md.generator.and_then(non_empty),
+        warnings: Vec::new(),
         message_count: records.iter().map(|r| u64::from(r.count)).sum(),
         policy_published: PolicyPublished {
             domain: pp.domain,
@@ -309,6 +335,12 @@ fn convert(r: ma::Report) -> DmarcReport {
             sp: policy(pp.sp),
             np: policy(pp.np),
             testing: pp.testing,
+            pct: None,
+            discovery_method: match pp.discovery_method {
+                ma::Discovery::Psl => Some("psl"),
+                ma::Discovery::Treewalk => Some("treewalk"),
+                ma::Discovery::Unspecified => None,
+            },
             fo: pp.fo,
         },
         records,
@@ -362,6 +394,7 @@ fn convert_record(rec: ma::Record) -> DmarcRecord {
                     ma::DkimResult::TempError => "temperror",
                     ma::DkimResult::PermError => "permerror",
                 },
+                human_result: d.human_result.and_then(non_empty),
             })
             .collect(),
         spf_results: rec
@@ -384,6 +417,7 @@ fn convert_record(rec: ma::Record) -> DmarcRecord {
                     ma::SpfResult::TempError => "temperror",
                     ma::SpfResult::PermError => "permerror",
                 },
+                human_result: s.human_result.and_then(non_empty),
             })
             .collect(),
     }

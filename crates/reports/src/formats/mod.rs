@@ -5,6 +5,7 @@ pub mod arf;
 pub mod compressed;
 pub mod datetime;
 pub mod dmarc;
+mod dmarc_prepare;
 pub mod freeform;
 pub mod mail;
 pub mod shadowserver;

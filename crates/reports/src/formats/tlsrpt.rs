@@ -48,6 +48,10 @@ pub struct TlsRptReport {
     pub total_successful: u64,
     /// Sum of failed sessions over all policies.
     pub total_failed: u64,
+    /// What Warden had to tolerate to read the report (invalid UTF-8 replaced, `mx-host` as a
+    /// string, trailing bytes after the gzip data), so a reader knows it was not clean.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// The kind of policy a sender evaluated (RFC 8460 §4.3 `policy-type`).
@@ -178,12 +182,39 @@ pub fn parse_json(json: &[u8], limits: &Limits) -> Result<TlsRptReport, ParseErr
             format!("report JSON is {} bytes, over the limit", json.len()),
         ));
     }
-    let r = ma::TlsReport::parse_json(skip_bom_ws(json)).map_err(|e| {
-        ParseError::malformed(
-            NAME,
-            format!("not an RFC 8460 TLS report: {}", describe(&e)),
-        )
-    })?;
+    let mut warnings = Vec::new();
+    let text = match std::str::from_utf8(json) {
+        Ok(t) => std::borrow::Cow::Borrowed(t),
+        Err(_) => {
+            let fixed = String::from_utf8_lossy(json);
+            warnings.push(format!(
+                "the report is not valid UTF-8: {} invalid byte sequence(s) replaced by U+FFFD",
+                fixed.matches('\u{FFFD}').count()
+            ));
+            fixed
+        }
+    };
+    let text = text.trim_start_matches('\u{feff}');
+    let not_tlsrpt =
+        |why: String| ParseError::malformed(NAME, format!("not an RFC 8460 TLS report: {why}"));
+    // mail-auth reads only the exact RFC shapes and turns an enumerated value in another case
+    // into "other" without a word, so the variants real reporters write are made regular first
+    // (TLS reports are small; the extra JSON pass is cheap).
+    let regular = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|mut v| {
+            let fixes = regularise(&mut v);
+            (!fixes.is_empty()).then_some((v, fixes))
+        });
+    let r = match regular {
+        Some((v, fixes)) => {
+            let again = serde_json::to_vec(&v).map_err(|e| not_tlsrpt(e.to_string()))?;
+            warnings.extend(fixes);
+            ma::TlsReport::parse_json(&again)
+        }
+        None => ma::TlsReport::parse_json(text.as_bytes()),
+    }
+    .map_err(|e| not_tlsrpt(describe(&e)))?;
     let failures: usize = r.policies.iter().map(|p| p.failure_details.len()).sum();
     if r.policies.len() + failures > limits.max_records {
         return Err(ParseError::limit(
@@ -195,7 +226,53 @@ pub fn parse_json(json: &[u8], limits: &Limits) -> Result<TlsRptReport, ParseErr
             ),
         ));
     }
-    Ok(convert(r))
+    let mut report = convert(r);
+    report.warnings = warnings;
+    Ok(report)
+}
+
+/// Makes a report's variant shapes regular: `mx-host` given as one string becomes a one-element
+/// array (seen from several senders; RFC 8460 §4.3 says array), and `policy-type` /
+/// `result-type` values are lower-cased (RFC 8460 §4.4 names are lower case; some senders
+/// capitalise). Returns a note per kind of change made.
+fn regularise(v: &mut serde_json::Value) -> Vec<String> {
+    use serde_json::Value;
+    let mut notes = Vec::new();
+    let Some(policies) = v.get_mut("policies").and_then(Value::as_array_mut) else {
+        return notes;
+    };
+    let (mut mx, mut case) = (false, false);
+    let lower = |val: Option<&mut Value>, case: &mut bool| {
+        if let Some(Value::String(s)) = val
+            && s.bytes().any(|b| b.is_ascii_uppercase())
+        {
+            *s = s.to_ascii_lowercase();
+            *case = true;
+        }
+    };
+    for p in policies.iter_mut() {
+        if let Some(policy) = p.get_mut("policy") {
+            if let Some(m) = policy.get_mut("mx-host")
+                && let Value::String(s) = m
+            {
+                *m = Value::Array(vec![Value::String(std::mem::take(s))]);
+                mx = true;
+            }
+            lower(policy.get_mut("policy-type"), &mut case);
+        }
+        if let Some(details) = p.get_mut("failure-details").and_then(Value::as_array_mut) {
+            for d in details {
+                lower(d.get_mut("result-type"), &mut case);
+            }
+        }
+    }
+    if mx {
+        notes.push("mx-host given as a string, read as a one-element list".to_owned());
+    }
+    if case {
+        notes.push("enumerated values in upper case, read without case".to_owned());
+    }
+    notes
 }
 
 fn describe(e: &mail_auth::report::Error) -> String {
@@ -220,6 +297,7 @@ fn convert(r: ma::TlsReport) -> TlsRptReport {
             .sum(),
         total_failed: policies.iter().map(|p| u64::from(p.failed_sessions)).sum(),
         policies,
+        warnings: Vec::new(),
     }
 }
 

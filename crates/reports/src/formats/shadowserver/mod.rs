@@ -1,8 +1,14 @@
 //! Shadowserver CSV reports, driven by a mapping (`data/shadowserver.toml`).
 //!
-//! One row becomes one event. The report type is recognised from the header row (see
-//! [`Mapping::recognise`]); its mapping says which columns hold the subject's IP, port, protocol,
-//! time, ASN, host name and URL, and which abuse class and default severity the rows get.
+//! One row becomes one event. The report type is recognised from Shadowserver's file name when
+//! the caller knows it, else from the header row (see [`Mapping::recognise_file`]); the types and
+//! their exact columns come from Shadowserver's published schema ([`schema`]), and the mapping
+//! says which columns hold the subject's IP, port, protocol, time, ASN, host name, URL and e-mail
+//! address, and which abuse class (the reviewed table) and default severity the rows get.
+//!
+//! A file whose name names a type the mapping does not know is still read: its rows become
+//! events through the default columns, class `other`, with `extra.needs_mapping` so an analyst
+//! adds the type to the table (and nothing is lost meanwhile).
 //!
 //! # Bad rows
 //!
@@ -18,15 +24,19 @@
 //!   event has `missing: ["ip", ...]`, so attribution will not act on it, and the analyst sees it.
 //! * When *every* data row is bad the file is an error, not a pile of placeholder events: that is
 //!   a mapping problem (a renamed column), and the file belongs in quarantine until it is fixed.
-//! * A header that no report type recognises is an [`ParseErrorKind::Unsupported`] error naming
-//!   the columns, so the analyst can add a `[[report]]` table and re-run.
+//! * A header that no report type recognises, in a file without a Shadowserver name, is an
+//!   [`ParseErrorKind::Unsupported`] error naming the columns, so the analyst can add a
+//!   `[[report]]` table and re-run.
 
 mod mapping;
 mod row;
+pub mod schema;
 
 pub use mapping::{
-    BUILTIN_TOML, FieldColumns, MAX_MAPPING_TEXT, Mapping, MappingError, Recognition, ReportType,
+    BUILTIN_TOML, FieldColumns, MAX_MAPPING_TEXT, Mapping, MappingError, Recognised, Recognition,
+    ReportType,
 };
+pub use schema::{Schema, SchemaDiff, SchemaError, TypeChange, type_from_file_name};
 
 use crate::registry::Format;
 use crate::{Limits, ParseError, ParseErrorKind, Record};
@@ -93,9 +103,15 @@ fn is_mailed_report(input: &[u8]) -> bool {
             .any(|n| find_ci(window, n).is_some())
 }
 
+/// Columns that can name a report's subject; a CSV with a `timestamp` and one of these is
+/// Shadowserver-shaped.
+const SUBJECT_COLUMNS: &[&str] = &["ip", "src_ip", "http_referer_ip", "dst_ip"];
+
 /// Scores a bare CSV: a header row with a `timestamp` column and an address column
-/// (`ip` or `src_ip`), recognised by the built-in mapping (90) or only CSV-shaped (40).
-fn sniff_csv(input: &[u8]) -> u8 {
+/// (`ip`, `src_ip`, ...), recognised by the built-in mapping (90) or only CSV-shaped (40).
+/// Headers of schema types without an address (compromised accounts, ransomware victims) are
+/// recognised by their exact column set.
+pub(crate) fn sniff_csv(input: &[u8]) -> u8 {
     let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
     let window = input.get(..SNIFF_WINDOW).unwrap_or(input);
     let Some(end) = window.iter().position(|&b| b == b'\n') else {
@@ -109,21 +125,36 @@ fn sniff_csv(input: &[u8]) -> u8 {
         .map(|c| norm(c.trim().trim_matches('"')))
         .collect();
     let has = |n: &str| header.iter().any(|h| h == n);
-    if !has("timestamp") || !(has("ip") || has("src_ip")) {
+    if !has("timestamp") {
         return 0;
     }
-    if Mapping::builtin().recognise(&header, None).is_some() {
-        90
-    } else {
-        40
+    let known = matches!(
+        Mapping::builtin().recognise_file(None, &header, None),
+        Recognised::Known(_)
+    );
+    match (known, SUBJECT_COLUMNS.iter().any(|c| has(c))) {
+        (true, _) => 90,
+        (false, true) => 40,
+        (false, false) => 0,
     }
 }
 
 fn parse(input: &[u8], limits: &Limits) -> Result<Vec<Record>, ParseError> {
+    parse_in(input, None, Mapping::builtin(), limits)
+}
+
+/// Parses a Shadowserver input (a CSV, or a mail carrying CSVs) with `mapping`, knowing the
+/// input's file name when the caller has it: the file name is the surest sign of the type.
+pub fn parse_in(
+    input: &[u8],
+    file_name: Option<&str>,
+    mapping: &Mapping,
+    limits: &Limits,
+) -> Result<Vec<Record>, ParseError> {
     if sniff_csv(input) == 0 && is_mailed_report(input) {
-        return parse_mailed(input, Mapping::builtin(), limits);
+        return parse_mailed(input, mapping, limits);
     }
-    parse_with_mapping(input, Mapping::builtin(), limits)
+    parse_feed(input, file_name, mapping, limits)
 }
 
 /// Parses every CSV attached to a Shadowserver mail (zips are unpacked on the way).
@@ -132,25 +163,33 @@ pub fn parse_mailed(
     mapping: &Mapping,
     limits: &Limits,
 ) -> Result<Vec<Record>, ParseError> {
-    let members = super::compressed::mail_attachments(input, limits)?;
+    let attached = super::compressed::mail_attachments(input, limits)?;
     let mut out = Vec::new();
-    let mut found = false;
-    for m in members {
-        if sniff_csv(&m.data) == 0 {
+    let mut failed = attached.failed;
+    let mut found = !failed.is_empty();
+    for m in attached.members {
+        let named = m.name.as_deref().and_then(type_from_file_name).is_some();
+        if sniff_csv(&m.data) == 0 && !named {
             continue;
         }
         found = true;
-        let mut records = parse_with_mapping(&m.data, mapping, limits).map_err(|e| {
-            let what = m.name.as_deref().unwrap_or("the attachment");
-            ParseError::new(e.kind, NAME, format!("{what}: {}", e.message))
-        })?;
-        if out.len() + records.len() > limits.max_records {
-            return Err(ParseError::limit(
-                NAME,
-                format!("more than {} records from one mail", limits.max_records),
-            ));
+        let what = m.name.as_deref().unwrap_or("the attachment");
+        match parse_feed(&m.data, m.name.as_deref(), mapping, limits) {
+            Ok(mut records) => {
+                if out.len() + records.len() > limits.max_records {
+                    return Err(ParseError::limit(
+                        NAME,
+                        format!("more than {} records from one mail", limits.max_records),
+                    ));
+                }
+                out.append(&mut records);
+            }
+            // One broken CSV does not cost the mail its other reports.
+            Err(e) => failed.push(crate::FailedPart {
+                part: what.to_owned(),
+                error: ParseError::new(e.kind, NAME, format!("{what}: {}", e.message)),
+            }),
         }
-        out.append(&mut records);
     }
     if !found {
         return Err(ParseError::missing(
@@ -159,13 +198,25 @@ pub fn parse_mailed(
              links must be fetched first)",
         ));
     }
-    Ok(out)
+    super::compressed::finish_parts(input, out, failed, || {
+        ParseError::missing(NAME, "this Shadowserver mail has no readable report CSV")
+    })
 }
 
 /// Parses a feed with `mapping` and returns records the way the registry does: rejected rows
 /// become low-confidence events in their place (see the module documentation for why).
 pub fn parse_with_mapping(
     input: &[u8],
+    mapping: &Mapping,
+    limits: &Limits,
+) -> Result<Vec<Record>, ParseError> {
+    parse_feed(input, None, mapping, limits)
+}
+
+/// [`parse_with_mapping`] for a file whose name is known (`2026-03-24-scan_rdp-….csv`).
+pub fn parse_feed(
+    input: &[u8],
+    file_name: Option<&str>,
     mapping: &Mapping,
     limits: &Limits,
 ) -> Result<Vec<Record>, ParseError> {
@@ -183,7 +234,7 @@ pub fn parse_with_mapping(
         }
     }
     let mut sink = Records(Vec::new());
-    read_feed(input, mapping, limits, &mut sink)?;
+    read_feed(input, file_name, mapping, limits, &mut sink)?;
     Ok(sink.0)
 }
 
@@ -235,9 +286,9 @@ pub fn parse_report(
         }
     }
     let mut sink = Split(Vec::new(), Vec::new());
-    let report = read_feed(input, mapping, limits, &mut sink)?;
+    let report_type = read_feed(input, None, mapping, limits, &mut sink)?;
     Ok(FeedReport {
-        report_type: report.name.clone(),
+        report_type,
         events: sink.0,
         rejected: sink.1,
     })
@@ -259,13 +310,14 @@ trait RowSink {
 }
 
 /// Reads a feed: recognises its type, then hands every data row's outcome to `sink` in file
-/// order. Returns the report type.
-fn read_feed<'m>(
+/// order. Returns the report type's name.
+fn read_feed(
     input: &[u8],
-    mapping: &'m Mapping,
+    file_name: Option<&str>,
+    mapping: &Mapping,
     limits: &Limits,
     sink: &mut dyn RowSink,
-) -> Result<&'m ReportType, ParseError> {
+) -> Result<String, ParseError> {
     if input.len() > limits.max_input {
         return Err(ParseError::limit(
             NAME,
@@ -295,10 +347,19 @@ fn read_feed<'m>(
         .iter()
         .map(|c| std::str::from_utf8(c).unwrap_or(""))
         .collect();
-    let report = mapping
-        .recognise(&header, has_first.then_some(first_cells.as_slice()))
-        .ok_or_else(|| {
-            ParseError::new(
+    let unmapped;
+    let report = match mapping.recognise_file(
+        file_name,
+        &header,
+        has_first.then_some(first_cells.as_slice()),
+    ) {
+        Recognised::Known(r) => r,
+        Recognised::UnknownName(name) => {
+            unmapped = ReportType::unmapped(name, mapping.default_fields());
+            &unmapped
+        }
+        Recognised::Nothing => {
+            return Err(ParseError::new(
                 ParseErrorKind::Unsupported,
                 NAME,
                 format!(
@@ -306,8 +367,9 @@ fn read_feed<'m>(
                      add a [[report]] table for it to the mapping and re-run",
                     header.join(", ")
                 ),
-            )
-        })?;
+            ));
+        }
+    };
     let plan = ColumnPlan::new(report, &header)
         .map_err(|m| ParseError::new(ParseErrorKind::MissingField, NAME, m))?;
 
@@ -401,7 +463,7 @@ fn read_feed<'m>(
             ),
         ));
     }
-    Ok(report)
+    Ok(report.name.clone())
 }
 
 fn next(rdr: &mut csv::Reader<&[u8]>, rec: &mut csv::ByteRecord) -> Result<bool, ParseError> {

@@ -24,6 +24,7 @@ pub(crate) struct ColumnPlan<'m> {
     asn: Option<usize>,
     hostname: Option<usize>,
     url: Option<usize>,
+    email: Option<usize>,
     severity: Option<usize>,
     tag: Option<usize>,
     keep: Vec<(usize, &'m str)>,
@@ -47,10 +48,10 @@ impl<'m> ColumnPlan<'m> {
                 f.timestamp.as_deref().unwrap_or_default().join(" or ")
             )
         })?;
-        let (ip, hostname, url) = (col(&f.ip), col(&f.hostname), col(&f.url));
-        if ip.is_none() && hostname.is_none() && url.is_none() {
+        let (ip, hostname, url, email) = (col(&f.ip), col(&f.hostname), col(&f.url), col(&f.email));
+        if ip.is_none() && hostname.is_none() && url.is_none() && email.is_none() {
             return Err(format!(
-                "report type {} names no ip, hostname or url column present in the header",
+                "report type {} names no ip, hostname, url or email column present in the header",
                 report.name
             ));
         }
@@ -68,6 +69,7 @@ impl<'m> ColumnPlan<'m> {
             asn: col(&f.asn),
             hostname,
             url,
+            email,
             severity: col(&f.severity),
             tag: col(&f.tag),
             keep,
@@ -136,8 +138,13 @@ impl<'m> ColumnPlan<'m> {
         ev.subject.domain =
             cell(self.hostname)?.map(|h| h.trim_end_matches('.').to_ascii_lowercase());
         ev.subject.url = cell(self.url)?.map(str::to_owned);
-        if ev.subject.ip.is_none() && ev.subject.domain.is_none() && ev.subject.url.is_none() {
-            return Err("no IP address, host name or URL in this row".to_owned());
+        ev.subject.email = cell(self.email)?.map(str::to_ascii_lowercase);
+        if ev.subject.ip.is_none()
+            && ev.subject.domain.is_none()
+            && ev.subject.url.is_none()
+            && ev.subject.email.is_none()
+        {
+            return Err("no IP address, host name, URL or e-mail address in this row".to_owned());
         }
         // The row's own severity wins (Shadowserver rates each finding since 2023); an unknown
         // word falls back to the report's default rather than failing the row.
@@ -154,6 +161,10 @@ impl<'m> ColumnPlan<'m> {
             if let Some(v) = cell(Some(i))? {
                 extra.insert(name.to_owned(), v.to_owned());
             }
+        }
+        if self.report.needs_mapping {
+            // Rare (a type new to the mapping), so the two strings per row do not matter.
+            extra.insert("needs_mapping".to_owned(), "true".to_owned());
         }
         ev.extra = extra;
         Ok(ev.finish())
