@@ -60,22 +60,12 @@ pub fn links(body: &str) -> Vec<String> {
         .collect()
 }
 
-/// The PostgreSQL every machine runs (trust auth).
-pub const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-/// A migrated store in a fresh PostgreSQL schema.
-pub async fn pg_store() -> warden_desk::Store {
-    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(PG_URL).await.unwrap();
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    warden_desk::Store::connect(&format!("{PG_URL}?options=-c%20search_path%3D{schema}"))
-        .await
-        .unwrap()
+/// A migrated store in a fresh PostgreSQL schema, with the schema's guard (keep it while the
+/// store is used).
+pub async fn pg_store() -> (warden_desk::Store, super::PgSchema) {
+    let schema = super::PgSchema::create("t").await;
+    let store = warden_desk::Store::connect(&schema.url()).await.unwrap();
+    (store, schema)
 }
 
 /// The same four cases as `common::desk`, on any store.
