@@ -8,6 +8,8 @@
 #  - bind9 (named): tests/message_lint.rs serves DKIM keys from a real authoritative server on
 #    loopback.
 # Idempotent: nothing is installed when every program is already present.
+# `--check`: install nothing; exit 0 when everything is present, 1 when something is missing
+# (scripts/test.sh asks this to decide whether to run the script).
 set -euo pipefail
 
 need_apt=()
@@ -16,6 +18,11 @@ command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 command -v testssl >/dev/null 2>&1 || need_apt+=(testssl.sh)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v named >/dev/null 2>&1 || [ -x /usr/sbin/named ] || need_apt+=(bind9)
+
+if [ "${1:-}" = --check ]; then
+    [ "${#need_apt[@]}" -eq 0 ]
+    exit
+fi
 
 if [ "${#need_apt[@]}" -gt 0 ]; then
     apt-get update

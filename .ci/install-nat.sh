@@ -4,7 +4,14 @@
 #    stabbing lookups over the Parquet export and compare answers with the store's;
 #  - gzip (zgrep), used by `warden nat bench` to time a grep over raw logs.
 # Idempotent: skips what is already present.
+# `--check`: install nothing; exit 0 when everything is present, 1 when something is missing
+# (scripts/test.sh asks this to decide whether to run the script).
 set -euo pipefail
+
+if [ "${1:-}" = --check ]; then
+    command -v zgrep >/dev/null 2>&1 && python3 -c 'import duckdb' >/dev/null 2>&1
+    exit
+fi
 
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
     apt-get update

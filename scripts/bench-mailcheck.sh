@@ -6,11 +6,15 @@
 # needs: bind9 + bind9-utils + checkdmarc (.ci/install-mailcheck-dns.sh), a release build
 #        (cargo build --release -p warden).
 # Prints both wall times and the ratio; leaves the JSON lines in $WORK/warden.jsonl.
+# Every peer query goes to the loopback bind9: checkdmarc gets the server and port explicitly
+# (its DNSSEC step included) and runs under the loopback guard (crates/test-support/python),
+# which refuses and reports any other address or use of the system resolver; any report fails
+# the benchmark.
 set -euo pipefail
 
 N="${1:-1000}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-WARDEN="${WARDEN:-$ROOT/target/release/warden}"
+WARDEN="${WARDEN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/warden}"
 WORK="$(mktemp -d /tmp/warden-bench-mailcheck.XXXXXX)"
 [ -x "$WARDEN" ] || { echo "build first: cargo build --release -p warden" >&2; exit 2; }
 
@@ -81,6 +85,11 @@ END=$(date +%s.%N)
 W=$(python3 -c "print(f'{$END-$START:.2f}')")
 echo "warden: $W s, exit $RC, $(wc -l < warden.jsonl) JSON lines"
 
+# The loopback guard for the Python peer (see the header).
+export PYTHONPATH="$ROOT/crates/test-support/python${PYTHONPATH:+:$PYTHONPATH}"
+export WARDEN_PEER_REPORT="$WORK/peer-report.txt"
+: > "$WARDEN_PEER_REPORT"
+
 echo "== checkdmarc (peer) on the same domains: SPF only, serial, as its CLI runs domains"
 START=$(date +%s.%N)
 python3 "$ROOT/scripts/checkdmarc-spf-counts.py" --port "$PORT" -f domains.txt > checkdmarc-spf.jsonl
@@ -95,4 +104,9 @@ END=$(date +%s.%N)
 F=$(python3 -c "print(f'{$END-$START:.2f}')")
 echo "checkdmarc full: $F s"
 python3 -c "print(f'ratio checkdmarc-full / warden = {$F/$W:.1f}x; target 20 s -> warden at {$W/20:.2f} of target')"
+if [ -s "$WARDEN_PEER_REPORT" ]; then
+    echo "checkdmarc left loopback or used the system resolver:" >&2
+    sort -u "$WARDEN_PEER_REPORT" >&2
+    exit 1
+fi
 echo "work dir: $WORK"

@@ -7,15 +7,24 @@ scripts/bench-mailcheck.sh (the peer's time on the benchmark domains).
 
 usage: checkdmarc-spf-counts.py --server IP --port PORT [--full] DOMAIN... | -f FILE
   --full   run checkdmarc's whole domain check (check_domains) instead of SPF only
+
+Every DNS question goes to SERVER:PORT only. Run it with PYTHONPATH=crates/test-support/python
+(the loopback guard) to have any other address or the system resolver refused and reported.
 """
 import argparse
 import json
 import re
 import sys
 
+import dns.nameserver
 import dns.resolver
 import checkdmarc
 import checkdmarc.spf as spf
+
+
+def loopback_nameserver(server, port):
+    # A nameserver with its port (a bare address would mean port 53).
+    return dns.nameserver.Do53Nameserver(server, port)
 
 
 def resolver(server, port, timeout):
@@ -65,10 +74,11 @@ def main():
     r = resolver(a.server, a.port, a.timeout)
     for d in domains:
         if a.full:
-            try:
-                res = checkdmarc.check_domains([d], resolver=r, skip_tls=True)
-            except TypeError:
-                res = checkdmarc.check_domains([d], nameservers=[a.server], timeout=a.timeout, skip_tls=True)
+            # Both the resolver and the nameservers: checkdmarc's DNSSEC step ignores `resolver`
+            # and, without `nameservers`, asks the machine's system resolver (off loopback).
+            res = checkdmarc.check_domains(
+                [d], resolver=r, nameservers=[loopback_nameserver(a.server, a.port)],
+                timeout=a.timeout, skip_tls=True)
             s = res.get("spf", {}) if isinstance(res, dict) else {}
             print(json.dumps({"domain": d, "lookups": s.get("dns_lookups"), "error": s.get("error")}))
         else:

@@ -3,37 +3,25 @@
 //! export and runs one SQL query per lookup; the sets of (inside IP, start, end, end kind) must be
 //! equal to the store's candidates.
 //!
-//! Without the duckdb module the test is skipped with a loud message, except in CI (`CI=true`),
-//! where a missing module is a failure.
+//! Without the duckdb module the test is skipped and the skip recorded (warden-test-support's
+//! `require_tool`), except in CI (`CI=true`), where a missing module is a failure.
 
 use chrono_tz::Tz;
 use std::io::Write;
-use std::process::Command;
 use warden_attribution::export::{end_name, export_parquet};
 use warden_attribution::generator::{GenConfig, Scheme, SplitMix, generate};
 use warden_attribution::import::{ImportOptions, Input, VendorParser, import};
 use warden_attribution::natlog::{ParseContext, Vendor};
 use warden_attribution::resolve::{Query, resolve};
 use warden_attribution::store::NatStore;
-
-fn duckdb_available() -> bool {
-    Command::new("python3")
-        .args(["-c", "import duckdb"])
-        .status()
-        .is_ok_and(|s| s.success())
-}
+use warden_test_support::peer::{Confinement, Peer};
+use warden_test_support::tool::{DUCKDB, require_tool};
 
 #[test]
 fn duckdb_on_the_export_agrees_with_the_store() {
-    if !duckdb_available() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("python3 duckdb module missing in CI: .ci/install-nat.sh must install it");
-        }
-        eprintln!(
-            "\n!!!!!!!! SKIPPED duckdb cross-check: python3 module `duckdb` not installed; run .ci/install-nat.sh !!!!!!!!\n"
-        );
+    let Some(duckdb) = require_tool(&DUCKDB) else {
         return;
-    }
+    };
     let dir = std::env::temp_dir().join(format!("warden-duckdb-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -145,7 +133,12 @@ for n, l in enumerate(open('{q}')):
         pq = pq.display(),
         q = qfile.display()
     );
-    let out = Command::new("python3")
+    // DuckDB reads local files only: it runs without a network (a network namespace of its
+    // own where the machine allows one, and the loopback guard in any case), so an extension
+    // download or any other traffic fails the test instead of leaving the machine.
+    let peer = Peer::new(&dir.join("peer"), Confinement::Offline);
+    let out = peer
+        .command(duckdb.program("python3"))
         .arg("-c")
         .arg(&script)
         .output()
@@ -155,6 +148,7 @@ for n, l in enumerate(open('{q}')):
         "duckdb failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    peer.assert_confined("duckdb");
     let text = String::from_utf8(out.stdout).unwrap();
     let mut duck: Vec<Vec<(String, i64, i64, String)>> = vec![Vec::new(); queries.len()];
     for l in text.lines() {

@@ -5,22 +5,22 @@
 //! the customer's self-help link taken from the notice the desk really sent (the pickup
 //! directory `outgoing/`), the customer's reply on the analyst's case page, resolve and close
 //! with notes, the audit log, log out.
-//! Saves docs/screenshots/demo-queue.png.
+//! Saves demo-queue.png (under target/screenshots/, or docs/screenshots/ with
+//! WARDEN_UPDATE_SCREENSHOTS=1). The demo binds its own ports (its self-help links carry the
+//! `--listen` address, so it cannot be port 0): when one was taken meanwhile, the start is
+//! retried on others.
 //!
 //! With CI=true the browser must be present (`.ci/install-webui.sh`); elsewhere the test skips
 //! loudly when it is absent.
 
-#[allow(dead_code)]
-#[path = "../../webui/tests/common/browser.rs"]
-mod browser;
-
-use browser::{self as b, text_when, wait_url};
 use fantoccini::Locator;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
+use warden_test_support::browser::{self as b, text_when, wait_url};
+use warden_test_support::net::child_port;
 
 const TOKEN: &str = "demo-browser-token-0123456789";
 
@@ -48,10 +48,8 @@ impl Demo {
 
 /// `GET path` on loopback over plain HTTP/1.0; the status line and body, or None when nothing
 /// listens yet.
-async fn http_get(port: u16, path: &str) -> Option<String> {
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .ok()?;
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> Option<String> {
+    let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
     s.write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").as_bytes())
         .await
         .ok()?;
@@ -60,14 +58,32 @@ async fn http_get(port: u16, path: &str) -> Option<String> {
     Some(out)
 }
 
+/// Starts `warden serve --demo` (see [`try_demo`]) on free loopback ports, retried on others
+/// when a port was taken between choosing and binding it.
+async fn start_demo(tmp: &Path) -> (Demo, std::net::SocketAddr) {
+    let mut failures = Vec::new();
+    for _ in 0..3 {
+        let http = std::net::SocketAddr::from(([127, 0, 0, 1], child_port()));
+        match try_demo(tmp, http, child_port()).await {
+            Ok(demo) => return (demo, http),
+            Err(log) => failures.push(log),
+        }
+    }
+    panic!(
+        "warden serve --demo could not bind its ports:\n{}",
+        failures.join("\n---\n")
+    );
+}
+
 /// Starts `warden serve --demo` with its temporary data under `tmp` (through TMPDIR) and waits
 /// for /healthz (at most 120 s: the demo builds a NAT store and ingests ~300 reports first).
-async fn start_demo(tmp: &Path, http: u16, smtp: u16) -> Demo {
+/// `Err` with its log when it exited because a port was in use.
+async fn try_demo(tmp: &Path, http: std::net::SocketAddr, smtp: u16) -> Result<Demo, String> {
     let stderr = tmp.join("serve.stderr");
     let child = Command::new(env!("CARGO_BIN_EXE_warden"))
         .args(["serve", "--demo"])
         .arg("--listen")
-        .arg(format!("127.0.0.1:{http}"))
+        .arg(http.to_string())
         .arg("--smtp-listen")
         .arg(format!("127.0.0.1:{smtp}"))
         .env("WARDEN_DEMO_TOKEN", TOKEN)
@@ -85,10 +101,14 @@ async fn start_demo(tmp: &Path, http: u16, smtp: u16) -> Demo {
             && resp.lines().next().is_some_and(|l| l.contains(" 200 "))
         {
             assert!(resp.contains("\"ok\""), "{resp}");
-            return demo;
+            return Ok(demo);
         }
         if let Ok(Some(status)) = demo.child.try_wait() {
-            panic!("warden serve --demo exited ({status}):\n{}", demo.log());
+            let log = demo.log();
+            if log.contains("Address already in use") {
+                return Err(log);
+            }
+            panic!("warden serve --demo exited ({status}):\n{log}");
         }
         assert!(
             Instant::now() < deadline,
@@ -167,9 +187,7 @@ async fn act(c: &fantoccini::Client, action: &str, note: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_case_is_worked_end_to_end_on_the_demo() {
-    if !b::browser_present() {
-        return;
-    }
+    let Some(browser) = b::browser() else { return };
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -181,10 +199,9 @@ async fn a_case_is_worked_end_to_end_on_the_demo() {
     std::fs::create_dir_all(&tmp).unwrap();
     // Declared first, so dropped last (after the server and the browser), even on a failure.
     let _cleanup = RemoveOnDrop(tmp.clone());
-    let (http, smtp) = (b::free_port(), b::free_port());
-    let mut demo = start_demo(&tmp, http, smtp).await;
-    let base = format!("http://127.0.0.1:{http}");
-    let (c, mut driver) = b::start(&tmp).await;
+    let (mut demo, api) = start_demo(&tmp).await;
+    let base = format!("http://{api}");
+    let (c, mut driver) = browser.start(&tmp).await;
     // The steps run in their own task so that, when one fails, the browser session is still
     // closed (killing chromedriver alone would leave Chromium running) before the panic goes on.
     let steps = tokio::spawn(work_a_case(c.clone(), base, tmp.clone())).await;

@@ -134,7 +134,7 @@ fn customers_of(nat: &Value) -> Vec<String> {
 async fn cgn_reports_resolve_through_the_nat_logs() {
     let natdir = tempdir("cgn-nat");
     let cfg = nat_setup(&natdir);
-    for (name, store, dir) in stores("cgn").await {
+    for (name, store, dir, _schema) in stores("cgn").await {
         let desk = cgn_desk(&store, &dir, &cfg).await;
 
         // Port and zoned time inside Alice's block: her, with the log lines as evidence.

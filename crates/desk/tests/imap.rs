@@ -10,25 +10,11 @@ use std::process::Command;
 use std::time::Duration;
 use warden_desk::imap::{self, ImapSecurity, ImapSource, ImapSummary};
 use warden_desk::{Desk, Policy, Store};
+use warden_test_support::net::{child_port, with_child_port};
+use warden_test_support::tool::{DOVECOT, require_tool};
 
 const USER: &str = "abuse";
 const PASSWORD: &str = "correct horse battery";
-
-fn which(name: &str) -> Option<PathBuf> {
-    let path = std::env::var("PATH").unwrap_or_default();
-    path.split(':')
-        .chain(["/usr/sbin", "/sbin"])
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file())
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn id(flag: &str, user: &str) -> u32 {
     let out = Command::new("id").args([flag, user]).output().unwrap();
@@ -50,14 +36,20 @@ struct Dovecot {
 }
 
 impl Dovecot {
+    /// A Dovecot on loopback, or `None` when it is not installed (outside CI: see
+    /// `require_tool`). Tried on other ports when the chosen ones were taken meanwhile.
     fn start() -> Option<Self> {
-        let Some(bin) = which("dovecot") else {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("dovecot is required in CI: run .ci/install-desk-imap.sh");
-            }
-            eprintln!("SKIP: dovecot not installed; run .ci/install-desk-imap.sh");
-            return None;
-        };
+        let found = require_tool(&DOVECOT)?;
+        let bin = found.program("dovecot").to_path_buf();
+        Some(with_child_port("dovecot", 5, |imap_port| {
+            Self::launch(&bin, imap_port, child_port())
+        }))
+    }
+
+    /// Configures and starts Dovecot on the two ports; `Err` with its log when it did not
+    /// come up.
+    fn launch(bin: &Path, imap_port: u16, imaps_port: u16) -> Result<Self, String> {
+        let bin = bin.to_path_buf();
         let dir = tempdir("dovecot");
         let mail = dir.join("mail");
         let inbox = mail.join(USER);
@@ -88,7 +80,6 @@ impl Dovecot {
         };
         let (uid, gid) = (id("-u", mail_user), id("-g", mail_user));
         let mail_owner = root.then_some((uid, gid));
-        let (imap_port, imaps_port) = (free_port(), free_port());
         let d = dir.display();
         let conf = dir.join("dovecot.conf");
         std::fs::write(
@@ -158,24 +149,26 @@ service anvil {{
             .stderr(std::fs::File::create(&errors).unwrap())
             .status()
             .unwrap();
-        assert!(
-            status.success(),
-            "dovecot did not start: {}",
-            std::fs::read_to_string(&errors).unwrap_or_default()
-        );
+        if !status.success() {
+            return Err(format!(
+                "dovecot did not start: {}",
+                std::fs::read_to_string(&errors).unwrap_or_default()
+            ));
+        }
         // Ready when both listeners greet.
         for port in [imap_port, imaps_port] {
             let t0 = std::time::Instant::now();
             while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-                assert!(
-                    t0.elapsed() < Duration::from_secs(15),
-                    "dovecot not listening on {port}: {}",
-                    std::fs::read_to_string(dir.join("dovecot.log")).unwrap_or_default()
-                );
+                if t0.elapsed() > Duration::from_secs(15) {
+                    return Err(format!(
+                        "dovecot not listening on {port}: {}",
+                        std::fs::read_to_string(dir.join("dovecot.log")).unwrap_or_default()
+                    ));
+                }
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
-        Some(dc)
+        Ok(dc)
     }
 
     fn chown_mail(&self) {

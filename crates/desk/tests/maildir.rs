@@ -7,7 +7,7 @@ use warden_desk::{Policy, maildir};
 
 #[tokio::test]
 async fn imports_a_maildir_once() {
-    for (name, store, dir) in stores("maildir").await {
+    for (name, store, dir, _schema) in stores("maildir").await {
         let md = dir.join("Maildir");
         for sub in ["new", "cur", "tmp"] {
             std::fs::create_dir_all(md.join(sub)).unwrap();

@@ -58,7 +58,7 @@ acme,,abuse,abuse@acme.example
 
 #[tokio::test]
 async fn notices_are_batched_per_customer_and_acks_sent() {
-    for (name, store, dir) in stores("notify").await {
+    for (name, store, dir, _schema) in stores("notify").await {
         inventory::import(&store, &InventoryDoc::from_csv(INVENTORY).unwrap(), t(0))
             .await
             .unwrap();
@@ -156,7 +156,7 @@ async fn notices_are_batched_per_customer_and_acks_sent() {
 
 #[tokio::test]
 async fn failed_delivery_is_retried_later() {
-    for (name, store, dir) in stores("retry").await {
+    for (name, store, dir, _schema) in stores("retry").await {
         let policy = Policy::default();
         let d = desk(store.clone(), &dir, policy.clone());
         d.ingest(

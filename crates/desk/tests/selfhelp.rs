@@ -12,7 +12,7 @@ use warden_desk::{DeskError, Policy};
 
 #[tokio::test]
 async fn replies_move_the_case_and_are_kept() {
-    for (name, store, dir) in stores("selfhelp").await {
+    for (name, store, dir, _schema) in stores("selfhelp").await {
         let d = desk(store.clone(), &dir, Policy::default());
         let r = d
             .ingest(

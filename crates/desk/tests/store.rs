@@ -19,7 +19,7 @@ cgn,ISP pool,shared_prefix,203.0.113.0/24,,
 
 #[tokio::test]
 async fn inventory_import_and_lookup_with_validity() {
-    for (name, store, _dir) in stores("inv").await {
+    for (name, store, _dir, _schema) in stores("inv").await {
         let doc = InventoryDoc::from_csv(INVENTORY).unwrap();
         let sum = inventory::import(&store, &doc, t(0)).await.unwrap();
         assert_eq!(
@@ -68,7 +68,7 @@ async fn inventory_import_and_lookup_with_validity() {
 
 #[tokio::test]
 async fn intake_groups_events_into_cases_and_recognises_resends() {
-    for (name, store, dir) in stores("intake").await {
+    for (name, store, dir, _schema) in stores("intake").await {
         inventory::import(&store, &InventoryDoc::from_csv(INVENTORY).unwrap(), t(0))
             .await
             .unwrap();
@@ -137,7 +137,7 @@ async fn intake_groups_events_into_cases_and_recognises_resends() {
 
 #[tokio::test]
 async fn unknown_reports_are_quarantined_and_rerunnable() {
-    for (name, store, dir) in stores("quar").await {
+    for (name, store, dir, _schema) in stores("quar").await {
         let d = desk(store.clone(), &dir, Policy::default());
         let r = d
             .ingest(
@@ -189,7 +189,7 @@ async fn unknown_reports_are_quarantined_and_rerunnable() {
 
 #[tokio::test]
 async fn recovery_processes_stored_but_unprocessed_reports_once() {
-    for (name, store, dir) in stores("recover").await {
+    for (name, store, dir, _schema) in stores("recover").await {
         inventory::import(&store, &InventoryDoc::from_csv(INVENTORY).unwrap(), t(0))
             .await
             .unwrap();
@@ -225,7 +225,7 @@ async fn recovery_processes_stored_but_unprocessed_reports_once() {
 
 #[tokio::test]
 async fn case_actions_escalation_audit_and_webhooks() {
-    for (name, store, dir) in stores("cases").await {
+    for (name, store, dir, _schema) in stores("cases").await {
         inventory::import(&store, &InventoryDoc::from_csv(INVENTORY).unwrap(), t(0))
             .await
             .unwrap();
@@ -349,7 +349,7 @@ async fn case_actions_escalation_audit_and_webhooks() {
 
 #[tokio::test]
 async fn shared_addresses_without_port_ask_the_reporter() {
-    for (name, store, dir) in stores("cgn").await {
+    for (name, store, dir, _schema) in stores("cgn").await {
         inventory::import(&store, &InventoryDoc::from_csv(INVENTORY).unwrap(), t(0))
             .await
             .unwrap();
@@ -395,7 +395,7 @@ async fn shared_addresses_without_port_ask_the_reporter() {
 
 #[tokio::test]
 async fn notify_now_assign_and_first_reporter() {
-    for (name, store, dir) in stores("notifynow").await {
+    for (name, store, dir, _schema) in stores("notifynow").await {
         let doc = InventoryDoc::from_csv(INVENTORY).unwrap();
         inventory::import(&store, &doc, t(0)).await.unwrap();
         let desk = desk(store.clone(), &dir, Policy::default());
@@ -487,7 +487,7 @@ async fn notify_now_assign_and_first_reporter() {
 /// unparseable one is quarantined with its reason, and each report is filed exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_intake_shares_batches_and_files_each_report_once() {
-    for (name, store, dir) in stores("group").await {
+    for (name, store, dir, _schema) in stores("group").await {
         inventory::import(&store, &InventoryDoc::from_csv(INVENTORY).unwrap(), t(0))
             .await
             .unwrap();

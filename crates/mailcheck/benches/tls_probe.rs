@@ -17,7 +17,9 @@ use warden_mailcheck::smtp::{self, ProbeOptions, TrustAnchors};
 fn bench(c: &mut Criterion) {
     let setup = Setup::new(pki(Leaf::Good));
     let ca = setup.pki.ca_pem.clone();
-    let server = start(setup);
+    let server = start(setup).expect(
+        "the loopback TLS server needs the system OpenSSL: run .ci/install-mailcheck-smtp.sh",
+    );
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

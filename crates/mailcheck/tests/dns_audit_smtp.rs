@@ -14,7 +14,9 @@ async fn audit_probes_every_mx_over_smtp() {
     let Some(b) = dns_support::bind() else { return };
     let pki = smtp_server::pki(smtp_server::Leaf::Good);
     let ca = rustls::pki_types::CertificateDer::from_pem_slice(pki.ca_pem.as_bytes());
-    let server = smtp_server::start(smtp_server::Setup::new(pki));
+    let Some(server) = smtp_server::start(smtp_server::Setup::new(pki)) else {
+        return;
+    };
     let probe = SmtpMxProbe {
         options: ProbeOptions {
             trust: TrustAnchors::Custom(vec![ca.unwrap()]),

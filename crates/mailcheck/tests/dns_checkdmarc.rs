@@ -2,13 +2,15 @@
 //! .ci/install-mailcheck-dns.sh), on the fixture zones served by the test bind9. Where the two
 //! disagree, the difference is listed in `KNOWN_DIFFERENCES` and explained in docs/mailcheck.md
 //! ("SPF counting differences vs checkdmarc"); any other disagreement fails the test.
-//! Required in CI (CI=true); skipped with a message elsewhere when checkdmarc is missing.
+//! Required in CI (CI=true); skipped (and the skip recorded) elsewhere when checkdmarc is
+//! missing. checkdmarc is confined to loopback (warden-test-support's `peer`): the test fails if
+//! it reaches for any other address or the system resolver.
 
 mod dns_support;
 
-use std::process::Command;
-
 use warden_mailcheck::domain::spf;
+use warden_test_support::peer::{self, Confinement};
+use warden_test_support::tool::{CHECKDMARC, require_tool};
 
 /// The SPF fixtures compared.
 const DOMAINS: &[&str] = &[
@@ -52,17 +54,18 @@ async fn spf_counts_match_checkdmarc() {
     let Some(b) = dns_support::bind() else { return };
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../scripts/checkdmarc-spf-counts.py");
-    let probe = Command::new("python3")
-        .args(["-c", "import checkdmarc"])
-        .status();
-    if !probe.is_ok_and(|s| s.success()) {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("checkdmarc is required in CI: run .ci/install-mailcheck-dns.sh");
-        }
-        eprintln!("SKIP: checkdmarc not installed (pip install checkdmarc)");
+    let Some(peer_tool) = require_tool(&CHECKDMARC) else {
         return;
-    }
-    let out = Command::new("python3")
+    };
+    // The peer asks only the test bind9: the guard refuses and reports any other address and
+    // any use of the system resolver, and the test fails on a report.
+    let peer = peer::Peer::new(
+        &std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("checkdmarc-peer-{}", std::process::id())),
+        Confinement::Loopback,
+    );
+    let out = peer
+        .command(peer_tool.program("python3"))
         .arg(&script)
         .args([
             "--server",
@@ -78,6 +81,7 @@ async fn spf_counts_match_checkdmarc() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    peer.assert_confined("checkdmarc");
     let peers: Vec<Peer> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

@@ -15,6 +15,7 @@ use mail_auth::common::headers::HeaderWriter;
 use mail_auth::dkim::DkimSigner;
 use warden_mailcheck::message::{self, LintOptions};
 use warden_mailcheck::{Finding, Status};
+use warden_test_support::tool::{NAMED, require_tool};
 
 /// A bind9 process serving the test zones; killed when dropped.
 struct Bind9 {
@@ -31,14 +32,6 @@ impl Drop for Bind9 {
     }
 }
 
-fn find_named() -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).map(|d| d.join("named")).collect())
-        .unwrap_or_default();
-    candidates.push("/usr/sbin/named".into());
-    candidates.into_iter().find(|p| p.is_file())
-}
-
 fn fill(template: &Path, out: &Path, vars: &[(&str, &str)]) {
     let mut text = std::fs::read_to_string(template).unwrap();
     for (k, v) in vars {
@@ -52,11 +45,8 @@ fn start_bind9(named: &Path, example_key: &str, esp_key: &str) -> Bind9 {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bind9-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Free for UDP and TCP (DNS answers on both).
+    let port = warden_test_support::net::child_port();
     let dir_s = dir.to_str().unwrap();
     let port_s = port.to_string();
     fill(
@@ -152,15 +142,10 @@ fn status(f: &[Finding], id: &str) -> Status {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dkim_verified_against_bind9() {
-    let Some(named) = find_named() else {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("named (bind9) is not installed; run .ci/install-mailcheck-smtp.sh");
-        }
-        eprintln!(
-            "SKIPPED dkim_verified_against_bind9: named (bind9) not found; run .ci/install-mailcheck-smtp.sh"
-        );
+    let Some(tools) = require_tool(&NAMED) else {
         return;
     };
+    let named = tools.program("named").to_path_buf();
     let (example_key, example_pub) = new_key();
     let (esp_key, esp_pub) = new_key();
     let (other_key, _) = new_key();

@@ -28,6 +28,7 @@ use warden_mailcheck::smtp::{
     self, LegacyVerdict, LegacyVersion, ProbeOptions, TrustAnchors, Validation,
 };
 use warden_mailcheck::{Finding, Status};
+use warden_test_support::tool::{OPENSSL, require_tool};
 
 const HOST: &str = "mx.test";
 
@@ -233,6 +234,9 @@ fn status(f: &[Finding], id: &str) -> Status {
 
 #[tokio::test]
 async fn rsa_1024_key_fails_and_rsa_2048_passes() {
+    if require_tool(&OPENSSL).is_none() {
+        return;
+    }
     let weak = pki(1024, MessageDigest::sha256());
     let server = start_tls_server(&weak);
     let p = smtp::probe_addr(HOST, server.addr, &options(&weak.ca)).await;
@@ -261,6 +265,9 @@ async fn rsa_1024_key_fails_and_rsa_2048_passes() {
 
 #[tokio::test]
 async fn sha1_signature_fails_and_sha256_passes() {
+    if require_tool(&OPENSSL).is_none() {
+        return;
+    }
     let weak = pki(2048, MessageDigest::sha1());
     let server = start_tls_server(&weak);
     let p = smtp::probe_addr(HOST, server.addr, &options(&weak.ca)).await;

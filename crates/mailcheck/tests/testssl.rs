@@ -1,41 +1,35 @@
 //! Our protocol verdicts against testssl.sh's on the same loopback SMTP servers
 //! (tests/smtp_server): one modern server (TLS 1.2+) and one that still accepts TLS 1.0/1.1.
 //! testssl runs with `-p` (protocols only) and `--fast`, to stay short. In CI (CI=true) testssl
-//! must be installed (.ci/install-mailcheck-smtp.sh); elsewhere the test is skipped, loudly.
+//! must be installed (.ci/install-mailcheck-smtp.sh); elsewhere the test is skipped and the skip
+//! recorded (warden-test-support's `require_tool`).
 
 mod smtp_server;
 
 use std::collections::HashMap;
-use std::process::Command;
 use std::time::Duration;
 
 use openssl::ssl::SslVersion;
 use smtp_server::{HOST, Leaf, Setup, pki, start};
 use warden_mailcheck::smtp::{self, LegacyVerdict, LegacyVersion, ProbeOptions, TrustAnchors};
-
-fn testssl_present() -> bool {
-    let ok = Command::new("testssl")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("testssl is not installed; run .ci/install-mailcheck-smtp.sh");
-        }
-        eprintln!(
-            "SKIPPED testssl comparison: `testssl` not found; run .ci/install-mailcheck-smtp.sh"
-        );
-    }
-    ok
-}
+use warden_test_support::peer::{Confinement, Peer};
+use warden_test_support::tool::{TESTSSL, require_tool, which};
 
 /// Runs testssl against the server and returns protocol id -> "offered"/"not offered".
 fn testssl_protocols(addr: std::net::SocketAddr, tag: &str) -> HashMap<String, bool> {
     let json = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("testssl-{tag}-{}.json", std::process::id()));
     let _ = std::fs::remove_file(&json);
-    let out = Command::new("testssl")
+    // Confined to loopback (its own resolv.conf naming only 127.0.0.1, where the machine
+    // allows a mount namespace); `--nodns none` keeps it from asking DNS at all.
+    let peer = Peer::new(
+        &std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("testssl-peer-{tag}-{}", std::process::id())),
+        Confinement::Loopback,
+    );
+    let program = which("testssl").expect("testssl (checked by require_tool)");
+    let out = peer
+        .command(program)
         .args([
             "--quiet",
             "--fast",
@@ -54,6 +48,7 @@ fn testssl_protocols(addr: std::net::SocketAddr, tag: &str) -> HashMap<String, b
         .arg(addr.to_string())
         .output()
         .expect("run testssl");
+    peer.assert_confined("testssl");
     let text = std::fs::read_to_string(&json).unwrap_or_else(|e| {
         panic!(
             "testssl wrote no JSON ({e}); stdout:\n{}\nstderr:\n{}",
@@ -96,7 +91,9 @@ fn accepted(p: &smtp::SmtpProbe, v: LegacyVersion) -> bool {
 
 fn compare(setup: Setup, tag: &str) {
     let ca = setup.pki.ca_pem.clone();
-    let server = start(setup);
+    let Some(server) = start(setup) else {
+        return;
+    };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -130,7 +127,7 @@ fn compare(setup: Setup, tag: &str) {
 
 #[test]
 fn protocol_verdicts_agree_with_testssl() {
-    if !testssl_present() {
+    if require_tool(&TESTSSL).is_none() {
         return;
     }
     // testssl is a large bash script whose start-up alone takes seconds; run both servers'

@@ -1,30 +1,26 @@
 //! The analyst's path through the UI in a real browser (headless Chromium over WebDriver):
 //! log in, filter the queue, open a case, act on it, and check that the reporter's injected
-//! script did not run. Saves screenshots of the queue and a case page to docs/screenshots/.
+//! script did not run. Saves screenshots of the queue and a case page (under target/screenshots/, or
+//! docs/screenshots/ with WARDEN_UPDATE_SCREENSHOTS=1).
 //!
-//! chromedriver is started here on a free loopback port. With CI=true the browser must be
+//! chromedriver is started here on a loopback port (warden-test-support). With CI=true the browser must be
 //! present (`.ci/install-webui.sh`); elsewhere the test skips loudly when it is absent.
 
 mod common;
 
-use common::browser::{
-    browser_present, connect, free_port, screenshots_dir, start_driver, text_when, wait_url,
-};
 use fantoccini::Locator;
+use warden_test_support::browser::{browser, text_when, wait_url};
+use warden_test_support::save_screenshot;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn analyst_logs_in_filters_opens_and_acts_and_no_script_runs() {
-    if !browser_present() {
-        return;
-    }
+    let Some(browser) = browser() else { return };
     let dir = common::tempdir("browser");
     let desk = common::desk(&dir).await;
     let addr = common::serve(desk).await;
     let base = format!("http://{addr}");
 
-    let port = free_port();
-    let mut driver = start_driver(port).await;
-    let c = connect(&dir, port).await;
+    let (c, mut driver) = browser.start(&dir).await;
 
     // Not logged in: the queue sends us to the login form.
     c.goto(&format!("{base}/ui/cases")).await.unwrap();
@@ -82,7 +78,7 @@ async fn analyst_logs_in_filters_opens_and_acts_and_no_script_runs() {
     assert_eq!(rows.len(), 4, "four cases in the queue");
     c.screenshot()
         .await
-        .map(|png| std::fs::write(screenshots_dir().join("queue.png"), png).unwrap())
+        .map(|png| save_screenshot("queue.png", &png))
         .unwrap();
 
     // Filter by class: only the malware case is left.
@@ -167,7 +163,7 @@ async fn analyst_logs_in_filters_opens_and_acts_and_no_script_runs() {
     assert_eq!(state, "open");
     c.screenshot()
         .await
-        .map(|png| std::fs::write(screenshots_dir().join("case.png"), png).unwrap())
+        .map(|png| save_screenshot("case.png", &png))
         .unwrap();
 
     // Act: escalate with a note; the state and the audit log show it, with the analyst's name.

@@ -2,17 +2,16 @@
 //! filter the queue by reporter, bulk-close the selected cases (through the confirmation
 //! dialog), open the quarantine and re-run one report, and open a customer page. Checks that a
 //! quarantined report carrying `<script>` renders inert in the raw view. Saves
-//! `docs/screenshots/quarantine.png` and `docs/screenshots/inventory.png`.
+//! `quarantine.png` and `inventory.png` (under target/screenshots/, or docs/screenshots/ with
+//! WARDEN_UPDATE_SCREENSHOTS=1).
 
 mod common;
 
-use common::browser::{
-    browser_present, click, connect, free_port, screenshot, start_driver, text_when, wait_url,
-};
 use fantoccini::Locator;
 use std::sync::atomic::{AtomicBool, Ordering};
 use warden_desk::Channel;
 use warden_reports::{ParseError, Record};
+use warden_test_support::browser::{browser, click, screenshot, text_when, wait_url};
 
 /// Set once the test has seen the `LEGACY` report quarantined: the parser "fix".
 static LEGACY_FIXED: AtomicBool = AtomicBool::new(false);
@@ -28,9 +27,7 @@ fn fixable(raw: &[u8]) -> Result<Vec<Record>, ParseError> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn analyst_filters_bulk_closes_reruns_quarantine_and_opens_a_customer() {
-    if !browser_present() {
-        return;
-    }
+    let Some(browser) = browser() else { return };
     let dir = common::tempdir("browser-bulk");
     let desk = common::desk_with(&dir, fixable).await;
     let now = chrono::Utc::now();
@@ -54,9 +51,7 @@ async fn analyst_filters_bulk_closes_reruns_quarantine_and_opens_a_customer() {
         .unwrap();
     let addr = common::serve(desk).await;
     let base = format!("http://{addr}");
-    let port = free_port();
-    let mut driver = start_driver(port).await;
-    let c = connect(&dir, port).await;
+    let (c, mut driver) = browser.start(&dir).await;
 
     // Log in.
     c.goto(&format!("{base}/ui/login")).await.unwrap();

@@ -2,7 +2,8 @@
 //! WebDriver): an analyst opens the dashboard; the desk sends a customer notice (real courier
 //! and templates, mail captured); the customer follows the link in it, replies and marks the
 //! case resolved; the analyst sees the reply on the case page. Saves
-//! docs/screenshots/dashboard.png and docs/screenshots/selfhelp.png.
+//! dashboard.png and selfhelp.png (under target/screenshots/, or docs/screenshots/ with
+//! WARDEN_UPDATE_SCREENSHOTS=1).
 //!
 //! With CI=true the browser must be present (`.ci/install-webui.sh`); elsewhere the test skips
 //! loudly when it is absent.
@@ -10,16 +11,15 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::browser::{self as b, text_when, wait_url};
 use common::selfhelp as sh;
 use fantoccini::Locator;
 use std::net::SocketAddr;
+use warden_test_support::browser::{self as b, text_when, wait_url};
+use warden_test_support::save_screenshot;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_then_customer_replies_and_resolves_through_the_notice_link() {
-    if !b::available() {
-        return;
-    }
+    let Some(browser) = b::browser() else { return };
     let dir = common::tempdir("browser-selfhelp");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -34,7 +34,7 @@ async fn dashboard_then_customer_replies_and_resolves_through_the_notice_link() 
         .await
         .unwrap();
     });
-    let (c, mut driver) = b::start(&dir).await;
+    let (c, mut driver) = browser.start(&dir).await;
 
     // The analyst's dashboard: five charts, each with a text alternative.
     b::login(&c, &base, common::ANALYST).await;
@@ -65,7 +65,7 @@ async fn dashboard_then_customer_replies_and_resolves_through_the_notice_link() 
     );
     c.screenshot()
         .await
-        .map(|png| std::fs::write(b::screenshots_dir().join("dashboard.png"), png).unwrap())
+        .map(|png| save_screenshot("dashboard.png", &png))
         .unwrap();
 
     // The notice to acme, sent past the batch window, carries one link per case.
@@ -117,7 +117,7 @@ async fn dashboard_then_customer_replies_and_resolves_through_the_notice_link() 
     assert_eq!(state, "customer_replied");
     c.screenshot()
         .await
-        .map(|png| std::fs::write(b::screenshots_dir().join("selfhelp.png"), png).unwrap())
+        .map(|png| save_screenshot("selfhelp.png", &png))
         .unwrap();
 
     // "Resolved" with a note.

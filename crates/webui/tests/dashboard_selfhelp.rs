@@ -76,10 +76,8 @@ async fn dashboard_aggregates_on_sqlite_and_postgres_and_escapes_names() {
     let dir = common::tempdir("dash");
     let pgdir = common::tempdir("dash-pg");
     let sqlite = warden_desk::Store::open_sqlite_dir(&dir).await.unwrap();
-    for (name, store, dir) in [
-        ("sqlite", sqlite, &dir),
-        ("postgres", sh::pg_store().await, &pgdir),
-    ] {
+    let (pg, _schema) = sh::pg_store().await;
+    for (name, store, dir) in [("sqlite", sqlite, &dir), ("postgres", pg, &pgdir)] {
         let desk = sh::desk_on(store, dir).await;
         let now = Utc::now();
         // A reporter whose name is markup, and a second spam event from the same trap.

@@ -109,14 +109,16 @@ fn fixable(raw: &[u8]) -> Result<Vec<Record>, ParseError> {
 /// Both backends: every test runs on SQLite and on PostgreSQL.
 const BACKENDS: [&str; 2] = ["sqlite", "postgres"];
 
-async fn desk(tag: &str, backend: &str) -> Desk {
+/// The desk on `backend`, with the guard of its PostgreSQL schema (keep it while the desk is
+/// used).
+async fn desk(tag: &str, backend: &str) -> (Desk, Option<common::PgSchema>) {
     let dir = common::tempdir(tag);
-    let store = common::store(backend, &dir).await;
+    let (store, schema) = common::store(backend, &dir).await;
     let desk = common::desk_on(store, &dir, fixable).await;
     tokens::register(desk.store(), ADMIN, "adam", Role::Admin, chrono::Utc::now())
         .await
         .unwrap();
-    desk
+    (desk, schema)
 }
 
 #[tokio::test]
@@ -128,7 +130,7 @@ async fn quarantine_lists_shows_raw_inert_and_reruns() {
 
 async fn quarantine_lists_shows_raw_inert_and_reruns_on(backend: &str) {
     LEGACY_FIXED.store(false, Ordering::SeqCst);
-    let desk = desk("quarantine", backend).await;
+    let (desk, _schema) = desk("quarantine", backend).await;
     let now = chrono::Utc::now();
     let hostile = b"<script>alert(1)</script><img src=x onerror=alert(2)>\nnot a report\n".to_vec();
     let r1 = desk
@@ -291,7 +293,7 @@ async fn inventory_pages_and_import() {
 }
 
 async fn inventory_pages_and_import_on(backend: &str) {
-    let desk = desk("inventory", backend).await;
+    let (desk, _schema) = desk("inventory", backend).await;
     let app = warden_webui::router(desk.clone(), WebUiConfig::default());
     let (cookie, csrf) = login(&app, common::ANALYST).await;
 
@@ -397,7 +399,7 @@ async fn bulk_assign_state_notify_and_filters() {
 }
 
 async fn bulk_assign_state_notify_and_filters_on(backend: &str) {
-    let desk = desk("bulk", backend).await;
+    let (desk, _schema) = desk("bulk", backend).await;
     let app = warden_webui::router(desk.clone(), WebUiConfig::default());
     let (cookie, csrf) = login(&app, common::ANALYST).await;
     let (_, html) = send(&app, get("/ui/cases", &cookie)).await;
@@ -510,7 +512,7 @@ async fn failed_logins_are_limited_with_a_429_page() {
 }
 
 async fn failed_logins_are_limited_with_a_429_page_on(backend: &str) {
-    let desk = desk("limit", backend).await;
+    let (desk, _schema) = desk("limit", backend).await;
     let cfg = WebUiConfig {
         login_limits: warden_webui::login_limit::LoginLimits {
             max_failures: 3,
@@ -544,7 +546,7 @@ async fn operator_overrides_restyle_every_page() {
 }
 
 async fn operator_overrides_restyle_every_page_on(backend: &str) {
-    let desk = desk("overrides", backend).await;
+    let (desk, _schema) = desk("overrides", backend).await;
     let dir = common::tempdir("overrides-files");
     std::fs::write(dir.join("style.css"), "header.top { background: #400; }").unwrap();
     std::fs::write(dir.join("header.html"), "<p class=\"op\">ACME NOC</p>").unwrap();
@@ -599,7 +601,7 @@ async fn every_sort_order_pages_through_each_case_once_in_order() {
 async fn every_sort_order_on(backend: &str) {
     use warden_desk::queue::{LEVELS, Sort};
     use warden_webui::queue::{self, QueueFilter};
-    let desk = desk("sorts", backend).await;
+    let (desk, _schema) = desk("sorts", backend).await;
     let now = chrono::Utc::now();
     let mut report = String::from("TESTREPORT sorter@reporter.example\n");
     for i in 0..130 {

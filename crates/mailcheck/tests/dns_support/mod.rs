@@ -6,17 +6,20 @@
 //! exits: `named` runs under a small shell that kills it once its stdin (a pipe held by this
 //! process) closes, so no server outlives the tests even when a test panics.
 //!
-//! Needs bind9 and bind9-utils (`.ci/install-mailcheck-dns.sh`). Without them the tests print
-//! why and pass, except under CI (`CI=true`), where a missing server is a failure.
+//! Needs bind9 and bind9-utils (`.ci/install-mailcheck-dns.sh`), checked for every test through
+//! warden-test-support's `require_tool`: without them a test is skipped and the skip recorded,
+//! except under CI (`CI=true`), where a missing server is a failure.
 #![allow(dead_code)]
 
-use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use warden_mailcheck::resolver::{DnsResolver, ResolverSettings};
+use warden_test_support::net::with_child_port;
+use warden_test_support::tool::{BIND9, Found, require_tool};
 
 /// The running server.
 pub struct Bind {
@@ -27,33 +30,6 @@ pub struct Bind {
     /// The working directory (zones, keys, config).
     pub dir: PathBuf,
     _child: Mutex<(Child, Option<ChildStdin>)>,
-}
-
-fn which(prog: &str) -> Option<PathBuf> {
-    for dir in [
-        "/usr/sbin",
-        "/usr/bin",
-        "/sbin",
-        "/bin",
-        "/usr/local/sbin",
-        "/usr/local/bin",
-    ] {
-        let p = Path::new(dir).join(prog);
-        if p.exists() {
-            return Some(p);
-        }
-    }
-    None
-}
-
-fn free_port() -> u16 {
-    loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
 }
 
 fn run(cmd: &mut Command) -> String {
@@ -68,20 +44,12 @@ fn run(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-fn start() -> Option<Bind> {
-    let (Some(named), Some(keygen), Some(signzone)) = (
-        which("named"),
-        which("dnssec-keygen"),
-        which("dnssec-signzone"),
-    ) else {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("bind9 is required in CI: run .ci/install-mailcheck-dns.sh");
-        }
-        eprintln!(
-            "SKIP: bind9 (named, dnssec-keygen, dnssec-signzone) not installed; run .ci/install-mailcheck-dns.sh"
-        );
-        return None;
-    };
+fn start(tools: &Found) -> Bind {
+    let (named, keygen, signzone) = (
+        tools.program("named"),
+        tools.program("dnssec-keygen"),
+        tools.program("dnssec-signzone"),
+    );
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -119,9 +87,9 @@ fn start() -> Option<Bind> {
             "bogus.test",
         ][..],
     ] {
-        run(Command::new(&keygen).current_dir(&dir).args(args));
+        run(Command::new(keygen).current_dir(&dir).args(args));
     }
-    run(Command::new(&signzone).current_dir(&dir).args([
+    run(Command::new(signzone).current_dir(&dir).args([
         "-q",
         "-S",
         "-K",
@@ -133,7 +101,7 @@ fn start() -> Option<Bind> {
         "bogus.zone",
     ]));
     std::fs::create_dir_all(dir.join("wrong")).unwrap();
-    let wrong = run(Command::new(&keygen).current_dir(dir.join("wrong")).args([
+    let wrong = run(Command::new(keygen).current_dir(dir.join("wrong")).args([
         "-q",
         "-K",
         ".",
@@ -145,14 +113,14 @@ fn start() -> Option<Bind> {
         "ZONE",
         "bogus.test",
     ]));
-    let dsfromkey = which("dnssec-dsfromkey").unwrap_or_else(|| PathBuf::from("dnssec-dsfromkey"));
+    let dsfromkey = tools.program("dnssec-dsfromkey");
     let ds = run(Command::new(dsfromkey)
         .current_dir(dir.join("wrong"))
         .args(["-2", &format!("{wrong}.key")]));
     let mut root = std::fs::read_to_string(dir.join("root.zone")).unwrap();
     root.push_str(&format!("\nbogus.test. NS ns.test.\n{ds}\n"));
     std::fs::write(dir.join("root.zone"), root).unwrap();
-    let ksk = run(Command::new(&keygen).current_dir(&dir).args([
+    let ksk = run(Command::new(keygen).current_dir(&dir).args([
         "-q",
         "-K",
         ".",
@@ -164,7 +132,7 @@ fn start() -> Option<Bind> {
         "ZONE",
         ".",
     ]));
-    run(Command::new(&keygen).current_dir(&dir).args([
+    run(Command::new(keygen).current_dir(&dir).args([
         "-q",
         "-K",
         ".",
@@ -174,7 +142,7 @@ fn start() -> Option<Bind> {
         "ZONE",
         ".",
     ]));
-    run(Command::new(&signzone).current_dir(&dir).args([
+    run(Command::new(signzone).current_dir(&dir).args([
         "-q",
         "-S",
         "-K",
@@ -195,7 +163,12 @@ fn start() -> Option<Bind> {
     let anchor = dir.join("anchor.key");
     std::fs::write(&anchor, dnskey).unwrap();
 
-    let port = free_port();
+    with_child_port("named", 5, |port| launch(named, &dir, port, anchor.clone()))
+}
+
+/// Starts `named` on `port` over the prepared `dir`; `Err` with its log when it did not come up
+/// (typically: the port was taken meanwhile).
+fn launch(named: &Path, dir: &Path, port: u16, anchor: PathBuf) -> Result<Bind, String> {
     let d = dir.display();
     let conf = format!(
         r#"options {{
@@ -234,24 +207,29 @@ zone "bogus.test" {{ type primary; file "{d}/bogus.signed"; }};
         if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
             break;
         }
-        if Instant::now() > deadline {
-            let log = std::fs::read_to_string(dir.join("named.log")).unwrap_or_default();
-            panic!("named did not start on {addr}:\n{log}");
+        let log = std::fs::read_to_string(dir.join("named.log")).unwrap_or_default();
+        if Instant::now() > deadline || log.contains("address in use") || log.contains("exiting") {
+            // Dropping the child's stdin makes the wrapper kill named.
+            drop(stdin);
+            let _ = child.wait();
+            return Err(format!("named did not start on {addr}:\n{log}"));
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Some(Bind {
+    Ok(Bind {
         addr,
         anchor,
-        dir,
+        dir: dir.to_path_buf(),
         _child: Mutex::new((child, stdin)),
     })
 }
 
-/// The shared server, or `None` (test skipped) when bind9 is not installed outside CI.
+/// The shared server, or `None` (test skipped) when bind9 is not installed outside CI. Asked
+/// by every test, so each one is counted as run or skipped.
 pub fn bind() -> Option<&'static Bind> {
-    static BIND: OnceLock<Option<Bind>> = OnceLock::new();
-    BIND.get_or_init(start).as_ref()
+    let tools = require_tool(&BIND9)?;
+    static BIND: OnceLock<Bind> = OnceLock::new();
+    Some(BIND.get_or_init(|| start(&tools)))
 }
 
 /// A validating resolver that asks only the test server and trusts its root key.

@@ -139,7 +139,10 @@ fn acceptor(setup: &Setup) -> SslAcceptor {
     b.build()
 }
 
-pub fn start(setup: Setup) -> TestServer {
+/// Starts the server on a loopback listener bound to port 0, or `None` when the system OpenSSL
+/// is missing outside CI (warden-test-support's `require_tool` records the skip).
+pub fn start(setup: Setup) -> Option<TestServer> {
+    warden_test_support::require_tool(&warden_test_support::tool::OPENSSL)?;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let stop = Arc::new(AtomicBool::new(false));
@@ -161,7 +164,7 @@ pub fn start(setup: Setup) -> TestServer {
             });
         }
     });
-    TestServer { addr, stop }
+    Some(TestServer { addr, stop })
 }
 
 fn serve(conn: TcpStream, acc: &SslAcceptor, setup: &Setup) {

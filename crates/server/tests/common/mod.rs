@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,66 +12,21 @@ use tokio::net::{TcpListener, TcpStream};
 use warden_desk::notify::{HttpWebhook, SmtpMailer, Templates};
 use warden_desk::tokens::{self, Role};
 use warden_desk::{Desk, InventoryAttributor, Policy, RawStore, Store};
-use warden_model::{AbuseClass, AbuseEvent, Evidence, ObservedTime, SourceFormat, TimePrecision};
-use warden_reports::{ParseError, Record};
 use warden_server::smtp::SmtpConfig;
 use warden_server::{Running, ServerConfig};
 
 pub const ADMIN: &str = "test-admin-token-0123456789";
 pub const READER: &str = "test-reader-token-0123456789";
 
+/// A fresh temporary directory.
 pub fn tempdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "warden-server-{tag}-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    warden_test_support::tempdir(&format!("server-{tag}"))
 }
 
-/// Test report format (see crates/desk/tests/common): `TESTREPORT reporter@x` then
-/// `class subject [port] [time]` lines. Keeps these tests independent of the real parsers.
-pub fn line_format(raw: &[u8]) -> Result<Vec<Record>, ParseError> {
-    let text = std::str::from_utf8(raw).map_err(|_| ParseError::malformed("test", "not UTF-8"))?;
-    // Mails carry the test body after the header block.
-    let body = text
-        .split_once("\r\n\r\n")
-        .filter(|(h, _)| h.contains(':') && !h.starts_with("TESTREPORT"))
-        .map_or(text, |(_, b)| b);
-    let mut lines = body.lines();
-    let Some(reporter) = lines.next().and_then(|l| l.strip_prefix("TESTREPORT ")) else {
-        return Err(ParseError::new(
-            warden_reports::ParseErrorKind::UnknownFormat,
-            "detect",
-            "no known report format",
-        ));
-    };
-    let mut out = Vec::new();
-    for line in lines.filter(|l| !l.trim().is_empty()) {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        let class: AbuseClass = f
-            .first()
-            .unwrap_or(&"other")
-            .parse()
-            .map_err(|e: String| ParseError::malformed("test", e))?;
-        let mut e = AbuseEvent::new(SourceFormat::FreeForm, class, Evidence::new(raw, line));
-        e.reporter.email = Some(reporter.trim().to_owned());
-        match f.get(1).map(|s| s.parse::<std::net::IpAddr>()) {
-            Some(Ok(ip)) => e.subject.ip = Some(ip),
-            Some(Err(_)) => e.subject.domain = f.get(1).map(|s| s.to_string()),
-            None => {}
-        }
-        e.subject.port = f.get(2).and_then(|p| p.parse().ok());
-        if let Some(ts) = f.get(3).and_then(|s| DateTime::parse_from_rfc3339(s).ok()) {
-            e.observed = Some(ObservedTime::zoned(
-                ts.with_timezone(&Utc),
-                TimePrecision::Second,
-            ));
-        }
-        out.push(Record::from(e.finish()));
-    }
-    Ok(out)
-}
+/// The shared report stub (warden-test-support): `TESTREPORT reporter@x` then
+/// `class subject [port] [time]` lines, also in a mail body. Keeps these tests independent of
+/// the real parsers.
+pub use warden_test_support::reports::line_format;
 
 pub const INVENTORY: &[u8] = b"customer,name,kind,value
 acme,Acme Hosting,prefix,192.0.2.0/24

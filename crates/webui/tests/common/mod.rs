@@ -3,17 +3,13 @@
 
 #![allow(dead_code)]
 
-pub mod browser;
-
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use warden_desk::inventory::{self, InventoryDoc};
 use warden_desk::tokens::{self, Role};
 use warden_desk::{Channel, Desk, InventoryAttributor, Policy, RawStore, Store};
-use warden_model::{AbuseClass, AbuseEvent, Evidence, ObservedTime, SourceFormat, TimePrecision};
-use warden_reports::{ParseError, Record};
 
 pub const ANALYST: &str = "webui-analyst-token-0123456789";
 pub const READER: &str = "webui-reader-token-0123456789";
@@ -28,52 +24,15 @@ beta,,abuse,abuse@beta.example
 
 pub const HOSTILE_REPORT: &[u8] = include_bytes!("../data/reports/hostile.txt");
 
+/// A fresh temporary directory.
 pub fn tempdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "warden-webui-{tag}-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    warden_test_support::tempdir(&format!("webui-{tag}"))
 }
 
-/// The desk tests' line format: `TESTREPORT reporter` then `class subject [port] [time]`
-/// lines; each line is an event whose evidence excerpt is the whole line.
-pub fn line_format(raw: &[u8]) -> Result<Vec<Record>, ParseError> {
-    let text = std::str::from_utf8(raw).map_err(|_| ParseError::malformed("test", "not UTF-8"))?;
-    let mut lines = text.lines();
-    let Some(reporter) = lines.next().and_then(|l| l.strip_prefix("TESTREPORT ")) else {
-        return Err(ParseError::new(
-            warden_reports::ParseErrorKind::UnknownFormat,
-            "detect",
-            "no known report format",
-        ));
-    };
-    let mut out = Vec::new();
-    for line in lines.filter(|l| !l.trim().is_empty()) {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        let class: AbuseClass = f
-            .first()
-            .unwrap_or(&"other")
-            .parse()
-            .map_err(|e: String| ParseError::malformed("test", e))?;
-        let mut e = AbuseEvent::new(SourceFormat::FreeForm, class, Evidence::new(raw, line));
-        e.reporter.email = Some(reporter.trim().to_owned());
-        match f.get(1).map(|s| s.parse::<std::net::IpAddr>()) {
-            Some(Ok(ip)) => e.subject.ip = Some(ip),
-            Some(Err(_)) => e.subject.domain = f.get(1).map(|s| s.to_string()),
-            None => {}
-        }
-        if let Some(ts) = f.get(3).and_then(|s| DateTime::parse_from_rfc3339(s).ok()) {
-            e.observed = Some(ObservedTime::zoned(
-                ts.with_timezone(&Utc),
-                TimePrecision::Second,
-            ));
-        }
-        out.push(Record::from(e.finish()));
-    }
-    Ok(out)
-}
+/// The shared report stub (warden-test-support): `TESTREPORT reporter` then
+/// `class subject [port] [time]` lines; each line is an event whose evidence excerpt is the
+/// whole line.
+pub use warden_test_support::reports::line_format;
 
 /// A desk with an analyst and a read-only token, the inventory above, and four cases:
 /// spam from acme, phishing on an unattributed domain, port scan from beta, and malware from
@@ -87,17 +46,18 @@ pub async fn desk_with(dir: &std::path::Path, parse: warden_desk::intake::ParseF
     desk_on(Store::open_sqlite_dir(dir).await.unwrap(), dir, parse).await
 }
 
-/// The PostgreSQL every machine runs (trust auth).
-pub const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+pub use warden_test_support::pg::PgSchema;
 
-/// A store on `backend` (`sqlite` in `dir`, or `postgres` in a fresh schema), migrated.
-pub async fn store(backend: &str, dir: &std::path::Path) -> Store {
+/// A store on `backend` (`sqlite` in `dir`, or `postgres` in a fresh schema), migrated, with
+/// the schema's guard (`None` for SQLite): keep it while the store is used, its drop drops the
+/// schema.
+pub async fn store(backend: &str, dir: &std::path::Path) -> (Store, Option<PgSchema>) {
     if backend == "sqlite" {
-        return Store::open_sqlite_dir(dir).await.unwrap();
+        return (Store::open_sqlite_dir(dir).await.unwrap(), None);
     }
-    warden_desk::testing::pg_schema_store(PG_URL, "webui")
-        .await
-        .unwrap()
+    let schema = PgSchema::create("webui").await;
+    let store = Store::connect(&schema.url()).await.unwrap();
+    (store, Some(schema))
 }
 
 /// The desk of [`desk`] over `store`, with `parse`.

@@ -60,14 +60,12 @@ pub fn links(body: &str) -> Vec<String> {
         .collect()
 }
 
-/// The PostgreSQL every machine runs (trust auth).
-pub const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-/// A migrated store in a fresh PostgreSQL schema.
-pub async fn pg_store() -> warden_desk::Store {
-    warden_desk::testing::pg_schema_store(PG_URL, "t")
-        .await
-        .unwrap()
+/// A migrated store in a fresh PostgreSQL schema, with the schema's guard (keep it while the
+/// store is used).
+pub async fn pg_store() -> (warden_desk::Store, super::PgSchema) {
+    let schema = super::PgSchema::create("t").await;
+    let store = warden_desk::Store::connect(&schema.url()).await.unwrap();
+    (store, schema)
 }
 
 /// The same four cases as `common::desk`, on any store.
