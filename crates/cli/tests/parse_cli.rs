@@ -253,3 +253,157 @@ fn maildir_reads_new_and_cur_but_not_tmp() {
         "{ips:?}"
     );
 }
+
+/// A scratch directory of this test binary's own.
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("warden-parse-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A CSV row for each column of `fields`: the values a scan report carries.
+fn csv_for(fields: &[String]) -> String {
+    let row: Vec<&str> = fields
+        .iter()
+        .map(|f| match f.as_str() {
+            "timestamp" => "2026-03-24 01:02:03",
+            "ip" => "192.0.2.77",
+            "port" => "993",
+            "protocol" => "tcp",
+            "asn" => "64500",
+            _ => "",
+        })
+        .collect();
+    format!("{}\n{}\n", fields.join(","), row.join(","))
+}
+
+fn schema_fields(name: &str) -> Vec<String> {
+    let text = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/data/shadowserver-schema.json"),
+    )
+    .unwrap();
+    let schema: serde_json::Value = serde_json::from_slice(&text).unwrap();
+    schema[name]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Quirk: Shadowserver's scan_imap and scan_pop3 reports have the same columns; only the file
+/// name (`YYYY-MM-DD-<type>-...csv`) tells them apart, so `warden parse` must hand it on.
+#[test]
+fn a_shadowserver_file_name_decides_between_twin_report_types() {
+    let fields = schema_fields("scan_imap");
+    assert_eq!(
+        fields,
+        schema_fields("scan_pop3"),
+        "the twins share columns"
+    );
+    let dir = scratch("twins");
+    let file = dir.join("2026-03-24-scan_pop3-example-asn64500.csv");
+    std::fs::write(&file, csv_for(&fields)).unwrap();
+    let out = warden()
+        .args(["parse", "--json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let text = lines[0].to_string();
+    assert!(text.contains("scan_pop3"), "{text}");
+    assert!(!text.contains("scan_imap"), "{text}");
+    assert!(text.contains("192.0.2.77"), "{text}");
+}
+
+/// `[reports] shadowserver_schema` in warden.toml: a report type only the newer schema knows
+/// is recognised by its columns, without a file name, when `--config` names that file.
+#[test]
+fn parse_uses_the_shadowserver_schema_named_in_the_config() {
+    let dir = scratch("schema");
+    let shipped = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/data/shadowserver-schema.json"),
+    )
+    .unwrap();
+    let mut schema: serde_json::Value = serde_json::from_slice(&shipped).unwrap();
+    let fields = [
+        "timestamp",
+        "ip",
+        "port",
+        "protocol",
+        "asn",
+        "warden_probe_marker",
+        "warden_probe_banner",
+    ];
+    schema["scan_warden_probe"] = serde_json::json!({
+        "classification.taxonomy": "vulnerable",
+        "classification.type": "vulnerable-system",
+        "fields": fields,
+        "name": "Warden test probe",
+        "url": "https://example.invalid/scan_warden_probe"
+    });
+    let schema_file = dir.join("newer-schema.json");
+    std::fs::write(&schema_file, serde_json::to_vec(&schema).unwrap()).unwrap();
+    let config = dir.join("warden.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[reports]\nshadowserver_schema = {:?}\n",
+            schema_file.display().to_string()
+        ),
+    )
+    .unwrap();
+    let csv = dir.join("feed.csv");
+    let fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+    std::fs::write(&csv, csv_for(&fields)).unwrap();
+
+    let with = warden()
+        .args(["parse", "--json", "--config"])
+        .arg(&config)
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(
+        with.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&with.stderr)
+    );
+    let text = json_lines(&with)[0].to_string();
+    assert!(text.contains("scan_warden_probe"), "{text}");
+
+    let without = warden()
+        .args(["parse", "--json"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&without.stdout);
+    assert!(!text.contains("scan_warden_probe"), "{text}");
+
+    let broken = dir.join("broken.toml");
+    std::fs::write(
+        &broken,
+        "[reports]\nshadowserver_schema = \"/nonexistent/ss.json\"\n",
+    )
+    .unwrap();
+    let out = warden()
+        .args(["parse", "--json", "--config"])
+        .arg(&broken)
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("shadowserver_schema") && err.contains("/nonexistent/ss.json"),
+        "{err}"
+    );
+}

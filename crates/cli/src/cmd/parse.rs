@@ -13,7 +13,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use serde_json::Value;
-use warden_reports::{Limits, ParseError, Record, registry};
+use warden_reports::formats::shadowserver::Mapping;
+use warden_reports::{Limits, ParseError, ParseOptions, Record, registry};
 
 use crate::input::{self, Input, Origin};
 
@@ -33,6 +34,10 @@ pub struct Args {
     /// Largest accepted input in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_input)]
     max_size: usize,
+    /// warden.toml: its `[reports] shadowserver_schema` (a newer Shadowserver schema) is used
+    /// instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 /// Counts for `--summary`.
@@ -62,6 +67,12 @@ pub fn run(args: Args, console: crate::conventions::Console) -> anyhow::Result<E
         })?),
         None => None,
     };
+    let config = warden_config::Config::load(args.config.as_deref())?;
+    let loaded = match &config.reports.shadowserver_schema {
+        Some(file) => Some(super::shadowserver::mapping_from_file(file)?),
+        None => None,
+    };
+    let mapping = loaded.as_ref().unwrap_or_else(|| Mapping::builtin());
     // A path named on the command line that is not there is a usage error (exit 2), unlike a
     // file inside a named directory that cannot be read (reported, the rest parsed, exit 1).
     for p in &args.paths {
@@ -101,7 +112,17 @@ pub fn run(args: Args, console: crate::conventions::Console) -> anyhow::Result<E
         };
         let result = catch_unwind(AssertUnwindSafe(|| match forced {
             Some(f) => (f.parse)(&bytes, &limits),
-            None => registry::parse_with(&bytes, &limits),
+            // The file name decides a Shadowserver feed's report type before any sniffing
+            // (`2026-03-24-scan_imap-….csv` and `…-scan_pop3-….csv` share their columns).
+            None => {
+                let name = (origin.path != "-").then_some(origin.path.as_str());
+                let options = ParseOptions {
+                    limits: &limits,
+                    file_name: name,
+                    shadowserver: mapping,
+                };
+                registry::parse_with_options(&bytes, &options)
+            }
         }))
         .unwrap_or_else(|_| {
             Err(ParseError::malformed(

@@ -54,14 +54,30 @@ struct Report<'a> {
     removed: &'a [String],
 }
 
+/// Reads a Shadowserver schema file and builds the mapping over it, with the reviewed class table
+/// shipped in this build; errors name the file and say what is wrong with it.
+fn load(file: &std::path::Path) -> anyhow::Result<(Schema, Mapping)> {
+    let shown = file.display();
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {shown}"))?;
+    let schema = Schema::from_json(&bytes).with_context(|| format!("{shown} is not usable"))?;
+    let mapping = Mapping::with_schema(&schema)
+        .with_context(|| format!("{shown}: the shipped table does not fit it"))?;
+    Ok((schema, mapping))
+}
+
+/// The mapping for `[reports] shadowserver_schema = FILE`: what every command that parses
+/// reports uses instead of the built-in schema.
+pub fn mapping_from_file(file: &std::path::Path) -> anyhow::Result<Mapping> {
+    load(file)
+        .map(|(_, mapping)| mapping)
+        .with_context(|| "[reports] shadowserver_schema".to_string())
+}
+
 /// Runs `warden shadowserver`.
 pub fn run(args: Args, console: Console) -> anyhow::Result<ExitCode> {
     let Sub::Schema { file } = args.command;
     let shown = file.display().to_string();
-    let bytes = std::fs::read(&file).with_context(|| format!("cannot read {shown}"))?;
-    let schema = Schema::from_json(&bytes).with_context(|| format!("{shown} is not usable"))?;
-    let mapping = Mapping::with_schema(&schema)
-        .with_context(|| format!("{shown}: the shipped table does not fit it"))?;
+    let (schema, mapping) = load(&file)?;
     let diff: SchemaDiff = Schema::builtin().diff(&schema);
     let added = diff
         .added
