@@ -18,6 +18,14 @@
 //! `gen-session` writes about BYTES of generated Juniper RT_FLOW per-session log to standard
 //! output; `import-stdin` imports standard input into the store DIR (as `warden nat import -`
 //! does) and prints the summary with CPU time and peak RSS.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 // The benchmark itself is the `warden nat bench` command's module; both run the same code.
 #[path = "../../cli/src/cmd/nat/bench.rs"]

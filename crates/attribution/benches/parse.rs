@@ -7,6 +7,14 @@
 //! Time is the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time: the
 //! target is per core, and our machines are shared by several builds, so wall time would
 //! measure the neighbours.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use chrono_tz::Tz;
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};

@@ -5,6 +5,14 @@
 //!
 //! The importing process is this test binary itself, re-run with `WARDEN_CRASH_STORE` set so that
 //! only `crash_child` does work: that keeps the test free of any helper binary.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use chrono_tz::Tz;
 use std::io::Write;

@@ -1,5 +1,13 @@
 //! Deterministic NAT: reverse must be the exact inverse of forward, for every inside address
 //! and every outside port, for each vendor algorithm; versions must switch at their dates.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use chrono::{TimeZone, Utc};
 use ipnet::Ipv4Net;

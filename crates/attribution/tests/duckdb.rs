@@ -5,6 +5,14 @@
 //!
 //! Without the duckdb module the test is skipped and the skip recorded (warden-test-support's
 //! `require_tool`), except in CI (`CI=true`), where a missing module is a failure.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use chrono_tz::Tz;
 use std::io::Write;

@@ -10,6 +10,14 @@
 //! * most clean lookups are unique (not ambiguous);
 //! * with Nokia-style sequence numbers, every lost record shows as a sequence gap, and a lookup
 //!   at the time of a lost release says logs were lost there.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use chrono_tz::Tz;
 use std::io::Write;

@@ -1,4 +1,12 @@
 //! RADIUS accounting join over the samples in `tests/data/radius/` (see its README).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use chrono::{TimeZone, Utc};
 use chrono_tz::Tz;

@@ -1,5 +1,13 @@
 //! Vendor parser tests over the sample files in `tests/data/natlog/` (see its README for the
 //! quirk each line reproduces), plus bad-line and random-input checks.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use chrono::{TimeZone, Utc};
 use chrono_tz::Tz;

@@ -3,6 +3,11 @@
 //! printing, and choosing the exit code; the conventions every command keeps (`--json`, exit
 //! codes 0 ok / 1 findings or partial failure / 2 usage or input error, progress bars) are in
 //! `conventions`.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the binary is the one place that prints: libraries return values and errors, commands print them"
+)]
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

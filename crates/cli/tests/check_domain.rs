@@ -1,5 +1,13 @@
 //! `warden check domain` end to end: the binary against the mailcheck fixture zones on a real
 //! bind9 (the same harness as crates/mailcheck/tests), checking output formats and exit codes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 #[path = "../../mailcheck/tests/dns_support/mod.rs"]
 mod dns_support;

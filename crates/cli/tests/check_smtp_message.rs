@@ -2,6 +2,14 @@
 //! loopback SMTP+STARTTLS server (the OpenSSL/rcgen helper shared with crates/mailcheck/tests)
 //! and against the message samples in crates/mailcheck/tests/data/messages, checking exit codes
 //! and the JSON findings.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 #[path = "../../mailcheck/tests/smtp_server/mod.rs"]
 mod smtp_server;

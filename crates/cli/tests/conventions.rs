@@ -7,6 +7,14 @@
 //! checks (help, a bad flag) run on it at once, and the test fails until `case` below says what
 //! a good input and a missing input are for it. Every input is local: files in a scratch
 //! directory, loopback addresses with nothing listening.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use serde_json::Value;
 use std::ffi::OsString;

@@ -12,6 +12,14 @@
 //!
 //! With CI=true the browser must be present (`.ci/install-webui.sh`); elsewhere the test skips
 //! loudly when it is absent.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use fantoccini::Locator;
 use std::path::{Path, PathBuf};

@@ -1,4 +1,12 @@
 //! `warden parse` end to end: the real binary over the sample corpus and over hostile batches.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

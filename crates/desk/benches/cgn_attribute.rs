@@ -6,6 +6,14 @@
 //! cargo bench -p warden-desk --bench cgn_attribute -- [--events N] [--concurrency C]
 //! ```
 //! Prints p50/p99 latency of sequential calls and events/s with C calls in flight.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use chrono::{DateTime, Utc};
 use std::sync::Arc;

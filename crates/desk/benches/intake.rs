@@ -6,6 +6,14 @@
 //! ```
 //! Prints reports/s and events/s. A bench command rather than criterion: one run writes
 //! thousands of fsynced files and rows, which is the thing being measured.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use chrono::Utc;
 use std::sync::Arc;

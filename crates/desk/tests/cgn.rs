@@ -3,6 +3,14 @@
 //! PostgreSQL: a report with port and time names the right customer with the log lines as
 //! evidence; an ambiguous one keeps every candidate and stays unattributed; one without a port
 //! asks the reporter for it; one outside the logs says so.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 mod common;
 

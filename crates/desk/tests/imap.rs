@@ -1,6 +1,14 @@
 //! IMAP import against a real Dovecot on loopback (Debian dovecot-imapd, installed by
 //! .ci/install-desk-imap.sh), started by the test with a throw-away configuration: passwd-file
 //! users, Maildir storage in a temp directory, STARTTLS and IMAPS with a generated certificate.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 mod common;
 

@@ -1,6 +1,14 @@
 //! Customer self-help on both backends: replies stored with the case transition in one
 //! transaction, the customer never reopening or un-suspending, the owner check, and the
 //! event columns the dashboard reads (reporter, received_at).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 mod common;
 

@@ -1,5 +1,13 @@
 //! https webhooks against a real TLS receiver on loopback whose certificate only an extra CA
 //! file vouches for; the receiver checks the HMAC signature like a real integration would.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 mod common;
 

@@ -4,6 +4,14 @@
 //! "Mail security audit" / "TLS probe").
 //!
 //! Run: cargo bench -p warden-mailcheck --bench tls_probe
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 #[path = "../tests/smtp_server/mod.rs"]
 mod smtp_server;

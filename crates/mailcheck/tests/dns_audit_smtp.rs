@@ -1,5 +1,13 @@
 //! The domain audit with the real SMTP probe: MX from the fixture zone (bind9), the probe
 //! against the loopback SMTP server of the probe tests, findings of both in one report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 mod dns_support;
 mod smtp_server;

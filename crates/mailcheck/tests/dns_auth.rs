@@ -1,5 +1,13 @@
 //! SPF, DMARC and DKIM findings against the fixture zones on a real bind9: every finding has
 //! a fixture that makes it pass and one that makes it fail (see tests/data/zones/root.zone).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 mod dns_support;
 

@@ -5,6 +5,14 @@
 //! Required in CI (CI=true); skipped (and the skip recorded) elsewhere when checkdmarc is
 //! missing. checkdmarc is confined to loopback (warden-test-support's `peer`): the test fails if
 //! it reaches for any other address or the system resolver.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 mod dns_support;
 

@@ -1,5 +1,13 @@
 //! MTA-STS (with a real HTTPS policy server on loopback), TLS-RPT, BIMI and DANE findings
 //! against the fixture zones on a real bind9.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 mod dns_support;
 

@@ -1,4 +1,12 @@
 //! The resolver layer against a real bind9 on loopback: outcomes, TXT joining, DNSSEC status.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 mod dns_support;
 

@@ -2,6 +2,14 @@
 //! (mail-auth's signer), the public key served by a real bind9 on loopback (zone files in
 //! tests/data/dns), and the lint's mail-auth resolver pointed at it. In CI (CI=true) bind9 must
 //! be installed (.ci/install-mailcheck-smtp.sh); elsewhere the test is skipped, loudly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,13 @@
 //! The message lint on the samples in tests/data/messages (see the README there), without DNS:
 //! header, unsubscribe and recorded-result checks.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use warden_mailcheck::message::{self, LintError, LintOptions};
 use warden_mailcheck::{Finding, Status};

@@ -7,6 +7,14 @@
 //! certificate at its default security level 2, so the small server here (unlike
 //! tests/smtp_server, which sets the certificate first) drops to level 0 before loading them,
 //! the way an old MTA is configured.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

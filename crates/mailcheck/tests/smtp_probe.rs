@@ -1,6 +1,14 @@
 //! The probe against real SMTP servers on loopback (tests/smtp_server): good, expired,
 //! self-signed, wrong-name, TLS 1.0-enabled, no-STARTTLS, AUTH-before-TLS and implicit-TLS
 //! setups, each judged end to end into findings.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 mod smtp_server;
 

@@ -3,6 +3,14 @@
 //! testssl runs with `-p` (protocols only) and `--fast`, to stay short. In CI (CI=true) testssl
 //! must be installed (.ci/install-mailcheck-smtp.sh); elsewhere the test is skipped and the skip
 //! recorded (warden-test-support's `require_tool`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 mod smtp_server;
 

@@ -8,6 +8,14 @@
 //! own CPU time (`.../cpu`, via `CLOCK_THREAD_CPUTIME_ID`). The machines these run on are shared
 //! with many builds, so wall time there mostly measures the scheduler; thread CPU time is the
 //! figure to compare with a "rows per second on one core" target.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::fmt::Write;

@@ -3,6 +3,14 @@
 //! Run: `cargo bench -p warden-reports --bench freeform`. Inputs are the test samples and
 //! synthetic mails built here (a fail2ban mail with N log lines, an mbox of N messages), so the
 //! figures are reproducible without outside data.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;

@@ -8,6 +8,14 @@
 //! benchmark thread's own CPU time (`CLOCK_THREAD_CPUTIME_ID`). On the project's shared 2-core
 //! machines, with a dozen other builds running, wall time mostly measures waiting for a core;
 //! thread CPU time is the cost of the parse itself, which is what "per core" asks for.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use std::time::Duration;
 

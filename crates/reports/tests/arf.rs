@@ -1,5 +1,13 @@
 //! ARF corpus: every sample in `tests/data/arf/` parses through the registry into the expected
 //! event; every sample in `tests/data/arf/broken/` gives a `ParseError`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use std::path::PathBuf;
 

@@ -1,5 +1,13 @@
 //! DMARC aggregate report samples (tests/data/dmarc, see its README for each file's quirk):
 //! typed fields through detection, containers and mail.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use chrono::{TimeZone, Utc};
 use std::net::IpAddr;

@@ -2,6 +2,14 @@
 //! attachment or member is parsed, and the bad one comes back as a failed-part record with its
 //! name and reason, so the desk can quarantine it. Samples in tests/data/compressed and
 //! tests/data/shadowserver (see their READMEs); the DMARC mail case is in tests/dmarc.rs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use warden_model::AbuseClass;
 use warden_reports::{FailedPart, Record, registry};

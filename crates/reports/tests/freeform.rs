@@ -1,6 +1,14 @@
 //! Free-form mail samples: every sample in `tests/data/freeform/` (see its README for the quirk
 //! each reproduces) parsed, with the subject, port, UTC time, class, confidence and missing fields
 //! asserted. Property tests make sure no input panics the extractor.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;

@@ -1,5 +1,13 @@
 //! Containers under attack and in normal use: compression bombs (built here, at run time), entry
 //! count and depth limits, and real report bundles dispatched back through the registry.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use std::io::Write;
 use warden_reports::formats::compressed::{self, MAX_ZIP_ENTRIES};

@@ -1,5 +1,13 @@
 //! mbox samples: every file in `tests/data/mbox/` (see its README for the quirk each
 //! reproduces), split and checked message by message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use proptest::prelude::*;
 use std::borrow::Cow;

@@ -1,6 +1,14 @@
 //! Hostile input never panics the parsers: random bytes, truncated real samples, deeply nested
 //! MIME, huge inputs and endless lines. Every format is also driven directly, not only through
 //! detection, so a format that detection would not pick is still exercised.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use proptest::prelude::*;
 use std::path::Path;

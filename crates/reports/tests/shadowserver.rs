@@ -1,5 +1,13 @@
 //! Shadowserver CSV samples (tests/data/shadowserver, see its README for each file's quirk):
 //! per sample the recognised report type, IP, port, UTC time, class and severity.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use chrono::{TimeZone, Utc};
 use std::net::IpAddr;

@@ -7,6 +7,14 @@
 //! `data/shadowserver.toml`) gives. The subject columns are stated here independently of the
 //! mapping: the `ip` of scan reports, `src_ip` of event reports, `http_referer_ip` of the referer
 //! reports, and the attacked `dst_ip` of the DDoS-target report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use chrono::{TimeZone, Utc};
 use std::collections::BTreeMap;

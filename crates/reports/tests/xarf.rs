@@ -1,5 +1,13 @@
 //! X-ARF corpora: version 4 JSON (`tests/data/xarf/`) and legacy 0.1/0.2 mails
 //! (`tests/data/xarf_legacy/`), through the registry.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use std::path::PathBuf;
 

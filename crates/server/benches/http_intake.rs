@@ -7,6 +7,14 @@
 //! ```
 //! Latency is measured from each request's *scheduled* send time, so a stalled server is not
 //! hidden by the load generator slowing down (coordinated omission).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use chrono::Utc;
 use std::sync::Arc;

@@ -3,6 +3,14 @@
 //! port and time lands in the right residential customer's case with the log lines as evidence;
 //! a report whose time has no zone is ambiguous and keeps every candidate; a report without a
 //! port stays unattributed and asks the reporter for the port.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 mod common;
 

@@ -4,6 +4,14 @@
 //!
 //! The server runs in a child process: this same test binary, re-executed with
 //! `WARDEN_CRASH_CHILD_DIR` set, runs only `crash_child`, which serves until killed.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 mod common;
 

@@ -1,5 +1,13 @@
 //! End to end: reports over SMTP and HTTP become cases; the worker sends customer notices and
 //! reporter acknowledgements to a local SMTP sink; the API shows and changes cases.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 mod common;
 

@@ -1,6 +1,14 @@
 //! STARTTLS on the abuse@ listener (RFC 3207): a real client (lettre, TLS required) delivers
 //! over TLS, plaintext pipelined behind STARTTLS is not obeyed (CVE-2011-0411), the session
 //! starts over after the handshake, and the listener still refuses to relay inside TLS.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 mod common;
 

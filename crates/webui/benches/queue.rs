@@ -7,6 +7,14 @@
 //! with a million events and audit rows.
 //!
 //! Run: `cargo bench -p warden-webui --bench queue`
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -5,6 +5,14 @@
 //!
 //! chromedriver is started here on a loopback port (warden-test-support). With CI=true the browser must be
 //! present (`.ci/install-webui.sh`); elsewhere the test skips loudly when it is absent.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 mod common;
 

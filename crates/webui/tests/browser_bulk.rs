@@ -4,6 +4,14 @@
 //! quarantined report carrying `<script>` renders inert in the raw view. Saves
 //! `quarantine.png` and `inventory.png` (under target/screenshots/, or docs/screenshots/ with
 //! WARDEN_UPDATE_SCREENSHOTS=1).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 mod common;
 

@@ -2,6 +2,14 @@
 //! PostgreSQL, hostile names escaped, links from real notices (the courier and its templates),
 //! tampered and expired links refused with 403, the form token, replies and "resolved"
 //! reaching the case page and its audit log, and the rate limit.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 mod common;
 

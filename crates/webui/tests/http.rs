@@ -1,5 +1,13 @@
 //! The UI over HTTP without a browser: `/` leads to the UI, login and CSRF rules, roles,
 //! security headers, bulk close, and keyset pagination across pages.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 mod common;
 

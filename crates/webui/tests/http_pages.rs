@@ -1,5 +1,13 @@
 //! The quarantine, inventory and bulk-action pages, login limiting and operator overrides over
 //! HTTP without a browser, against a real SQLite desk.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 mod common;
 

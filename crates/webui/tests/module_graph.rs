@@ -5,6 +5,14 @@
 //!
 //! The graph is read from the source: every `crate::<module>` path and every `use crate::{...}`
 //! group in `src/*.rs`, outside comments and the `#[cfg(test)]` module at the end of a file.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    reason = "test and bench code: a broken set-up should fail loudly, and criterion macros generate undocumented items"
+)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
