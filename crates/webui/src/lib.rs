@@ -10,11 +10,11 @@
 //! First slice: session login ([`session`]), case queue with filters, search and keyset
 //! pagination ([`queue`]), case page with timeline, evidence, attribution, actions and audit log
 //! ([`case_page`]); dashboard with server-side SVG charts ([`dashboard`]); the customer
-//! self-help page behind signed, expiring links ([`selfhelp`]). Quarantine and inventory pages
-//! come later.
+//! self-help page behind signed, expiring links ([`selfhelp`]); quarantine ([`quarantine`]) and
+//! inventory ([`inventory`]) pages.
 //!
-//! Architecture invariant: all decisions live in `warden-desk`; this crate reads its store and
-//! calls its public API. It never prints and never exits.
+//! Architecture invariant: all decisions and every query live in `warden-desk`; this crate calls
+//! its typed functions and holds no SQL. It never prints and never exits.
 
 pub mod bulk;
 pub mod case_page;
