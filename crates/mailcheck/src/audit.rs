@@ -8,7 +8,7 @@
 //! does not depend on it and the DANE check gets the presented chain when a probe runs.
 
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -16,7 +16,6 @@ use crate::domain::{bimi, dane, dkim, dmarc, mtasts, mx, ptr, spf, tlsrpt};
 use crate::finding::{Finding, Practice, Status};
 use crate::report::Report;
 use crate::resolver::Resolve;
-use crate::smtp;
 
 /// What to audit besides the domain's own records.
 #[derive(Debug, Clone)]
@@ -75,26 +74,9 @@ impl MxProbe for NoProbe {
     }
 }
 
-/// The SMTP/TLS module as the audit's MX probe: one [`smtp::probe_addr`] per MX (STARTTLS on
-/// port 25 by default), judged by [`smtp::findings`], with the presented chain passed on to
-/// DANE matching.
-#[derive(Debug, Clone)]
-pub struct SmtpMxProbe {
-    /// How to probe (timeouts, trust anchors, legacy protocols, role addresses).
-    pub options: smtp::ProbeOptions,
-    /// The SMTP port: 25 for MX hosts (RFC 5321 section 4.5.4.2); tests use a free one.
-    pub port: u16,
-}
-
-impl MxProbe for SmtpMxProbe {
-    async fn probe(&self, host: &str, addr: IpAddr) -> ProbeOutcome {
-        let record = smtp::probe_addr(host, SocketAddr::new(addr, self.port), &self.options).await;
-        ProbeOutcome {
-            findings: smtp::findings(&record),
-            chain_der: (!record.chain_der.is_empty()).then(|| record.chain_der.clone()),
-        }
-    }
-}
+/// The SMTP/TLS module's MX probe ([`crate::smtp::MxProber`], the one adapter), under the name the
+/// audit's callers know it by.
+pub use crate::smtp::MxProber as SmtpMxProbe;
 
 /// Errors preparing an audit.
 #[derive(Debug, thiserror::Error)]
