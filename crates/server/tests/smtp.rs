@@ -287,3 +287,80 @@ async fn idle_sessions_time_out_quickly_but_data_gets_the_long_timeout() {
     assert!(r.starts_with("250 2.0.0 Stored as report "), "{r}");
     srv.shutdown().await;
 }
+
+/// Issue 16 item 6: a reporter-supplied address list never becomes the acknowledgement's
+/// recipient or header; the ack goes to the one validated envelope sender, or to nobody.
+#[tokio::test]
+async fn acknowledgement_goes_to_one_validated_address() {
+    let dir = tempdir("ackone");
+    let relay = common::sink().await;
+    let policy = Policy {
+        batch_minutes: 0,
+        from_address: "abuse@isp.example".into(),
+        ..Policy::default()
+    };
+    let srv = start(&dir, line_format, Some(relay.port), policy).await;
+    let (st, body) = common::http(
+        srv.http_addr,
+        "POST",
+        "/api/v1/inventory",
+        Some(common::ADMIN),
+        "text/csv",
+        common::INVENTORY,
+    )
+    .await;
+    assert_eq!(st, 200, "{body}");
+    let (mut c, _) = SmtpClient::connect(srv.smtp_addr.unwrap()).await;
+    c.cmd("EHLO reporter.example").await;
+    // The report names a list; the envelope sender is one good address: it gets the ack.
+    let listed = "From: r@reporter.example\r\nSubject: x\r\n\r\nTESTREPORT v1@x.example,v2@y.example\r\nspam 192.0.2.10\r\n";
+    let r = c
+        .send("r@reporter.example", "abuse@isp.example", listed)
+        .await;
+    assert!(r.starts_with("250 2.0.0 Stored"), "{r}");
+    let id1 = r.trim().rsplit(' ').next().unwrap().to_owned();
+    // A null sender (a bounce) and a list: nobody to answer.
+    let bounce = "From: mailer-daemon@reporter.example\r\nSubject: y\r\n\r\nTESTREPORT a@x.example, b@y.example\r\nspam 198.51.100.7\r\n";
+    let r = c.send("", "abuse@isp.example", bounce).await;
+    assert!(r.starts_with("250 2.0.0 Stored"), "{r}");
+    let id2 = r.trim().rsplit(' ').next().unwrap().to_owned();
+    // Processing runs in the background right after the 250; wait for it (bounded).
+    for id in [&id1, &id2] {
+        let mut receipt = srv.state.desk.receipt(id).await.unwrap();
+        for _ in 0..100 {
+            if receipt.status == warden_desk::ReportStatus::Processed {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            receipt = srv.state.desk.receipt(id).await.unwrap();
+        }
+        assert_eq!(
+            receipt.status,
+            warden_desk::ReportStatus::Processed,
+            "{receipt:?}"
+        );
+        assert!(!receipt.events.is_empty(), "{receipt:?}");
+    }
+    warden_server::work_once(&srv.state).await.unwrap();
+    let mails = relay.mails.lock().unwrap().clone();
+    let acks: Vec<_> = mails
+        .iter()
+        .filter(|(_, d)| d.contains(&id1) || d.contains(&id2))
+        .collect();
+    assert_eq!(acks.len(), 1, "{mails:#?}");
+    let (rcpt, data) = acks[0];
+    assert_eq!(rcpt, "r@reporter.example");
+    let headers = data.split("\r\n\r\n").next().unwrap();
+    assert!(
+        headers.lines().any(|l| l == "To: r@reporter.example"),
+        "{headers}"
+    );
+    for (rcpt, data) in &mails {
+        let headers = data.split("\r\n\r\n").next().unwrap();
+        for listed in ["v1@x.example", "v2@y.example", "a@x.example", "b@y.example"] {
+            assert_ne!(rcpt, listed);
+            assert!(!headers.contains(listed), "{listed} in a header: {headers}");
+        }
+    }
+    srv.shutdown().await;
+}
