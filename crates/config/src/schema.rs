@@ -36,6 +36,14 @@ pub struct ServeSection {
     pub smtp_tls_cert: Option<PathBuf>,
     /// PEM private key for STARTTLS.
     pub smtp_tls_key: Option<PathBuf>,
+    /// Concurrent SMTP sessions in all; beyond it `421` [default: 256].
+    pub smtp_max_sessions: Option<usize>,
+    /// Concurrent SMTP sessions per client IP, so one host cannot take every slot [default: 16].
+    pub smtp_max_sessions_per_ip: Option<usize>,
+    /// Idle seconds allowed per SMTP command, before MAIL and between commands [default: 30].
+    pub smtp_command_timeout_seconds: Option<u64>,
+    /// Idle seconds allowed per line inside DATA, where slow links pause [default: 300].
+    pub smtp_data_timeout_seconds: Option<u64>,
     /// Data directory: SQLite database, raw reports, outgoing mail [default: ./warden-data].
     pub data: Option<PathBuf>,
     /// Database URL (`postgres://user@host/db`); SQLite in the data directory when absent.

@@ -239,3 +239,19 @@ async fn check_finds_what_loading_cannot() {
     assert_eq!(check::check(&clean).await, []);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn smtp_session_limits_and_timeouts_are_read() {
+    let c = parse(
+        "[serve]\nsmtp_max_sessions = 64\nsmtp_max_sessions_per_ip = 4\n\
+         smtp_command_timeout_seconds = 20\nsmtp_data_timeout_seconds = 120\n",
+    )
+    .unwrap();
+    assert_eq!(c.serve.smtp_max_sessions, Some(64));
+    assert_eq!(c.serve.smtp_max_sessions_per_ip, Some(4));
+    assert_eq!(c.serve.smtp_command_timeout_seconds, Some(20));
+    assert_eq!(c.serve.smtp_data_timeout_seconds, Some(120));
+    // Still strict: a misspelt limit is an error, not a default silently kept.
+    let e = parse("[serve]\nsmtp_max_session = 64\n").unwrap_err();
+    assert!(e.to_string().contains("smtp_max_session"), "{e}");
+}

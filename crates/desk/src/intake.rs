@@ -139,6 +139,39 @@ impl std::fmt::Debug for Desk {
     }
 }
 
+/// The address an acknowledgement may go to: `candidate` if it is exactly one plain mailbox
+/// `local@domain` (RFC 5321 §4.1.2 dot-atom local part, LDH domain with a dot), else `None`.
+///
+/// Why so strict: the address comes from the reporter (envelope or report body) and becomes the
+/// `To:` header and the SMTP recipient of our reply. A list (`a@x,b@y`) would turn the desk into
+/// a mail cannon for whoever writes a report, and CR, LF, quotes, angle brackets or spaces could
+/// break or add headers. Quoted local parts and address literals are refused rather than
+/// handled: real reporters do not use them, and refusing only costs an acknowledgement.
+pub fn ack_address(candidate: &str) -> Option<String> {
+    let a = candidate.trim();
+    let (local, domain) = a.split_once('@')?;
+    const LOCAL_SPECIALS: &str = "!#$%&'*+-/=?^_`{|}~.";
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || LOCAL_SPECIALS.contains(c));
+    let domain = domain.strip_suffix('.').unwrap_or(domain);
+    let domain_ok = domain.len() <= 253
+        && domain.contains('.')
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    (local_ok && domain_ok).then(|| format!("{local}@{}", domain.to_ascii_lowercase()))
+}
+
 /// Who reported an event, as the dashboard counts reporters: the contact address, else the
 /// organisation, else the reporting domain; lower-cased, at most 200 characters.
 pub fn reporter_of(e: &AbuseEvent) -> String {
@@ -820,10 +853,14 @@ impl Desk {
         }
         let mut case_refs = Vec::new();
         let mut needs = Vec::new();
-        let mut reporter: Option<String> = p.envelope_from.clone();
+        // Issue 16 item 6: the reply goes to one validated address. A reporter's address from
+        // the report wins over the envelope sender only when it is a single well-formed mailbox;
+        // a list, a display name or anything that could break a header falls back to the
+        // envelope sender (itself validated), else nobody is answered.
+        let mut reporter: Option<String> = p.envelope_from.as_deref().and_then(ack_address);
         for (seq, (event, attribution)) in attributed.iter().enumerate() {
-            if let Some(mail) = &event.reporter.email {
-                reporter = Some(mail.clone());
+            if let Some(mail) = event.reporter.email.as_deref().and_then(ack_address) {
+                reporter = Some(mail);
             }
             let case = self
                 .file_event(&mut *tx, id, seq, event, attribution, now, rows)
@@ -835,7 +872,7 @@ impl Desk {
             }
             case_refs.push(serde_json::json!({"case": case, "class": event.class, "subject": subject_key(event)}));
         }
-        if let Some(rep) = reporter.filter(|r| r.contains('@') && self.policy.acknowledges(r)) {
+        if let Some(rep) = reporter.filter(|r| self.policy.acknowledges(r)) {
             if !case_refs.is_empty() {
                 let payload = serde_json::json!({"report_id": id, "cases": case_refs});
                 outbox::enqueue(
@@ -1067,5 +1104,34 @@ impl Desk {
         limit: i64,
     ) -> Result<Vec<crate::quarantine::QuarantinedReport>> {
         Ok(crate::quarantine::list(&self.store, limit).await?.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ack_address;
+
+    #[test]
+    fn ack_address_is_one_plain_mailbox() {
+        assert_eq!(
+            ack_address(" Jane.Doe+abuse@Reporter.Example. ").as_deref(),
+            Some("Jane.Doe+abuse@reporter.example")
+        );
+        for bad in [
+            "v1@x.example,v2@y.example",
+            "v1@x.example v2@y.example",
+            "Jane <jane@x.example>",
+            "jane@x.example\r\nBcc: victim@y.example",
+            "\"a b\"@x.example",
+            "jane@[192.0.2.1]",
+            "jane@localhost",
+            "a..b@x.example",
+            "@x.example",
+            "jane@",
+            "jane@-x.example",
+            "",
+        ] {
+            assert_eq!(ack_address(bad), None, "{bad:?}");
+        }
     }
 }

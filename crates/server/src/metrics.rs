@@ -27,6 +27,10 @@ pub struct Metrics {
     pub smtp_starttls: AtomicU64,
     /// STARTTLS commands followed by pipelined plaintext, which was discarded.
     pub smtp_starttls_discarded: AtomicU64,
+    /// Messages refused for a bare LF in DATA (SMTP smuggling defence).
+    pub smtp_bare_lf: AtomicU64,
+    /// Connections refused with 421 because the session limits were full.
+    pub smtp_busy: AtomicU64,
     /// HTTP requests answered, by status class.
     pub http_2xx: AtomicU64,
     /// 4xx answers.
@@ -115,6 +119,16 @@ impl Metrics {
                 "warden_smtp_starttls_discarded_total",
                 "STARTTLS commands followed by pipelined plaintext (discarded, CVE-2011-0411).",
                 &self.smtp_starttls_discarded,
+            ),
+            (
+                "warden_smtp_bare_lf_total",
+                "Messages refused for a bare LF in DATA (SMTP smuggling defence).",
+                &self.smtp_bare_lf,
+            ),
+            (
+                "warden_smtp_busy_total",
+                "SMTP connections refused with 421: total or per-client session limit full.",
+                &self.smtp_busy,
             ),
             (
                 "warden_http_rate_limited_total",

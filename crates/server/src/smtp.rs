@@ -3,7 +3,9 @@
 //! It is a final destination, never a relay: `RCPT TO` is accepted only for the configured
 //! mailboxes (default `abuse`, `postmaster`: RFC 2142 and RFC 5321 §4.5.1) at the configured
 //! domains; anything else gets `550 5.7.1`. Messages are bounded (`SIZE`, RFC 1870, enforced
-//! while reading), commands and sessions time out (RFC 5321 §4.5.3.2), and `250` is only sent
+//! while reading), commands time out quickly and only DATA gets the long timeout (RFC 5321
+//! §4.5.3.2), sessions are limited in all and per client address (`421` beyond), only
+//! `<CR><LF>.<CR><LF>` ends DATA and a bare LF refuses the message, and `250` is only sent
 //! after the raw message is durably stored; parsing and case work happen after the reply.
 //!
 //! STARTTLS (RFC 3207) is offered when a certificate is configured. Accepting it starts the
@@ -17,6 +19,8 @@
 use crate::AppState;
 use crate::metrics::inc;
 use chrono::Utc;
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
@@ -37,10 +41,19 @@ pub struct SmtpConfig {
     pub max_message_bytes: usize,
     /// Most recipients per message.
     pub max_recipients: usize,
-    /// Idle time allowed per command or data line.
+    /// Idle time allowed for each command line, from the greeting on (and for the TLS
+    /// handshake). Kept short so that idle or slow clients cannot hold sessions that real
+    /// reporters need.
     pub command_timeout: Duration,
-    /// Concurrent sessions; more wait for a free slot.
+    /// Idle time allowed per line inside DATA, where a slow link legitimately pauses (RFC 5321
+    /// §4.5.3.2.5 suggests 3 minutes). Only a client that has passed MAIL and RCPT gets it.
+    pub data_timeout: Duration,
+    /// Concurrent sessions in all. When full, a new connection is answered
+    /// `421 4.7.0 ... too many connections` and closed at once rather than left waiting, so
+    /// the client's MTA retries later and the listener never queues sockets without bound.
     pub max_sessions: usize,
+    /// Concurrent sessions per client IP address, so that one host cannot take every slot.
+    pub max_sessions_per_ip: usize,
     /// Certificate and key for STARTTLS (RFC 3207); `None`: STARTTLS is neither advertised nor
     /// accepted. Reporters' MTAs then deliver in clear, as they would to any MX without it.
     pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
@@ -54,8 +67,10 @@ impl Default for SmtpConfig {
             mailboxes: vec!["abuse".into(), "postmaster".into()],
             max_message_bytes: 25 << 20,
             max_recipients: 50,
-            command_timeout: Duration::from_secs(300),
+            command_timeout: Duration::from_secs(30),
+            data_timeout: Duration::from_secs(300),
             max_sessions: 256,
+            max_sessions_per_ip: 16,
             tls: None,
         }
     }
@@ -66,30 +81,100 @@ const MAX_COMMAND_LINE: usize = 2048;
 /// Data is read in pieces of at most this many bytes per line read.
 const MAX_DATA_CHUNK: usize = 64 * 1024;
 
+/// Counts sessions per client address; a [`ClientSlot`] gives its place back when dropped.
+#[derive(Default)]
+struct PerClient {
+    open: std::sync::Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// One client's session place, held for the life of the session.
+struct ClientSlot {
+    table: Arc<PerClient>,
+    ip: IpAddr,
+}
+
+impl PerClient {
+    /// Takes a place for `ip` unless it already holds `max`.
+    fn claim(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<ClientSlot> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(ClientSlot {
+            table: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut open = self.table.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
 /// Accepts sessions until `shutdown` turns true.
+///
+/// A connection beyond the total or the per-client limit is answered
+/// `421 4.7.0 ... too many connections` and closed (RFC 5321 §3.8): the sending MTA retries
+/// later, and the accept loop keeps running, so idle or slow clients cannot make the listener
+/// stop answering.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(state.smtp.max_sessions.max(1)));
+    let per_client = Arc::new(PerClient::default());
     loop {
         tokio::select! {
             _ = shutdown.changed() => break,
             accepted = listener.accept() => {
                 let Ok((stream, peer)) = accepted else { continue };
-                let Ok(permit) = slots.clone().acquire_owned().await else { break };
+                let permit = slots.clone().try_acquire_owned().ok();
+                let slot = permit
+                    .is_some()
+                    .then(|| per_client.claim(peer.ip(), state.smtp.max_sessions_per_ip.max(1)))
+                    .flatten();
                 let state = state.clone();
+                let (Some(permit), Some(slot)) = (permit, slot) else {
+                    inc(&state.metrics.smtp_busy);
+                    tokio::spawn(refuse_busy(stream, state));
+                    continue;
+                };
                 tokio::spawn(async move {
                     inc(&state.metrics.smtp_sessions);
                     if let Err(e) = session(stream, state.clone()).await {
                         tracing::debug!(%peer, error = %e, "SMTP session ended with an error");
                     }
+                    drop(slot);
                     drop(permit);
                 });
             }
         }
     }
+}
+
+/// Tells a client over the limits to come back later, then closes.
+async fn refuse_busy(mut stream: TcpStream, state: Arc<AppState>) {
+    let reply = format!(
+        "421 4.7.0 {} too many connections, try again later\r\n",
+        state.smtp.hostname
+    );
+    // Bounded: a client that does not read cannot keep this task alive.
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        stream.write_all(reply.as_bytes()).await?;
+        stream.shutdown().await
+    })
+    .await;
 }
 
 /// Reads one line of at most `max` bytes into `buf`. Returns false at end of stream. A longer
@@ -178,8 +263,17 @@ async fn dialogue<S: AsyncRead + AsyncWrite + Unpin>(
     let mut from: Option<String> = None;
     let mut rcpts: Vec<String> = Vec::new();
     loop {
-        if !read_piece(&mut io, &mut line, MAX_COMMAND_LINE, cfg.command_timeout).await? {
-            return Ok(None);
+        match read_piece(&mut io, &mut line, MAX_COMMAND_LINE, cfg.command_timeout).await {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                // RFC 5321 §4.5.3.2: say why before closing, so the client's log shows it.
+                let bye = format!("421 4.4.2 {host} idle too long, closing connection\r\n");
+                let _ = io.write_all(bye.as_bytes()).await;
+                let _ = io.flush().await;
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
         }
         if !line.ends_with(b"\n") {
             // Over-long command: swallow the rest of it, then refuse.
@@ -283,6 +377,17 @@ async fn dialogue<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 /// Reads the message up to the lone dot, stores it durably and returns the reply line.
+///
+/// Only `<CR><LF>.<CR><LF>` ends the data (RFC 5321 §4.1.1.4). A line ended by a bare LF is
+/// never a line boundary for the end-of-data or dot-unstuffing rules, so `\n.\r\n`,
+/// `\r\n.\n` and `\n.\n` cannot end DATA and the bytes behind them cannot run as a second,
+/// spoofed transaction (SMTP smuggling, CVE-2023-51764 class).
+///
+/// Decision: a message holding any bare LF is *refused*, not normalised, as Postfix does with
+/// `smtpd_forbid_bare_newline = yes`. The data is read to its real end and answered
+/// `550 5.5.2 bare <LF> received`; nothing is stored. Refusing keeps the rule "the stored bytes
+/// are exactly what the client sent", so a resend is still recognised by its hash, and every
+/// conforming MTA sends CRLF, so only broken or hostile clients are turned away.
 async fn receive_data<R: AsyncRead + Unpin>(
     rd: &mut BufReader<R>,
     line: &mut Vec<u8>,
@@ -292,16 +397,25 @@ async fn receive_data<R: AsyncRead + Unpin>(
     let cfg = &state.smtp;
     let mut msg: Vec<u8> = Vec::with_capacity(16 * 1024);
     let mut too_big = false;
+    let mut bare_lf = false;
+    // True after a CRLF (and at the start): the only place a lone dot or a stuffed dot counts.
     let mut at_line_start = true;
+    // Whether the previous piece ended in CR, for a CRLF split across two pieces.
+    let mut prev_cr = false;
     loop {
-        if !read_piece(rd, line, MAX_DATA_CHUNK, cfg.command_timeout).await? {
+        if !read_piece(rd, line, MAX_DATA_CHUNK, cfg.data_timeout).await? {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
                 "connection closed during DATA",
             ));
         }
         let complete = line.ends_with(b"\n");
-        if at_line_start && complete && (line.as_slice() == b".\r\n" || line.as_slice() == b".\n") {
+        let crlf = line.ends_with(b"\r\n") || (line.as_slice() == b"\n" && prev_cr);
+        if complete && !crlf && !bare_lf {
+            bare_lf = true;
+            msg = Vec::new();
+        }
+        if at_line_start && line.as_slice() == b".\r\n" {
             break;
         }
         // RFC 5321 §4.5.2: a leading dot on a data line was doubled by the client.
@@ -310,7 +424,7 @@ async fn receive_data<R: AsyncRead + Unpin>(
         } else {
             line
         };
-        if !too_big {
+        if !too_big && !bare_lf {
             if msg.len() + piece.len() > cfg.max_message_bytes {
                 too_big = true;
                 msg = Vec::new();
@@ -318,7 +432,12 @@ async fn receive_data<R: AsyncRead + Unpin>(
                 msg.extend_from_slice(piece);
             }
         }
-        at_line_start = complete;
+        prev_cr = line.ends_with(b"\r");
+        at_line_start = crlf;
+    }
+    if bare_lf {
+        inc(&state.metrics.smtp_bare_lf);
+        return Ok("550 5.5.2 bare <LF> received: lines must end with <CR><LF> (RFC 5321 §2.3.8); message not stored\r\n".into());
     }
     if too_big {
         inc(&state.metrics.smtp_too_large);

@@ -279,6 +279,19 @@ async fn serve(args: Args, console: Console) -> anyhow::Result<ExitCode> {
     if let Some(m) = section.max_message_bytes {
         smtp.max_message_bytes = m;
     }
+    // Zero would refuse every session or time every client out at once; one is the floor.
+    if let Some(n) = section.smtp_max_sessions {
+        smtp.max_sessions = n.max(1);
+    }
+    if let Some(n) = section.smtp_max_sessions_per_ip {
+        smtp.max_sessions_per_ip = n.max(1);
+    }
+    if let Some(s) = section.smtp_command_timeout_seconds {
+        smtp.command_timeout = std::time::Duration::from_secs(s.max(1));
+    }
+    if let Some(s) = section.smtp_data_timeout_seconds {
+        smtp.data_timeout = std::time::Duration::from_secs(s.max(1));
+    }
     let mut desk = desk.with_max_report_bytes(smtp.max_message_bytes);
     // Both or neither: `Config::validate` refused one without the other.
     match (&section.smtp_tls_cert, &section.smtp_tls_key) {

@@ -101,6 +101,48 @@ pub async fn start_full(
     attributor: Arc<dyn warden_desk::Attributor>,
     tls: Option<Arc<warden_server::tls::rustls::ServerConfig>>,
 ) -> Running {
+    start_custom(
+        store,
+        dir,
+        parse,
+        relay,
+        policy,
+        ports,
+        attributor,
+        move |c| c.tls = tls,
+    )
+    .await
+}
+
+/// A server with the SMTP settings changed by `tweak` (limits, timeouts) on top of the test
+/// defaults.
+pub async fn start_smtp(dir: &Path, tweak: impl FnOnce(&mut SmtpConfig)) -> Running {
+    let store = Store::open_sqlite_dir(dir).await.unwrap();
+    let attributor = Arc::new(InventoryAttributor::new(store.clone()));
+    start_custom(
+        store,
+        dir,
+        line_format,
+        None,
+        Policy::default(),
+        None,
+        attributor,
+        tweak,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn start_custom(
+    store: Store,
+    dir: &Path,
+    parse: warden_desk::intake::ParseFn,
+    relay: Option<u16>,
+    policy: Policy,
+    ports: Option<(u16, u16)>,
+    attributor: Arc<dyn warden_desk::Attributor>,
+    tweak: impl FnOnce(&mut SmtpConfig),
+) -> Running {
     let now = Utc::now();
     tokens::register(&store, ADMIN, "admin", Role::Admin, now)
         .await
@@ -112,7 +154,7 @@ pub async fn start_full(
     let desk =
         Desk::new(store.clone(), raw, policy, attributor, parse).with_max_report_bytes(1 << 20);
     let (h, s) = ports.unwrap_or((0, 0));
-    let cfg = ServerConfig {
+    let mut cfg = ServerConfig {
         http_listen: ([127, 0, 0, 1], h).into(),
         smtp_listen: Some(([127, 0, 0, 1], s).into()),
         smtp: SmtpConfig {
@@ -120,7 +162,6 @@ pub async fn start_full(
             domains: vec!["isp.example".into()],
             max_message_bytes: 1 << 20,
             command_timeout: Duration::from_secs(20),
-            tls,
             ..SmtpConfig::default()
         },
         tick: Duration::from_secs(3600),
@@ -128,6 +169,7 @@ pub async fn start_full(
         rate_burst: 0,
         ..ServerConfig::default()
     };
+    tweak(&mut cfg.smtp);
     let mailer: Arc<dyn warden_desk::notify::Mailer> = match relay {
         Some(port) => Arc::new(SmtpMailer::new("127.0.0.1", port, false).unwrap()),
         None => Arc::new(warden_desk::notify::PickupDirMailer::new(dir.join("outgoing")).unwrap()),
@@ -209,6 +251,19 @@ pub struct SmtpClient {
 impl SmtpClient {
     pub async fn connect(addr: std::net::SocketAddr) -> (Self, String) {
         let (r, w) = TcpStream::connect(addr).await.unwrap().into_split();
+        let mut c = Self {
+            rd: BufReader::new(r),
+            wr: w,
+        };
+        let greeting = c.reply().await;
+        (c, greeting)
+    }
+
+    /// Connects from a chosen loopback address (`127.0.0.N`), to test per-client limits.
+    pub async fn connect_from(addr: std::net::SocketAddr, local: [u8; 4]) -> (Self, String) {
+        let sock = tokio::net::TcpSocket::new_v4().unwrap();
+        sock.bind((local, 0).into()).unwrap();
+        let (r, w) = sock.connect(addr).await.unwrap().into_split();
         let mut c = Self {
             rd: BufReader::new(r),
             wr: w,
